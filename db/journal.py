@@ -1,0 +1,87 @@
+"""The audit log (hash-chained per workstation) and the sync outbox, written in the caller's
+transaction so a change, its audit event and its outbox entry commit or vanish together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, insert, select
+
+from db.models import AuditEvent, OutboxEntry, new_id, utcnow
+
+_audit = AuditEvent.__table__
+_outbox = OutboxEntry.__table__
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def event_hash(prev_hash: str | None, row: dict) -> str:
+    body = _dumps(
+        {
+            "prev": prev_hash or "",
+            "id": row["id"],
+            "ts": row["ts"].isoformat() if isinstance(row["ts"], datetime) else str(row["ts"]),
+            "operator": row.get("operator"),
+            "workstation": row.get("workstation"),
+            "action": row["action"],
+            "entity": row.get("entity"),
+            "entity_id": row.get("entity_id"),
+            "detail": row.get("detail"),
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def last_hash(conn: Connection, workstation: str | None) -> str | None:
+    stmt = select(_audit.c.hash).where(_audit.c.workstation == workstation).order_by(_audit.c.seq.desc()).limit(1)
+    return conn.execute(stmt).scalar()
+
+
+def audit_many(conn: Connection, operator: str | None, workstation: str | None, events: Iterable[tuple]) -> int:
+    """Append events ``(action, entity, entity_id, detail_dict)``; returns how many."""
+    prev = last_hash(conn, workstation)
+    now = utcnow()
+    rows = []
+    for action, entity, entity_id, detail in events:
+        row = {
+            "id": new_id(),
+            "ts": now,
+            "operator": operator,
+            "workstation": workstation,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "detail": _dumps(detail) if detail is not None else None,
+        }
+        row["prev_hash"] = prev
+        row["hash"] = prev = event_hash(prev, row)
+        rows.append(row)
+    if rows:
+        conn.execute(insert(_audit), rows)
+    return len(rows)
+
+
+def audit(conn: Connection, operator, workstation, action, entity=None, entity_id=None, detail=None) -> None:
+    audit_many(conn, operator, workstation, [(action, entity, entity_id, detail)])
+
+
+def enqueue(conn: Connection, changes: Iterable[tuple[str, str, dict]], op: str = "upsert") -> int:
+    """Queue ``(entity, entity_id, payload)`` changes for the central database."""
+    now = utcnow()
+    rows = [
+        {"id": new_id(), "entity": e, "entity_id": i, "op": op, "payload": _dumps(p), "created_at": now}
+        for e, i, p in changes
+    ]
+    if rows:
+        conn.execute(insert(_outbox), rows)
+    return len(rows)
+
+
+def row_payload(row: dict) -> dict:
+    """A record as JSON-able data for the outbox."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

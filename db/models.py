@@ -1,0 +1,244 @@
+"""SQLAlchemy 2 models. Persistence only: no business rules, no imports from desktop/ or ui/.
+
+Keys are UUID strings so records created on several workstations merge without collisions.
+Amounts are integers in fen (分) to stay exact. Payroll months are ``YYYY-MM`` strings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A naming convention so Alembic batch migrations on SQLite can find constraints by name.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+UUID = String(36)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+    residence: Mapped[str] = mapped_column(String(8), default="local")  # local | remote
+    death_date: Mapped[date | None] = mapped_column(Date)
+    death_source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+
+
+class Entitlement(Base):
+    __tablename__ = "entitlements"
+    __table_args__ = (UniqueConstraint("person_id", "cohort", name="uq_entitlements_person_cohort"),)
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    cohort: Mapped[str] = mapped_column(String(32))
+    start_date: Mapped[date] = mapped_column(Date)
+    monthly_amount_fen: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|suspended|terminated
+    status_since: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class CycleRule(Base):
+    """The clock's rule table (domain.md §2): data, editable per bureau."""
+
+    __tablename__ = "cycle_rules"
+
+    cohort: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # rolling_months | rolling_days | calendar_windows
+    period: Mapped[int] = mapped_column(Integer)
+    warn_days: Mapped[int] = mapped_column(Integer, default=30)
+    suspend_offset_months: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Certification(Base):
+    __tablename__ = "certifications"
+    __table_args__ = (Index("ix_certifications_person_date", "person_id", "cert_date"),)
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    cert_date: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(24))
+    result: Mapped[str] = mapped_column(String(8), default="passed")  # passed | failed
+    evidence: Mapped[str | None] = mapped_column(Text)  # JSON
+    operator: Mapped[str | None] = mapped_column(String(64))
+    approver: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(UUID)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EntitlementEvent(Base):
+    """Suspension, resumption, termination, reversal: events, never edits of history."""
+
+    __tablename__ = "entitlement_events"
+    __table_args__ = (
+        Index("ix_entitlement_events_ent_month", "entitlement_id", "payroll_month"),
+        Index("ix_entitlement_events_month", "payroll_month"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    entitlement_id: Mapped[str] = mapped_column(ForeignKey("entitlements.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # suspend | resume | terminate | reverse_termination
+    payroll_month: Mapped[str] = mapped_column(String(7))
+    effective_month: Mapped[str] = mapped_column(String(7))
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    operator: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RecoveryCase(Base):
+    __tablename__ = "recovery_cases"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    entitlement_id: Mapped[str] = mapped_column(ForeignKey("entitlements.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
+    opened_month: Mapped[str] = mapped_column(String(7))
+    overpaid_months: Mapped[str] = mapped_column(Text)  # JSON list of YYYY-MM
+    amount_fen: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(16))  # lump_sum | instalments | offset
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))  # roster | results | deaths
+    filename: Mapped[str | None] = mapped_column(String(260))
+    summary: Mapped[str | None] = mapped_column(Text)  # JSON counts
+    operator: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AssistForm(Base):
+    """A remote-assist form (协助认证表) issued to a person and, later, received back."""
+
+    __tablename__ = "assist_forms"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="outstanding")  # outstanding|received|cancelled
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    issued_by: Mapped[str | None] = mapped_column(String(64))
+    printed_count: Mapped[int] = mapped_column(Integer, default=1)
+    batch_id: Mapped[str | None] = mapped_column(UUID)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    body_name: Mapped[str | None] = mapped_column(String(200))
+    body_date: Mapped[date | None] = mapped_column(Date)
+    certifier: Mapped[str | None] = mapped_column(String(64))
+    scan_path: Mapped[str | None] = mapped_column(String(260))
+    certification_id: Mapped[str | None] = mapped_column(UUID)
+    workstation: Mapped[str | None] = mapped_column(String(64))
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # clerk | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only (triggers refuse UPDATE/DELETE). ``hash`` chains each event to the previous one."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(UUID, unique=True, default=new_id)
+    ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(UUID)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON, never a full ID number or an image
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutboxEntry(Base):
+    """Changes waiting to be pushed to the central database, written in the same transaction."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(UUID, unique=True, default=new_id)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(UUID)
+    op: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    payload: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

@@ -1,0 +1,315 @@
+"""Queries and bulk writes per aggregate. No business rules here: callers decide, this stores.
+
+Functions take a SQLAlchemy ``Connection`` (the caller owns the transaction) and return plain
+rows/mappings. Bulk functions chunk their IN-lists to stay under SQLite's parameter limit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Sequence
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from db.models import (
+    AssistForm,
+    Certification,
+    Entitlement,
+    EntitlementEvent,
+    ImportBatch,
+    Person,
+    RecoveryCase,
+)
+
+persons = Person.__table__
+entitlements = Entitlement.__table__
+certifications = Certification.__table__
+events = EntitlementEvent.__table__
+recoveries = RecoveryCase.__table__
+batches = ImportBatch.__table__
+forms = AssistForm.__table__
+
+CHUNK = 800
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- persons -------------------------------------------------------------------------------
+
+
+def persons_by_numbers(conn: Connection, numbers: Sequence[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for part in _chunks(list(numbers)):
+        for row in conn.execute(select(persons).where(persons.c.id_number.in_(part))).mappings():
+            out[row["id_number"]] = dict(row)
+    return out
+
+
+def person_by_number(conn: Connection, number: str) -> dict | None:
+    row = conn.execute(select(persons).where(persons.c.id_number == number)).mappings().first()
+    return dict(row) if row else None
+
+
+def person_by_id(conn: Connection, person_id: str) -> dict | None:
+    row = conn.execute(select(persons).where(persons.c.id == person_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_persons(conn: Connection, text: str, limit: int = 200) -> list[dict]:
+    """By ID number (prefix or last digits) or name (prefix or substring). Bound parameters
+    only; LIKE wildcards typed by the user are escaped."""
+    text = text.strip()[:64]
+    if not text:
+        return []
+    pattern = escape_like(text)
+    if text[:1].isdigit():
+        cond = or_(
+            persons.c.id_number.like(pattern + "%", escape="\\"),
+            persons.c.id_number.like("%" + pattern, escape="\\"),
+        )
+    else:
+        cond = persons.c.name.like("%" + pattern + "%", escape="\\")
+    stmt = select(persons).where(cond).order_by(persons.c.name, persons.c.id_number).limit(limit)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def insert_persons(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(persons), rows)
+
+
+def update_persons(conn: Connection, rows: list[dict]) -> None:
+    """rows: {"pid": id, "phone", "address", "residence", "updated_at", "updated_by", "workstation"}."""
+    if rows:
+        stmt = (
+            update(persons)
+            .where(persons.c.id == bindparam("pid"))
+            .values(
+                phone=bindparam("phone"),
+                address=bindparam("address"),
+                residence=bindparam("residence"),
+                updated_at=bindparam("updated_at"),
+                updated_by=bindparam("updated_by"),
+                workstation=bindparam("workstation"),
+            )
+        )
+        conn.execute(stmt, rows)
+
+
+def set_death(conn: Connection, person_id: str, death_date: date | None, source: str | None, when, by) -> None:
+    conn.execute(
+        update(persons)
+        .where(persons.c.id == person_id)
+        .values(death_date=death_date, death_source=source, updated_at=when, updated_by=by)
+    )
+
+
+# --- entitlements ----------------------------------------------------------------------------
+
+
+def entitlements_for_persons(conn: Connection, person_ids: Sequence[str]) -> dict[tuple[str, str], dict]:
+    out: dict[tuple[str, str], dict] = {}
+    for part in _chunks(list(person_ids)):
+        for row in conn.execute(select(entitlements).where(entitlements.c.person_id.in_(part))).mappings():
+            out[(row["person_id"], row["cohort"])] = dict(row)
+    return out
+
+
+def entitlements_of(conn: Connection, person_id: str) -> list[dict]:
+    stmt = select(entitlements).where(entitlements.c.person_id == person_id).order_by(entitlements.c.start_date)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def insert_entitlements(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(entitlements), rows)
+
+
+def update_entitlements(conn: Connection, rows: list[dict]) -> None:
+    """rows: {"eid", "start_date", "monthly_amount_fen", "updated_at"}."""
+    if rows:
+        stmt = (
+            update(entitlements)
+            .where(entitlements.c.id == bindparam("eid"))
+            .values(
+                start_date=bindparam("start_date"),
+                monthly_amount_fen=bindparam("monthly_amount_fen"),
+                updated_at=bindparam("updated_at"),
+            )
+        )
+        conn.execute(stmt, rows)
+
+
+def set_entitlement_status(conn: Connection, rows: list[dict]) -> None:
+    """rows: {"eid", "status", "status_since", "updated_at"}."""
+    if rows:
+        stmt = (
+            update(entitlements)
+            .where(entitlements.c.id == bindparam("eid"))
+            .values(status=bindparam("status"), status_since=bindparam("status_since"), updated_at=bindparam("updated_at"))
+        )
+        conn.execute(stmt, rows)
+
+
+def all_entitlements_for_payroll(conn: Connection):
+    """Streams (entitlement_id, person_id, id_number, name, cohort, start_date, monthly_fen, death_date)."""
+    stmt = select(
+        entitlements.c.id,
+        entitlements.c.person_id,
+        persons.c.id_number,
+        persons.c.name,
+        entitlements.c.cohort,
+        entitlements.c.start_date,
+        entitlements.c.monthly_amount_fen,
+        persons.c.death_date,
+    ).join(persons, persons.c.id == entitlements.c.person_id)
+    return conn.execution_options(yield_per=50_000).execute(stmt)
+
+
+def entitlements_due_between(conn: Connection):
+    """Every entitlement with its person (for lists computed in Python)."""
+    return all_entitlements_for_payroll(conn)
+
+
+# --- certifications --------------------------------------------------------------------------
+
+
+def certification_dates_for_persons(conn: Connection, person_ids: Sequence[str]) -> set[tuple[str, date]]:
+    out: set[tuple[str, date]] = set()
+    for part in _chunks(list(person_ids)):
+        stmt = select(certifications.c.person_id, certifications.c.cert_date).where(certifications.c.person_id.in_(part))
+        out.update((r[0], r[1]) for r in conn.execute(stmt))
+    return out
+
+
+def certification_keys_for_persons(conn: Connection, person_ids: Sequence[str]) -> set[tuple]:
+    """{(person_id, cert_date, method, result)} — to recognise a result already imported."""
+    out: set[tuple] = set()
+    c = certifications.c
+    for part in _chunks(list(person_ids)):
+        stmt = select(c.person_id, c.cert_date, c.method, c.result).where(c.person_id.in_(part))
+        out.update(tuple(r) for r in conn.execute(stmt))
+    return out
+
+
+def insert_certifications(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(certifications), rows)
+
+
+def certifications_of(conn: Connection, person_id: str) -> list[dict]:
+    stmt = (
+        select(certifications)
+        .where(certifications.c.person_id == person_id)
+        .order_by(certifications.c.cert_date.desc(), certifications.c.created_at.desc())
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def last_passed_by_person(conn: Connection, on_or_before: date) -> dict[str, date]:
+    stmt = (
+        select(certifications.c.person_id, func.max(certifications.c.cert_date))
+        .where(and_(certifications.c.result == "passed", certifications.c.cert_date <= on_or_before))
+        .group_by(certifications.c.person_id)
+    )
+    return {pid: d if isinstance(d, date) else date.fromisoformat(d) for pid, d in conn.execute(stmt)}
+
+
+def passed_dates_for_persons(conn: Connection, person_ids: Sequence[str], on_or_before: date) -> dict[str, list[date]]:
+    out: dict[str, list[date]] = {}
+    for part in _chunks(list(person_ids)):
+        stmt = (
+            select(certifications.c.person_id, certifications.c.cert_date)
+            .where(
+                and_(
+                    certifications.c.person_id.in_(part),
+                    certifications.c.result == "passed",
+                    certifications.c.cert_date <= on_or_before,
+                )
+            )
+            .order_by(certifications.c.cert_date)
+        )
+        for pid, d in conn.execute(stmt):
+            out.setdefault(pid, []).append(d)
+    return out
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def live_events_before(conn: Connection, month: str):
+    """Non-voided events of payroll months before ``month``, in order."""
+    stmt = (
+        select(events)
+        .where(and_(events.c.payroll_month < month, events.c.voided_at.is_(None)))
+        .order_by(events.c.payroll_month, events.c.created_at)
+    )
+    return conn.execute(stmt).mappings()
+
+
+def live_events_of_month(conn: Connection, month: str) -> list[dict]:
+    stmt = select(events).where(and_(events.c.payroll_month == month, events.c.voided_at.is_(None)))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def events_of_entitlements(conn: Connection, entitlement_ids: Iterable[str]) -> list[dict]:
+    ids = list(entitlement_ids)
+    out: list[dict] = []
+    for part in _chunks(ids):
+        stmt = select(events).where(events.c.entitlement_id.in_(part)).order_by(events.c.payroll_month, events.c.created_at)
+        out.extend(dict(r) for r in conn.execute(stmt).mappings())
+    return out
+
+
+def insert_events(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(events), rows)
+
+
+def void_events(conn: Connection, ids: list[str], when, reason: str) -> None:
+    if ids:
+        conn.execute(
+            update(events).where(events.c.id.in_(ids)).values(voided_at=when, void_reason=reason)
+        )
+
+
+def approve_event(conn: Connection, event_id: str, approver: str, when) -> int:
+    return conn.execute(
+        update(events)
+        .where(and_(events.c.id == event_id, events.c.approved_by.is_(None)))
+        .values(approved_by=approver, approved_at=when)
+    ).rowcount
+
+
+# --- recoveries, batches, forms ----------------------------------------------------------
+
+
+def recoveries_of_month(conn: Connection, month: str) -> dict[str, dict]:
+    stmt = select(recoveries).where(recoveries.c.opened_month == month)
+    return {r["entitlement_id"]: dict(r) for r in conn.execute(stmt).mappings()}
+
+
+def insert_recoveries(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(recoveries), rows)
+
+
+def recoveries_of_person(conn: Connection, person_id: str) -> list[dict]:
+    stmt = select(recoveries).where(recoveries.c.person_id == person_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def insert_batch(conn: Connection, row: dict) -> None:
+    conn.execute(insert(batches), [row])
+
+
+def outstanding_forms_of(conn: Connection, person_id: str) -> list[dict]:
+    stmt = select(forms).where(and_(forms.c.person_id == person_id, forms.c.status == "outstanding"))
+    return [dict(r) for r in conn.execute(stmt).mappings()]

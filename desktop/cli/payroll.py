@@ -1,0 +1,42 @@
+"""``certdesk payroll --month YYYY-MM --json [--xlsx FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from desktop.cli import emit
+from desktop.cli._common import add_json, cli_actor, open_db
+
+
+def _month(text: str):
+    from desktop.months import Month
+
+    try:
+        return Month.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"月份格式应为 YYYY-MM：{text}") from None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("payroll", help="生成某月的待遇发放指令（暂停、恢复补发、终止、追回）")
+    p.add_argument("--month", type=_month, required=True)
+    p.add_argument("--xlsx", type=Path, help="同时导出为 Excel 文件（每类一张工作表）")
+    p.add_argument("--preview", action="store_true", help="只计算，不记录事件")
+    add_json(p)
+    p.set_defaults(handler=_payroll)
+
+
+def _payroll(args) -> int:
+    from desktop.services.payroll import PayrollService
+
+    result = PayrollService(open_db(args)).run(args.month, cli_actor(), record=not args.preview)
+    if args.xlsx:
+        from desktop.exports import payroll_xlsx
+
+        payroll_xlsx(result, args.xlsx)
+    if args.json:
+        emit(result.as_json())
+    else:
+        print(f"{result.month}：暂停 {len(result.suspend)}，恢复 {len(result.resume)}，终止 {len(result.terminate)}，追回 {len(result.recover)}")
+    return 0

@@ -1,0 +1,52 @@
+"""Spreadsheets for other departments (openpyxl, write-only mode for large lists)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop.payroll import PayrollResult
+from desktop.rules import COHORTS
+
+SHEETS = [
+    ("suspend", "暂停发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
+                          ("规则暂停月份", "suspend_from"), ("执行月份", "effective_month"),
+                          ("错过的截止日期", "missed_deadline"), ("最近认证日期", "last_certified"),
+                          ("逾期仍已发放月份", "paid_while_overdue")]),
+    ("resume", "恢复发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
+                         ("暂停起始月份", "suspended_from"), ("认证日期", "certified_on"),
+                         ("恢复发放月份", "resume_from"), ("补发月份", "back_pay_months"),
+                         ("补发金额（元）", "back_pay_amount"), ("需主管审核", "needs_approval")]),
+    ("terminate", "终止发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
+                            ("死亡日期", "death_date"), ("终止月份", "terminate_from"),
+                            ("死亡后认证", "certified_after_death")]),
+    ("recover", "多领追回", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
+                          ("死亡日期", "death_date"), ("多领月份", "overpaid_months"),
+                          ("多领金额（元）", "overpaid_amount")]),
+]
+
+
+def _cell(key: str, value):
+    if key == "cohort":
+        return COHORTS[value].name_zh if value in COHORTS else value
+    if isinstance(value, list):
+        return "、".join(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def payroll_xlsx(result: PayrollResult, path: Path) -> Path:
+    """One sheet per kind of instruction. Full ID numbers: the payroll system needs them."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for kind, title, columns in SHEETS:
+        ws = wb.create_sheet(title)
+        ws.append([f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）"])
+        ws.append([c[0] for c in columns])
+        for item in getattr(result, kind):
+            ws.append([_cell(key, item.get(key)) for _, key in columns])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,62 @@
+"""Opening the database: URL resolution, migrations, the rule table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from db.engine import make_engine, session_factory, sqlite_url
+from db.migrate import upgrade
+from db.models import CycleRule as CycleRuleRow
+from desktop import paths
+from desktop.rules import CycleRule, RuleTable
+
+
+def resolve_url(explicit: str | None = None, demo: bool = False) -> str:
+    """``--db URL`` > ``CERTDESK_DB`` > the local SQLite file in the user's data directory.
+
+    A bare file path is accepted as an SQLite database.
+    """
+    url = explicit or os.environ.get("CERTDESK_DB")
+    if not url:
+        return sqlite_url(paths.default_db_path(demo))
+    if "://" not in url:
+        return sqlite_url(Path(url).resolve())
+    return url
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, demo: bool = False, migrate: bool = True) -> "Database":
+        resolved = resolve_url(url, demo)
+        engine = make_engine(resolved)
+        if migrate:
+            upgrade(engine)
+        return cls(resolved, engine)
+
+    def session(self):
+        return session_factory(self.engine)()
+
+    def rule_table(self) -> RuleTable:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(CycleRuleRow.__table__)).mappings().all()
+        return RuleTable(
+            {
+                r["cohort"]: CycleRule(r["cohort"], r["kind"], r["period"], r["warn_days"], r["suspend_offset_months"])
+                for r in rows
+            }
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()

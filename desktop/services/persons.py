@@ -1,0 +1,266 @@
+"""Looking people up and asking the clock about them; recording a certification.
+
+``show`` answers the counter's question — is this person covered, until when, and what happens
+if not — for every entitlement, on a given day.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from db import journal
+from db import repositories as repo
+from db.models import new_id, utcnow
+from desktop import idnumber
+from desktop.errors import NotFound, UserFacingError
+from desktop.months import Month
+from desktop.rules import COHORTS, STATUS_ZH, clock
+from desktop.services.database import Database
+from desktop.services.payroll import fold_events
+from desktop.workstation import Actor
+
+METHODS_ZH = {
+    "counter": "现场认证",
+    "home_visit": "上门认证",
+    "remote_assist": "异地认证",
+    "mobile_app": "手机认证",
+    "data_match": "信息比对",
+    "staff_attestation": "人工核验",
+    "legacy": "历史认证记录",
+}
+EVENT_ZH = {"suspend": "暂停发放", "resume": "恢复发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
+
+
+@dataclass(frozen=True, slots=True)
+class EntitlementView:
+    id: str
+    cohort: str
+    cohort_zh: str
+    category_zh: str
+    start_date: date
+    monthly_amount: float | None
+    status: str
+    last_certified: date
+    deadline: date
+    suspend_from: str  # YYYY-MM the rule gives if nothing is done
+    payment_suspended_since: str | None  # an open suspension recorded by payroll
+    resume_pending: bool
+    rule_zh: str
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH[self.status]
+
+    def as_json(self) -> dict:
+        return {
+            "entitlement_id": self.id,
+            "cohort": self.cohort,
+            "cohort_zh": self.cohort_zh,
+            "status": self.status,
+            "last_certified": self.last_certified.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "suspend_from": self.suspend_from,
+            "start_date": self.start_date.isoformat(),
+            "monthly_amount": self.monthly_amount,
+            "payment_suspended_since": self.payment_suspended_since,
+            "resume_pending": self.resume_pending,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    when: date
+    kind: str  # certification | event
+    text_zh: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    id: str
+    id_number: str
+    name: str
+    sex: str | None
+    birth_date: date | None
+    phone: str | None
+    address: str | None
+    residence: str
+    death_date: date | None
+    as_of: date
+    entitlements: tuple[EntitlementView, ...]
+    history: tuple[HistoryItem, ...] = field(default=())
+    outstanding_forms: tuple[dict, ...] = field(default=())
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "id_number": self.id_number,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "phone": self.phone,
+            "address": self.address,
+            "residence": self.residence,
+            "death_date": self.death_date.isoformat() if self.death_date else None,
+            "as_of": self.as_of.isoformat(),
+            "entitlements": [e.as_json() for e in self.entitlements],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSummary:
+    id: str
+    id_number: str
+    name: str
+    sex: str | None
+    birth_date: date | None
+    residence: str
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationRecord:
+    id: str
+    person_id: str
+    cert_date: date
+    method: str
+    covers: tuple[str, ...]  # entitlement ids
+
+
+def _d(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+class PersonService:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def search(self, text: str, limit: int = 200) -> list[PersonSummary]:
+        norm = idnumber.normalize(text) if text[:1].isdigit() or text[:1] in "０１２３４５６７８９" else text.strip()
+        with self.db.engine.connect() as conn:
+            rows = repo.search_persons(conn, norm, limit)
+        return [PersonSummary(r["id"], r["id_number"], r["name"], r["sex"], _d(r["birth_date"]), r["residence"]) for r in rows]
+
+    def show(self, id_number: str, as_of: date | None = None) -> PersonView:
+        number = idnumber.normalize(id_number)
+        with self.db.engine.connect() as conn:
+            person = repo.person_by_number(conn, number)
+            if person is None:
+                raise NotFound("系统中没有该身份号码的待遇领取人员", number=idnumber.mask(number))
+            return self._view(conn, person, as_of or date.today())
+
+    def show_by_id(self, person_id: str, as_of: date | None = None) -> PersonView:
+        with self.db.engine.connect() as conn:
+            person = repo.person_by_id(conn, person_id)
+            if person is None:
+                raise NotFound("没有找到该人员")
+            return self._view(conn, person, as_of or date.today())
+
+    def _view(self, conn, person: dict, as_of: date) -> PersonView:
+        rules = self.db.rule_table()
+        ents = repo.entitlements_of(conn, person["id"])
+        certs = repo.certifications_of(conn, person["id"])
+        events = [e for e in repo.events_of_entitlements(conn, [e["id"] for e in ents]) if e["voided_at"] is None]
+        upto = str(Month.of(as_of))
+        states = fold_events([e for e in events if e["payroll_month"] <= upto])
+        passed = sorted(_d(c["cert_date"]) for c in certs if c["result"] == "passed" and _d(c["cert_date"]) <= as_of)
+        last = passed[-1] if passed else None
+        death = _d(person["death_date"])
+        views = []
+        for e in ents:
+            rule = rules[e["cohort"]]
+            c = clock(rule, _d(e["start_date"]), last)
+            st = states.get(e["id"])
+            status = c.status_on(as_of, rule.warn_days)
+            suspended_since = None
+            resume_pending = False
+            if st is not None and st.state == "terminated" or (death is not None and death <= as_of):
+                status = "terminated"
+            elif st is not None and st.state == "suspended":
+                suspended_since = str(st.suspended_since)
+                certified_since = any(st.missed_deadline is None or d > st.missed_deadline for d in passed)
+                if certified_since:
+                    resume_pending = True
+                else:
+                    status = "suspended"
+            cohort = COHORTS[e["cohort"]]
+            views.append(
+                EntitlementView(
+                    e["id"], e["cohort"], cohort.name_zh, cohort.category_zh, _d(e["start_date"]),
+                    None if e["monthly_amount_fen"] is None else e["monthly_amount_fen"] / 100,
+                    status, c.last, c.deadline, str(c.suspend_month), suspended_since, resume_pending,
+                    rule.describe_zh(),
+                )
+            )
+        history = [
+            HistoryItem(_d(c["cert_date"]), "certification",
+                        f"{METHODS_ZH.get(c['method'], c['method'])}{'' if c['result'] == 'passed' else '（未通过）'}",
+                        c["operator"] or "")
+            for c in certs
+        ]
+        cohort_of = {e["id"]: COHORTS[e["cohort"]].name_zh for e in ents}
+        for ev in events:
+            history.append(
+                HistoryItem(Month.parse(ev["payroll_month"]).first_day(), "event",
+                            f"{EVENT_ZH.get(ev['kind'], ev['kind'])}（{cohort_of.get(ev['entitlement_id'], '')}，自{ev['effective_month']}）")
+            )
+        history.sort(key=lambda h: h.when, reverse=True)
+        forms = tuple(
+            {"serial": f["serial"], "deadline": _d(f["deadline"]), "issued_at": f["issued_at"]}
+            for f in repo.outstanding_forms_of(conn, person["id"])
+        )
+        return PersonView(
+            person["id"], person["id_number"], person["name"], person["sex"], _d(person["birth_date"]),
+            person["phone"], person["address"], person["residence"], death, as_of, tuple(views), tuple(history), forms,
+        )
+
+    # --- recording ------------------------------------------------------------------------
+
+    def record_certification(
+        self, person_id: str, cert_date: date, method: str, actor: Actor, *,
+        evidence: dict | None = None, approver: str | None = None, result: str = "passed",
+        today: date | None = None,
+    ) -> CertificationRecord:
+        """One proof of life: covers every active entitlement of the person (domain.md §1).
+
+        The certification, its audit event and its outbox entry commit in one transaction, so a
+        power cut leaves the certification either complete or absent.
+        """
+        if method not in METHODS_ZH:
+            raise UserFacingError(f"未知的认证方式：{method}")
+        if cert_date > (today or date.today()):
+            raise UserFacingError("认证日期不能晚于今天", code="future_date")
+        if method == "staff_attestation" and not approver:
+            raise UserFacingError("人工核验需要第二名工作人员审核", code="needs_approver")
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            person = repo.person_by_id(conn, person_id)
+            if person is None:
+                raise NotFound("没有找到该人员")
+            death = _d(person["death_date"])
+            ents = [e for e in repo.entitlements_of(conn, person_id) if e["status"] != "terminated"]
+            ev = dict(evidence or {})
+            if death is not None and cert_date > death:
+                ev["flag"] = "certified_after_reported_death"
+            row = {
+                "id": new_id(), "person_id": person_id, "cert_date": cert_date, "method": method, "result": result,
+                "evidence": json.dumps(ev, ensure_ascii=False, default=str), "operator": actor.operator,
+                "approver": approver, "workstation": actor.workstation, "batch_id": None, "created_at": now,
+            }
+            repo.insert_certifications(conn, [row])
+            journal.audit(conn, actor.operator, actor.workstation, "certification.record", "certification", row["id"],
+                          {"method": method, "result": result, "date": cert_date.isoformat(), "approver": approver,
+                           "covers": len(ents)})
+            journal.enqueue(conn, [("certification", row["id"], journal.row_payload(row))])
+        return CertificationRecord(row["id"], person_id, cert_date, method, tuple(e["id"] for e in ents))
