@@ -379,8 +379,8 @@ def label_for(form: FormData) -> AddressLabel:
 
 def return_label(bureau: BureauInfo) -> AddressLabel:
     """A label addressed to the bureau (for a prepaid return envelope)."""
-    return AddressLabel(f"{bureau.name}　{bureau.return_recipient}".strip(),
-                        bureau.return_address, bureau.return_postcode, bureau.phone, "")
+    return AddressLabel(bureau.name, f"{bureau.return_address}　{bureau.return_recipient}".strip(),
+                        bureau.return_postcode, bureau.phone, "")
 
 
 def render_labels(labels: Sequence[AddressLabel], out: Output, *, sender: BureauInfo | None = None,
