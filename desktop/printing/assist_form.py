@@ -319,8 +319,8 @@ class _Writer:
         c.showPage()
 
 
-def _new_canvas(target, title: str, bureau: BureauInfo) -> Canvas:
-    c = Canvas(target, pagesize=A4, pageCompression=1, invariant=0)
+def _new_canvas(target, title: str, bureau: BureauInfo, font: str) -> Canvas:
+    c = Canvas(target, pagesize=A4, pageCompression=1, invariant=0, initialFontName=font)
     c.setTitle(title)
     c.setAuthor(bureau.name)
     c.setCreator("CertDesk")
@@ -343,7 +343,7 @@ def render_forms(forms: Sequence[FormData], bureau: BureauInfo, out: Output, *,
     font = register_cjk_font(font_override).name
     total = len(forms)
     with open_output(out) as (target, commit):
-        c = _new_canvas(target, FORM_TITLE, bureau)
+        c = _new_canvas(target, FORM_TITLE, bureau, font)
         w = _Writer(c, bureau, font)
         for i, f in enumerate(forms):
             if is_cancelled(cancel):
@@ -392,7 +392,7 @@ def render_labels(labels: Sequence[AddressLabel], out: Output, *, sender: Bureau
     font = register_cjk_font(font_override).name
     total = len(labels)
     with open_output(out) as (target, commit):
-        c = Canvas(target, pagesize=A4, pageCompression=1)
+        c = Canvas(target, pagesize=A4, pageCompression=1, initialFontName=font)
         c.setTitle("信封地址标签")
         c.setCreator("CertDesk")
         pen = Pen(c, font, PAGE_H)

@@ -129,7 +129,7 @@ def render_receipt(receipt: ReceiptData, bureau: BureauInfo, out: Output, *,
     """Write the receipt PDF; returns the path (None when ``out`` is a file object)."""
     font = register_cjk_font(font_override).name
     with open_output(out) as (target, commit):
-        c = Canvas(target, pagesize=A4, pageCompression=1)
+        c = Canvas(target, pagesize=A4, pageCompression=1, initialFontName=font)
         c.setTitle(RECEIPT_TITLE)
         c.setAuthor(bureau.name)
         c.setCreator("CertDesk")

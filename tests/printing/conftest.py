@@ -1,0 +1,99 @@
+"""Fixtures for the printing layer: a key, a bureau, synthetic residents, rendered PDFs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from desktop import qrsign
+from desktop.idnumber import make_number
+from desktop.printing.data import BureauInfo, FormData
+
+KEY = bytes(range(32))
+DEADLINE = date(2026, 12, 31)
+ISSUED = date(2026, 11, 29)
+NAMES = ["张秀兰", "欧阳建国", "巴特尔", "李淑珍", "王德福"]
+
+
+@pytest.fixture
+def key_provider():
+    return qrsign.static_key_provider(KEY)
+
+
+@pytest.fixture
+def bureau() -> BureauInfo:
+    return BureauInfo(return_address="内蒙古自治区兴安盟阿尔山市新城街社会保险事业服务中心",
+                      return_postcode="137800")
+
+
+def make_forms(n: int, key_provider, *, start: int = 1) -> list[FormData]:
+    out = []
+    for i in range(start, start + n):
+        idn = make_number("152202", date(1940 + i % 30, 1 + i % 12, 1 + i % 28), i % 1000)
+        serial = f"XZ2026-{i:06d}"
+        out.append(FormData(
+            serial=serial,
+            qr_payload=qrsign.make_payload(serial, idn, DEADLINE, key_provider),
+            name=NAMES[i % len(NAMES)], sex="F" if i % 2 else "M", id_number=idn,
+            category="养老资格认证（企业离退休人员）", phone=f"139{i:08d}",
+            address=f"辽宁省大连市沙河口区西安路街道锦绣社区幸福家园小区{i % 40 + 1}号楼3单元502室",
+            deadline=DEADLINE, issued_on=ISSUED, postcode="116021"))
+    return out
+
+
+@pytest.fixture
+def forms(key_provider) -> list[FormData]:
+    return make_forms(3, key_provider)
+
+
+def render_page(pdf: Path, index: int, dpi: int = 200) -> np.ndarray:
+    """A page as a grey image, rendered by pdfium on white."""
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        bm = doc[index].render(scale=dpi / 72, fill_color=(255, 255, 255, 255), grayscale=True)
+        arr = bm.to_numpy()
+        return np.ascontiguousarray(arr if arr.ndim == 2 else arr[..., 0])
+    finally:
+        doc.close()
+
+
+def page_count(pdf: Path) -> int:
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    cmd = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run(cmd + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdffonts(pdf: Path) -> list[dict]:
+    if not shutil.which("pdffonts"):
+        pytest.skip("pdffonts (poppler-utils) is not installed")
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        # name type... enc emb sub uni obj gen: the yes/no columns are the 5th..3rd from the end
+        rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+    return rows
+
+
+def squash(text: str) -> str:
+    """pdftotext output without whitespace (table cells and wrapped lines break strings)."""
+    return "".join(text.split())
