@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from reportlab.lib.pagesizes import A4  # noqa: F401  (re-exported for callers' convenience)
 
 SEX_ZH = {"M": "男", "F": "女", "男": "男", "女": "女", "": ""}
 
