@@ -313,3 +313,14 @@ def insert_batch(conn: Connection, row: dict) -> None:
 def outstanding_forms_of(conn: Connection, person_id: str) -> list[dict]:
     stmt = select(forms).where(and_(forms.c.person_id == person_id, forms.c.status == "outstanding"))
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def person_ids_with_status(conn: Connection, status: str) -> list[str]:
+    stmt = select(entitlements.c.person_id).where(entitlements.c.status == status).distinct().order_by(entitlements.c.person_id)
+    return [r[0] for r in conn.execute(stmt)]
+
+
+def sample_persons(conn: Connection, n: int) -> list[tuple[str, str]]:
+    """(id_number, name) of living persons, in a stable order."""
+    stmt = select(persons.c.id_number, persons.c.name).where(persons.c.death_date.is_(None)).order_by(persons.c.id).limit(n)
+    return [tuple(r) for r in conn.execute(stmt)]

@@ -102,6 +102,9 @@ class _RosterRow:
     def key(self):
         return (self.id_number, self.cohort)
 
+    def person_fields(self):
+        return (self.phone, self.address, self.residence)
+
     def content(self):
         return (self.name, self.start, self.last_cert, self.phone, self.address, self.residence, self.amount_fen)
 
@@ -171,8 +174,13 @@ class ImportService:
             if known and known[0] != r.name:
                 report.reject(r.line, f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同")
                 continue
+            if known:
+                diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r.person_fields()) if a and b and a != b]
+                if diff:
+                    report.reject(r.line, f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对")
+                    continue
             seen[r.key()] = r
-            names.setdefault(r.id_number, (r.name, r.line))
+            names.setdefault(r.id_number, (r.name, r.line, r.person_fields()))
             parsed.append(r)
 
         batch_id = new_id()

@@ -71,8 +71,9 @@ class PayrollService:
     def run_day(self, month: Month) -> date:
         return month.day(int(self.settings.get("payroll_day")))
 
-    def compute(self, month: Month, conn) -> PayrollResult:
-        run_day = self.run_day(month)
+    def compute(self, month: Month, conn, run_day: date | None = None) -> PayrollResult:
+        """The instructions for ``month``; ``run_day`` overrides the configured day (forecasts)."""
+        run_day = run_day or self.run_day(month)
         rules = self.db.rule_table()
         states = fold_events(repo.live_events_before(conn, str(month)))
         last = repo.last_passed_by_person(conn, run_day)

@@ -1,0 +1,58 @@
+from datetime import date
+
+import pytest
+
+from desktop.idnumber import make_number, mask, normalize, validate
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["440308199901101512", "810000199408230021", "830000199201300022", "11010119900307803X", "500154199301135886",
+     "152202194009012240", "15220219540505026X"],
+)
+def test_published_numbers_validate(number):
+    assert validate(number).valid
+
+
+def test_historical_region_code_accepted_for_old_birth_year():
+    # 152202 阿尔山市 was created in 1996; a card issued later to someone born in 1940 carries it
+    r = validate("152202194009012240")
+    assert r.valid and "阿尔山市" in r.region
+    assert r.birth_date == date(1940, 9, 1) and r.sex == "F"
+
+
+def test_lower_case_x_and_fullwidth_digits_and_spaces():
+    assert validate("11010119900307803x").valid
+    assert validate("１５２２０２ １９４００９０１２２４０").valid
+    assert normalize(" 1101 0119 9003 07803x ") == "11010119900307803X"
+
+
+@pytest.mark.parametrize(
+    "number,reason",
+    [
+        ("152202194009012241", "check_digit"),
+        ("15220219400901224", "length"),
+        ("1522021940090122A0", "format"),
+        ("152202194002302240", "birth_date"),  # 30 Feb
+        ("992202194009012240", "region"),
+        ("", "empty"),
+    ],
+)
+def test_invalid_numbers_say_why(number, reason):
+    r = validate(number)
+    assert not r.valid and r.reason == reason and r.reason_zh
+
+
+def test_future_birth_refused():
+    n = make_number("152202", date(2030, 1, 1), 1)
+    assert validate(n, today=date(2026, 11, 29)).reason == "future_birth"
+
+
+def test_mask():
+    assert mask("152202194009012240") == "152202********2240"
+
+
+def test_make_number_round_trip():
+    n = make_number("152224", date(1950, 2, 28), 37)
+    r = validate(n)
+    assert r.valid and r.birth_date == date(1950, 2, 28) and r.sex == "M"
