@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 
 GUI_COMMANDS = {None, "demo", "gui"}
+# options of the window that take a value: skipped when looking for the command
+GUI_VALUE_OPTIONS = {"--db", "--as-of", "--screenshot", "--demo-persons"}
+GUI_FLAGS = {"--exit-when-ready"}
 
 
 def _first_command(argv: list[str]) -> str | None:
@@ -17,10 +20,10 @@ def _first_command(argv: list[str]) -> str | None:
         if skip:
             skip = False
             continue
-        if arg == "--db":
+        if arg in GUI_VALUE_OPTIONS:
             skip = True
             continue
-        if arg.startswith("--db="):
+        if arg.split("=", 1)[0] in GUI_VALUE_OPTIONS or arg in GUI_FLAGS:
             continue
         if arg.startswith("-"):
             return "--"  # an option of the CLI (e.g. --version, --help)
@@ -30,12 +33,7 @@ def _first_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = _first_command(argv)
-    if command in GUI_COMMANDS and not ("demo" in argv and ("--drill" in argv)):
-        from ui.app import run_gui
-
-        return run_gui(argv)
-    if command == "demo":
+    if _first_command(argv) in GUI_COMMANDS:
         from ui.app import run_gui
 
         return run_gui(argv)

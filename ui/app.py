@@ -1,0 +1,174 @@
+"""Composition root of the window: QApplication, font, style sheet, services, main window.
+
+``run_gui(argv)`` is called by ``certdesk`` (no command, ``gui`` or ``demo``):
+
+    certdesk [gui] [--db URL] [--as-of YYYY-MM-DD]
+    certdesk demo [--db URL] [--as-of YYYY-MM-DD]   # separate demo database, built on first use
+
+The window is shown before the database is touched; opening it (migrations included) and, for
+the demo, building a few thousand synthetic residents run in the background through
+``ui.workers``, with progress in the status bar. Nothing in ``ui/`` imports ``db`` or SQLAlchemy:
+the services are built here from ``desktop.services`` and injected into the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from desktop import paths, runmode
+
+_T0 = time.perf_counter()
+
+CJK_FONTS_LINUX = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Droid Sans Fallback"]
+CJK_FONTS_WINDOWS = ["Microsoft YaHei UI", "Microsoft YaHei", "SimHei", "SimSun"]
+CJK_FONTS_MAC = ["PingFang SC", "Heiti SC"]
+BASE_POINT_SIZE = 13  # large, readable at arm's length
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="certdesk", description="社保待遇资格认证柜台系统")
+    p.add_argument("command", nargs="?", choices=["gui", "demo"], default="gui")
+    p.add_argument("--db", metavar="URL", help="SQLAlchemy URL or SQLite file (default: CERTDESK_DB or the local file)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", type=date.fromisoformat,
+                   help="business date instead of today (reproducible screens)")
+    p.add_argument("--demo-persons", type=int, default=3000, help=argparse.SUPPRESS)
+    # measurement and screenshots: quit once the window is usable, print the start-up time
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def choose_font_family(available: list[str]) -> str | None:
+    """The first installed CJK family we prefer (Noto needs the SC name, else Qt picks JP forms)."""
+    if sys.platform.startswith("win"):
+        wanted = CJK_FONTS_WINDOWS
+    elif sys.platform == "darwin":
+        wanted = CJK_FONTS_MAC
+    else:
+        wanted = CJK_FONTS_LINUX
+    have = set(available)
+    return next((f for f in wanted if f in have), None)
+
+
+def load_stylesheet() -> str:
+    path = paths.resource_path("styles", "app.qss")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def setup_application(app) -> None:
+    """Font and style for a QApplication (shared by ``run_gui`` and the tests)."""
+    from PySide6.QtGui import QFont, QFontDatabase
+
+    app.setApplicationName("CertDesk")
+    app.setApplicationDisplayName("社保待遇资格认证柜台系统")
+    app.setStyle("Fusion")  # same look on the counter PCs and under Xvfb
+    family = choose_font_family(QFontDatabase.families())
+    font = QFont(family) if family else QFont()
+    font.setPointSize(BASE_POINT_SIZE)
+    app.setFont(font)
+    app.setStyleSheet(load_stylesheet())
+
+
+# --- the back end, built off the GUI thread ---------------------------------------------------------
+
+
+def _demo_marker() -> Path:
+    return paths.data_dir() / "demo-ready.json"
+
+
+def _demo_is_built(url: str) -> bool:
+    try:
+        return url in json.loads(_demo_marker().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+def _mark_demo_built(url: str, as_of: date) -> None:
+    try:
+        data = json.loads(_demo_marker().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data[url] = as_of.isoformat()
+    _demo_marker().write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def describe_location(url: str) -> str:
+    if url.startswith("sqlite"):
+        return "本机数据库：" + url.split("///", 1)[-1]
+    host = url.split("@", 1)[-1]  # never show a password
+    return "中心数据库：" + host
+
+
+def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons: int = 3000):
+    """Runs on a worker thread: open (and migrate) the database, build demo data on first use,
+    and return the services the window needs. Must not touch widgets; ``report`` is the
+    thread-safe progress callable from :func:`ui.workers.progress_reporter`."""
+    from desktop.services.database import Database
+    from desktop.services.lists import ListService
+    from desktop.services.persons import PersonService
+    from ui.models.backend import Backend
+
+    report(None, "正在打开数据库…")
+    db = Database.open(url, demo=demo)
+    if demo and not _demo_is_built(db.url):
+        from desktop.demo import build_demo_database
+
+        report(1, "首次使用演示模式：正在生成演示数据…")
+        build_demo_database(db, persons=demo_persons, today=as_of,
+                            progress=lambda pct, text: report(pct, f"正在生成演示数据：{text}（{pct}%）"))
+        _mark_demo_built(db.url, as_of)
+    return Backend(PersonService(db), ListService(db), as_of, demo, describe_location(db.url))
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+
+def run_gui(argv: list[str]) -> int:
+    args = parse_args(list(argv))
+    demo = args.command == "demo"
+    if demo:
+        runmode.set_mode(runmode.DEMO)
+    as_of = args.as_of or date.today()
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui import workers
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    setup_application(app)
+    window = MainWindow(demo=demo)
+    window.date_label.setText(f"业务日期：{as_of.isoformat()}")
+    window.show()
+    t_shown = time.perf_counter() - _T0
+
+    def ready(backend) -> None:
+        window.set_backend(backend)
+        t_ready = time.perf_counter() - _T0
+        if args.exit_when_ready or args.screenshot or os.environ.get("CERTDESK_STARTUP_LOG"):
+            print(f"window shown {t_shown:.3f}s, usable {t_ready:.3f}s after ui.app import", file=sys.stderr)
+        if args.screenshot:
+            QTimer.singleShot(300, lambda: (window.grab().save(args.screenshot), app.quit()))
+        elif args.exit_when_ready:
+            QTimer.singleShot(0, app.quit)
+
+    def failed(exc: BaseException) -> None:
+        window.show_fatal(f"无法打开数据库：{exc}")
+        if args.exit_when_ready:
+            app.exit(1)
+
+    report = workers.progress_reporter(window.set_progress)
+    workers.run_in_background(lambda: open_backend(args.db, demo, as_of, report, args.demo_persons), ready, failed)
+    code = app.exec()
+    workers.wait_for_idle(30_000)
+    return code

@@ -1,0 +1,1 @@
+"""One module per screen: search, person, due-next-month."""
