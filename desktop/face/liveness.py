@@ -128,6 +128,9 @@ class LivenessChecker:
         self._acting = False         # the requested action is under way (waiting for the return)
         self._need_neutral = False   # an early/unrequested action must end before a response counts
         self._stray: str | None = None
+        self.replay_hits = 0
+        self._signatures: list[bytes] = []
+        self._windows: set[bytes] = set()
 
     # -- baseline -------------------------------------------------------------------------------
     def add_baseline(self, sample: Sample) -> bool:
@@ -182,7 +185,23 @@ class LivenessChecker:
                 and s.mar <= b.mar + st.mouth_open_delta / 2
                 and abs(s.yaw - b.yaw) <= st.turn_yaw_deg / 2)
 
-    def update(self, sample: Sample) -> Status:
+    _WINDOW = 6
+
+    def _check_replay(self, sample: Sample) -> None:
+        """A run of moving landmark frames that comes back exactly is a looped recording."""
+        sig = np.round(np.array([sample.ear, sample.mar, sample.yaw, sample.parallax]), 6).tobytes()
+        self._signatures.append(sig)
+        window = self._signatures[-self._WINDOW:]
+        if len(window) < self._WINDOW or len(set(window)) < self._WINDOW // 2:
+            return   # too short, or a still face (identical frames are normal for a still sitter)
+        key = b"".join(window)
+        if key in self._windows:
+            self.replay_hits += 1
+        self._windows.add(key)
+
+    def update(self, sample: Sample, *, check_replay: bool = True) -> Status:
+        if check_replay:
+            self._check_replay(sample)
         if self.status is Status.BASELINE:
             self.add_baseline(sample)
             return self.status
@@ -199,6 +218,8 @@ class LivenessChecker:
         if stray is not None and stray.value != self._stray:
             self.wrong_actions += 1
         self._stray = stray.value if stray is not None else None
+        if self.replay_hits >= 3:
+            return self._fail(Reason.REPLAY_SUSPECTED, t)
         if self.wrong_actions >= st.max_wrong_actions:
             return self._fail(Reason.CHALLENGE_NOT_DONE, t)
         if self._need_neutral:

@@ -69,7 +69,10 @@ def cpu_has_avx() -> bool | None:
 
 def models_dir() -> Path:
     """Directory of the dlib model files, found without importing face_recognition_models."""
-    spec = importlib.util.find_spec("face_recognition_models")
+    try:
+        spec = importlib.util.find_spec("face_recognition_models")
+    except (ValueError, ImportError):  # an already-imported module without a usable spec
+        spec = None
     locations = list(spec.submodule_search_locations or []) if spec else []
     if not locations:
         raise FaceModelsUnavailable(
@@ -88,6 +91,10 @@ def _stand_in(folder: Path) -> types.ModuleType:
     module = types.ModuleType("face_recognition_models")
     module.__doc__ = "CertDesk stand-in: model locations without pkg_resources (desktop.face.models)"
     module.__path__ = [str(folder.parent)]  # type: ignore[attr-defined]
+    import importlib.machinery
+
+    module.__spec__ = importlib.machinery.ModuleSpec("face_recognition_models", None, is_package=True)
+    module.__spec__.submodule_search_locations = [str(folder.parent)]
     for func_name, file_name in MODEL_FILES.items():
         path = str(folder / file_name)
         setattr(module, func_name, (lambda p=path: p))

@@ -1,0 +1,206 @@
+"""Clerk-side face-check panel: preview, progress, result, triage, repeat / switch / cancel.
+
+Injected: a frame source (anything with ``latest()`` and ``wait_next(after_index, timeout)``, e.g.
+desktop.devices.cameras.*), a session factory returning a fresh ``FaceCheckSession`` and optionally
+the :class:`ResidentScreen`. Threads: the camera captures on its own thread; the face session runs on
+a QThread worker (always on the newest frame, dropping the rest); the GUI thread only paints the
+newest frame from a 30 Hz timer and never waits for face work.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from desktop.face.session import FaceCheckResult, Progress, Prompt
+from desktop.face.triage import NEXT_STEP_ZH
+from ui.resident_screen import ResidentScreen, bgr_to_qimage
+
+
+class _FaceWorker(QObject):
+    """Runs in its own QThread: newest frame -> session.feed -> events (queued to the GUI)."""
+
+    event_ready = Signal(object)
+    finished = Signal()
+
+    def __init__(self, source, session):
+        super().__init__()
+        self.source = source
+        self.session = session
+        self._running = True
+        self.frames_analysed = 0
+
+    @Slot()
+    def run(self) -> None:
+        last = 0
+        try:
+            while self._running and not self.session.finished:
+                frame = self.source.wait_next(last, timeout=0.2)
+                if frame is None:
+                    if getattr(self.source, "ended", False):
+                        break
+                    continue
+                last = frame.index
+                for ev in self.session.feed(frame.image):
+                    self.event_ready.emit(ev)
+                self.frames_analysed += 1
+        finally:
+            self.finished.emit()
+
+    def stop(self) -> None:
+        self._running = False
+
+
+class FaceCheckPanel(QWidget):
+    check_finished = Signal(object)     # FaceCheckResult
+    next_step_chosen = Signal(str)      # a NextStep value chosen by the clerk
+
+    def __init__(self, source, session_factory: Callable[[], object], *,
+                 resident_screen: ResidentScreen | None = None, preview_hz: int = 30, parent=None):
+        super().__init__(parent)
+        self.source = source
+        self.session_factory = session_factory
+        self.resident = resident_screen
+        self.session = None
+        self.result: FaceCheckResult | None = None
+        self._thread: QThread | None = None
+        self._worker: _FaceWorker | None = None
+        self._last_index = 0
+        self.frames_painted = 0
+
+        self.preview = QLabel("摄像头未启动")
+        self.preview.setMinimumSize(320, 240)
+        self.status = QLabel("")
+        self.prompt = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.result_label = QLabel("")
+        self.suggestions = QListWidget()
+        self.start_button = QPushButton("开始人脸认证")
+        self.repeat_button = QPushButton("重复提示")
+        self.switch_button = QPushButton("换一组动作")
+        self.cancel_button = QPushButton("取消")
+        self.start_button.clicked.connect(self.start_check)
+        self.repeat_button.clicked.connect(lambda: self._request("repeat"))
+        self.switch_button.clicked.connect(lambda: self._request("switch"))
+        self.cancel_button.clicked.connect(lambda: self._request("cancel"))
+        self.suggestions.itemActivated.connect(lambda item: self.next_step_chosen.emit(item.data(256)))
+        if self.resident is not None:
+            self.resident.repeat_requested.connect(lambda: self._request("repeat"))
+
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.repeat_button, self.switch_button, self.cancel_button):
+            buttons.addWidget(b)
+        side = QVBoxLayout()
+        for w in (self.prompt, self.status, self.progress, self.result_label, self.suggestions):
+            side.addWidget(w)
+        top = QHBoxLayout()
+        top.addWidget(self.preview, 2)
+        top.addLayout(side, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        self._set_running(False)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, 1000 // preview_hz))
+        self._timer.timeout.connect(self._paint_newest)
+        self._timer.start()
+
+    # -- preview (GUI thread, never waits for face work)
+    def _paint_newest(self) -> None:
+        frame = self.source.latest()
+        if frame is None or frame.index == self._last_index:
+            return
+        self._last_index = frame.index
+        img = bgr_to_qimage(frame.image)
+        self.preview.setPixmap(QPixmap.fromImage(img).scaled(self.preview.size(), aspectMode=1))
+        self.frames_painted += 1
+        if self.resident is not None:
+            self.resident.show_frame(frame.image)
+
+    # -- the check
+    def start_check(self) -> None:
+        if self._thread is not None:
+            return
+        self.result = None
+        self.suggestions.clear()
+        self.result_label.setText("")
+        self.session = self.session_factory()
+        self._thread = QThread(self)
+        self._worker = _FaceWorker(self.source, self.session)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.event_ready.connect(self._on_event)
+        self._worker.finished.connect(self._thread.quit)
+        self._thread.finished.connect(self._on_thread_done)
+        self._set_running(True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(5000)
+            self._on_thread_done()
+        self._timer.stop()
+
+    def _request(self, action: str) -> None:
+        if self.session is not None and not self.session.finished:
+            self.session.request(action)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        for b in (self.repeat_button, self.switch_button, self.cancel_button):
+            b.setEnabled(running)
+
+    @Slot()
+    def _on_thread_done(self) -> None:
+        if self._thread is None:
+            return
+        self._thread.deleteLater()
+        if self._worker is not None:
+            self._worker.deleteLater()
+        self._thread, self._worker = None, None
+        self._set_running(False)
+        if self.result is None and self.session is not None and not self.session.finished:
+            self.status.setText("视频已结束，未完成认证")
+
+    @Slot(object)
+    def _on_event(self, ev) -> None:
+        if isinstance(ev, Prompt):
+            self.prompt.setText(ev.text_zh)
+            if self.resident is not None:
+                self.resident.show_prompt(ev.code, ev.text_zh)
+        elif isinstance(ev, Progress):
+            self.progress.setValue(int(ev.fraction * 100))
+            issues = "、".join(i.value for i in ev.issues)
+            step = f"动作 {ev.challenge_index + 1}/{ev.challenge_total}" if ev.phase.value == "challenge" else ev.phase.value
+            self.status.setText(f"{step}  人脸数 {ev.face_count}  {issues}")
+            if self.resident is not None:
+                self.resident.set_progress(ev.fraction)
+        elif isinstance(ev, FaceCheckResult):
+            self._show_result(ev)
+
+    def _show_result(self, result: FaceCheckResult) -> None:
+        self.result = result
+        d = result.evidence.distance
+        dist = "—" if d is None else f"{d:.3f}"
+        if result.passed:
+            self.result_label.setText(f"认证通过（距离 {dist}，活体检测通过）")
+        else:
+            t = result.triage
+            self.result_label.setText(f"未通过：{t.title_zh}（距离 {dist}）\n{t.advice_zh}")
+            from PySide6.QtWidgets import QListWidgetItem
+
+            for step in t.next_steps:
+                item = QListWidgetItem(NEXT_STEP_ZH[step])
+                item.setData(256, step.value)
+                self.suggestions.addItem(item)
+        self.progress.setValue(100)
+        self.check_finished.emit(result)

@@ -1,0 +1,207 @@
+"""The resident-facing second window: mirrored preview, big-type prompts, pictograms, spoken prompts.
+
+Independent of the rest of the app: the panel (or any controller) calls :meth:`show_frame`,
+:meth:`show_prompt`, :meth:`set_progress`. Speech: QtTextToSpeech with a Mandarin voice when one
+exists; otherwise pre-rendered WAV files ``resources/audio/<prompt code>.wav`` played with
+QSoundEffect; otherwise visual only (the clerk sees which mode is active in :attr:`PromptSpeaker.mode`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QLocale, QObject, QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
+from PySide6.QtWidgets import QWidget
+
+AUDIO_DIR = Path(__file__).resolve().parent.parent / "resources" / "audio"
+
+TITLE_ZH = "社保待遇资格认证"
+
+
+class PromptSpeaker(QObject):
+    """Speaks prompts. ``mode`` is "tts", "audio" or "visual". ``rate`` -1.0 (slow) .. 1.0 (fast)."""
+
+    def __init__(self, *, rate: float = -0.3, use_tts: bool = True, audio_dir: Path = AUDIO_DIR, parent=None):
+        super().__init__(parent)
+        self.rate = rate
+        self.audio_dir = audio_dir
+        self.mode = "visual"
+        self._tts = None
+        self._effect = None
+        self.spoken: list[str] = []     # what was said (text), for the clerk's log view and tests
+        if use_tts:
+            self._init_tts()
+        if self.mode == "visual" and audio_dir.is_dir() and any(audio_dir.glob("*.wav")):
+            self.mode = "audio"
+
+    def _init_tts(self) -> None:
+        try:
+            from PySide6.QtTextToSpeech import QTextToSpeech
+        except ImportError:
+            return
+        engines = [e for e in QTextToSpeech.availableEngines() if e != "mock"]
+        for engine in engines:
+            tts = QTextToSpeech(engine, self)
+            voices = [v for v in tts.availableVoices() if v.locale().language() == QLocale.Language.Chinese]
+            if not voices:
+                for locale in tts.availableLocales():
+                    if locale.language() == QLocale.Language.Chinese:
+                        tts.setLocale(locale)
+                        voices = list(tts.availableVoices())
+                        break
+            if voices:
+                tts.setVoice(voices[0])
+                tts.setRate(self.rate)
+                self._tts, self.mode = tts, "tts"
+                return
+            tts.deleteLater()
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = max(-1.0, min(1.0, rate))
+        if self._tts is not None:
+            self._tts.setRate(self.rate)
+
+    def say(self, text: str, code: str = "") -> None:
+        self.spoken.append(text)
+        if self.mode == "tts":
+            self._tts.stop()
+            self._tts.say(text)
+        elif self.mode == "audio":
+            wav = self.audio_dir / f"{code}.wav"
+            if wav.is_file():
+                from PySide6.QtMultimedia import QSoundEffect
+
+                self._effect = QSoundEffect(self)
+                self._effect.setSource(QUrl.fromLocalFile(str(wav)))
+                self._effect.play()
+
+
+def bgr_to_qimage(image: np.ndarray, mirror: bool = False) -> QImage:
+    """BGR uint8 -> QImage (a deep copy: the numpy buffer may be reused by the capture thread)."""
+    img = np.ascontiguousarray(image[:, ::-1] if mirror else image)
+    h, w = img.shape[:2]
+    return QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class ResidentScreen(QWidget):
+    """The second window. Keys: Space/R/F5 repeat the prompt, +/- speech speed."""
+
+    repeat_requested = Signal()
+
+    def __init__(self, speaker: PromptSpeaker | None = None, *, mirror: bool = True, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(TITLE_ZH)
+        self.setMinimumSize(640, 480)
+        self.speaker = speaker if speaker is not None else PromptSpeaker()
+        self.mirror = mirror
+        self.prompt_text = "请稍候"
+        self.prompt_code = "idle"
+        self.progress = 0.0
+        self._image: QImage | None = None
+        self.frames_painted = 0
+        for key in (Qt.Key.Key_Space, Qt.Key.Key_R, Qt.Key.Key_F5):
+            QShortcut(QKeySequence(key), self, activated=self.repeat)
+        QShortcut(QKeySequence(Qt.Key.Key_Plus), self, activated=lambda: self.speaker.set_rate(self.speaker.rate + 0.2))
+        QShortcut(QKeySequence(Qt.Key.Key_Minus), self, activated=lambda: self.speaker.set_rate(self.speaker.rate - 0.2))
+
+    # -- placement
+    def place(self) -> None:
+        """Full screen on the second monitor when there is one, else a normal window."""
+        screens = QGuiApplication.screens()
+        if len(screens) > 1:
+            target = screens[1]
+            self.setScreen(target)
+            self.setGeometry(target.geometry())
+            self.showFullScreen()
+        else:
+            self.resize(960, 720)
+            self.show()
+
+    # -- API for the controller (GUI thread)
+    def show_frame(self, image: np.ndarray) -> None:
+        self._image = bgr_to_qimage(image, mirror=self.mirror)
+        self.update()
+
+    def show_prompt(self, code: str, text: str, *, speak: bool = True) -> None:
+        self.prompt_code, self.prompt_text = code, text
+        if speak:
+            self.speaker.say(text, code)
+        self.update()
+
+    def set_progress(self, fraction: float) -> None:
+        self.progress = max(0.0, min(1.0, fraction))
+        self.update()
+
+    def repeat(self) -> None:
+        self.speaker.say(self.prompt_text, self.prompt_code)
+        self.repeat_requested.emit()
+
+    # -- painting
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        p.fillRect(self.rect(), QColor("#10243e"))
+        text_h = int(h * 0.24)
+        preview = QRectF(w * 0.05, h * 0.04, w * 0.6, h - text_h - h * 0.08)
+        if self._image is not None:
+            img = self._image.scaled(preview.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.FastTransformation)
+            x = preview.x() + (preview.width() - img.width()) / 2
+            y = preview.y() + (preview.height() - img.height()) / 2
+            p.drawImage(QPointF(x, y), img)
+            self.frames_painted += 1
+        else:
+            p.fillRect(preview, QColor("#1d3a5f"))
+        # face guide oval
+        p.setPen(QPen(QColor("#ffffff"), 3, Qt.PenStyle.DashLine))
+        cx, cy = preview.center().x(), preview.center().y()
+        p.drawEllipse(QPointF(cx, cy), preview.height() * 0.28, preview.height() * 0.38)
+        # pictogram
+        self._paint_pictogram(p, QRectF(w * 0.68, h * 0.08, w * 0.28, w * 0.28))
+        # prompt in big type
+        font = QFont()
+        font.setPixelSize(max(28, int(text_h * 0.36)))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(QColor("#ffe066"))
+        p.drawText(QRectF(w * 0.03, h - text_h - h * 0.02, w * 0.94, text_h),
+                   Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.prompt_text)
+        # progress bar
+        p.fillRect(QRectF(0, h - h * 0.02, w * self.progress, h * 0.02), QColor("#4cd964"))
+        p.end()
+
+    def _paint_pictogram(self, p: QPainter, r: QRectF) -> None:
+        code = self.prompt_code
+        p.setPen(QPen(QColor("#ffffff"), max(3, r.width() / 40)))
+        p.setBrush(QColor("#f2c79b"))
+        face = r.adjusted(r.width() * 0.15, r.height() * 0.05, -r.width() * 0.15, -r.height() * 0.05)
+        shift = {"turn_left": -1, "turn_right": 1}.get(code, 0)
+        p.drawEllipse(face)
+        ex1 = face.center().x() - face.width() * 0.18 + shift * face.width() * 0.1
+        ex2 = face.center().x() + face.width() * 0.18 + shift * face.width() * 0.1
+        ey = face.top() + face.height() * 0.38
+        p.setBrush(QColor("#10243e"))
+        for ex in (ex1, ex2):
+            if code == "blink":
+                p.drawLine(QPointF(ex - face.width() * 0.08, ey), QPointF(ex + face.width() * 0.08, ey))
+            else:
+                p.drawEllipse(QPointF(ex, ey), face.width() * 0.06, face.width() * 0.06)
+        mx = face.center().x() + shift * face.width() * 0.1
+        my = face.top() + face.height() * 0.72
+        if code == "open_mouth":
+            p.drawEllipse(QPointF(mx, my), face.width() * 0.12, face.height() * 0.1)
+        else:
+            p.drawLine(QPointF(mx - face.width() * 0.12, my), QPointF(mx + face.width() * 0.12, my))
+        if shift:  # an arrow in the direction the resident should turn (as seen in the mirror)
+            p.setPen(QPen(QColor("#ffe066"), max(4, r.width() / 25)))
+            y = r.bottom() + r.height() * 0.12
+            x0, x1 = (r.right(), r.left()) if shift < 0 else (r.left(), r.right())
+            path = QPainterPath(QPointF(x0, y))
+            path.lineTo(QPointF(x1, y))
+            p.drawPath(path)
+            head = r.width() * 0.08 * (1 if shift > 0 else -1)
+            p.drawLine(QPointF(x1, y), QPointF(x1 - head, y - abs(head)))
+            p.drawLine(QPointF(x1, y), QPointF(x1 - head, y + abs(head)))
