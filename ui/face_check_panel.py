@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
@@ -118,7 +118,7 @@ class FaceCheckPanel(QWidget):
             return
         self._last_index = frame.index
         img = bgr_to_qimage(frame.image)
-        self.preview.setPixmap(QPixmap.fromImage(img).scaled(self.preview.size(), aspectMode=1))
+        self.preview.setPixmap(QPixmap.fromImage(img).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio))
         self.frames_painted += 1
         if self.resident is not None:
             self.resident.show_frame(frame.image)
