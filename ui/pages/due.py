@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.models.table import Column, RowTableModel
@@ -73,6 +73,7 @@ class DuePage(QWidget):
         )
         self.table = make_table(self.model, self, sortable=True)
         self.table.setObjectName("dueTable")
+        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # earliest deadline first
         self.table.activated.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
         self.table.doubleClicked.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
 
