@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.rules import STATUS_ZH
 from ui.models.table import Column, RowTableModel
 from ui.pages.common import fmt_date, make_table, residence_zh, sex_zh
 from ui.widgets.entitlement_card import EntitlementCard
@@ -84,7 +85,6 @@ class PersonPage(QWidget):
         )
         self.history = make_table(self.history_model, self)
         self.history.setObjectName("historyTable")
-        self.history.setMinimumHeight(220)
 
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
@@ -99,7 +99,8 @@ class PersonPage(QWidget):
         hist_title = QLabel("认证与发放记录", body)
         hist_title.setObjectName("sectionTitle")
         body_layout.addWidget(hist_title)
-        body_layout.addWidget(self.history, 1)
+        body_layout.addWidget(self.history)
+        body_layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -162,7 +163,14 @@ class PersonPage(QWidget):
         if not view.entitlements:
             self.cards_box.addWidget(QLabel("该人员没有待遇记录。", self))
         self.history_model.set_rows(view.history)
+        self._fit_history()
         self.person_shown.emit(view.id)
+
+    def _fit_history(self) -> None:
+        """Let the page scroll, not a table squeezed inside it: show up to 15 rows at full height."""
+        rows = min(max(self.history_model.rowCount(), 2), 15)
+        header = self.history.horizontalHeader().sizeHint().height()
+        self.history.setFixedHeight(header + rows * self.history.verticalHeader().defaultSectionSize() + 6)
 
     # --- pieces --------------------------------------------------------------------------------
 
@@ -214,8 +222,6 @@ class PersonPage(QWidget):
     def _set_overall(self, status: str | None) -> None:
         if status is None:
             return
-        from desktop.rules import STATUS_ZH
-
         self.overall.layout().addWidget(StatusBadge(status, STATUS_ZH[status], self.overall))
 
     def _banner(self, text: str, kind: str) -> None:
