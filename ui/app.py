@@ -139,16 +139,42 @@ def run_gui(argv: list[str]) -> int:
         runmode.set_mode(runmode.DEMO)
     as_of = args.as_of or date.today()
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    # Start opening the database first: importing SQLAlchemy and checking migrations then runs
+    # on the worker while this thread imports the widgets and builds the window.
+    from PySide6.QtCore import QCoreApplication, QTimer
 
     from ui import workers
+
+    state: dict = {"window": None, "backend": None, "error": None, "progress": (None, "正在打开数据库…")}
+
+    def progress(pct, text) -> None:
+        state["progress"] = (pct, text)
+        if state["window"] is not None:
+            state["window"].set_progress(pct, text)
+
+    def opened(backend) -> None:
+        state["backend"] = backend
+        if state["window"] is not None:
+            ready(backend)
+
+    def failed(exc: BaseException) -> None:
+        state["error"] = exc
+        if state["window"] is not None:
+            fail(exc)
+
+    report = workers.progress_reporter(progress)
+    workers.run_in_background(lambda: open_backend(args.db, demo, as_of, report, args.demo_persons), opened, failed)
+
+    from PySide6.QtWidgets import QApplication
+
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert QCoreApplication.instance() is app
     setup_application(app)
     window = MainWindow(demo=demo)
     window.date_label.setText(f"业务日期：{as_of.isoformat()}")
+    window.set_progress(*state["progress"])
     window.show()
     t_shown = time.perf_counter() - _T0
 
@@ -162,13 +188,17 @@ def run_gui(argv: list[str]) -> int:
         elif args.exit_when_ready:
             QTimer.singleShot(0, app.quit)
 
-    def failed(exc: BaseException) -> None:
+    def fail(exc: BaseException) -> None:
         window.show_fatal(f"无法打开数据库：{exc}")
         if args.exit_when_ready:
             app.exit(1)
 
-    report = workers.progress_reporter(window.set_progress)
-    workers.run_in_background(lambda: open_backend(args.db, demo, as_of, report, args.demo_persons), ready, failed)
+    state["window"] = window
+    # results that arrived while the window was being built are delivered now
+    if state["backend"] is not None:
+        ready(state["backend"])
+    elif state["error"] is not None:
+        fail(state["error"])
     code = app.exec()
     workers.wait_for_idle(30_000)
     return code
