@@ -1,0 +1,564 @@
+"""Push the outbox to the central PostgreSQL and pull what other workstations did (docs/sync.md).
+
+Persistence only: no Qt, no imports from desktop/. Everything here is safe to repeat after any
+failure:
+
+* **Push** reads unpushed outbox entries in ``seq`` order, loads the *current* local row of each
+  entity (the outbox says *what* changed; the row says what it is now) and upserts it centrally
+  keyed by its UUID, using the table's conflict rule, in one central transaction. Only after the
+  central commit are the entries marked ``pushed_at`` locally; a crash in between means the next
+  push repeats upserts that are no-ops. The workstation's own audit events are pushed by a
+  watermark (``sync_state['audit_pushed_seq']``) with ``ON CONFLICT (id) DO NOTHING``.
+* **Pull** reads the central change log ``sync_changes`` (filled by triggers, ordered by commit
+  thanks to an advisory lock) after this workstation's cursor, skipping its own origin, fetches
+  the rows and upserts them into the local SQLite directly — never through ``journal.enqueue`` —
+  so pulled rows are not pushed back. The cursor moves in the same local transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, Table, and_, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from db.models import (
+    AssistForm,
+    AuditEvent,
+    Certification,
+    CycleRule,
+    Entitlement,
+    EntitlementEvent,
+    HomeVisit,
+    Operator,
+    OutboxEntry,
+    Person,
+    RecoveryCase,
+    Setting,
+    SyncChange,
+    SyncConflict,
+    SyncState,
+    utcnow,
+)
+
+LOCK_KEY = 727_0003  # the same key the capture trigger takes (migration 0003)
+CONFLICT_NS = uuid.UUID("6b1f3c1e-8d0f-4d6e-9a57-0c3e2f7a9b11")
+
+
+@dataclass(frozen=True)
+class SyncTable:
+    table: Table
+    key: str
+    rule: str  # fact | event | owned | visit | progress | audit | reference
+    push: bool = True
+
+
+def _t(model) -> Table:
+    return model.__table__
+
+
+# Parents before children (foreign keys), audit last.
+TABLES: dict[str, SyncTable] = {
+    s.table.name: s
+    for s in (
+        SyncTable(_t(Operator), "id", "owned"),
+        SyncTable(_t(Setting), "key", "owned"),
+        SyncTable(_t(CycleRule), "cohort", "reference", push=False),
+        SyncTable(_t(Person), "id", "owned"),
+        SyncTable(_t(Entitlement), "id", "owned"),
+        SyncTable(_t(Certification), "id", "fact"),
+        SyncTable(_t(EntitlementEvent), "id", "event"),
+        SyncTable(_t(RecoveryCase), "id", "fact"),
+        SyncTable(_t(AssistForm), "id", "progress"),
+        SyncTable(_t(HomeVisit), "id", "visit"),
+        SyncTable(_t(SyncConflict), "id", "owned"),
+        SyncTable(_t(AuditEvent), "id", "audit"),
+    )
+}
+ORDER = list(TABLES)
+
+# Outbox entity names (singular, as services write them) → table names.
+ENTITY_TABLE = {
+    "person": "persons", "entitlement": "entitlements", "certification": "certifications",
+    "entitlement_event": "entitlement_events", "recovery_case": "recovery_cases",
+    "assist_form": "assist_forms", "operator": "operators", "setting": "settings",
+    "home_visit": "home_visits", "sync_conflict": "sync_conflicts",
+    **{name: name for name in TABLES},
+}
+
+CLOSED_VISIT = ("done", "not_at_home", "cancelled")
+CHUNK = 1000
+
+
+@dataclass
+class PushResult:
+    pushed: int = 0
+    audit_pushed: int = 0
+    rejected: int = 0
+    conflicts: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PullResult:
+    pulled: int = 0
+    cursor: int = 0
+    conflicts: list[dict] = field(default_factory=list)
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- local bookkeeping -------------------------------------------------------------------------
+
+_state = _t(SyncState)
+_outbox = _t(OutboxEntry)
+_changes = _t(SyncChange)
+_conflicts = _t(SyncConflict)
+
+
+def get_state(conn: Connection, key: str, default: str | None = None) -> str | None:
+    value = conn.execute(select(_state.c.value).where(_state.c.key == key)).scalar()
+    return default if value is None else value
+
+
+def set_state(conn: Connection, key: str, value) -> None:
+    stmt = sqlite_insert(_state) if conn.dialect.name == "sqlite" else pg_insert(_state)
+    stmt = stmt.values(key=key, value=str(value), updated_at=utcnow())
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}))
+
+
+def waiting(local: Engine) -> int:
+    """Outbox entries not yet pushed (and not refused)."""
+    with local.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(_outbox).where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
+        ).scalar_one()
+
+
+def central_identity(central: Engine) -> str:
+    """Identifies the central database so a cursor is never reused against another one."""
+    with central.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            sysid = conn.execute(text("SELECT system_identifier FROM pg_control_system()")).scalar()
+            return f"{sysid}:{conn.execute(text('SELECT current_database()')).scalar()}"
+        return str(central.url.database)
+
+
+def cursor_key(identity: str) -> str:
+    return f"pull_cursor:{identity}"[:64]
+
+
+# --- conflict rules as upserts -----------------------------------------------------------------
+
+
+def _columns(st: SyncTable) -> list[str]:
+    cols = [c.name for c in st.table.columns]
+    return [c for c in cols if c != "seq"] if st.rule == "audit" else cols
+
+
+def _upsert(conn: Connection, st: SyncTable, *, central: bool):
+    """The INSERT … ON CONFLICT statement implementing ``st.rule`` (docs/sync.md §3)."""
+    t = st.table
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t)
+    ex = ins.excluded
+    key = [st.key]
+    others = [c for c in _columns(st) if c != st.key]
+    if st.rule in ("fact", "audit"):
+        return ins.on_conflict_do_nothing(index_elements=key)
+    if st.rule == "event":
+        life = ("voided_at", "void_reason", "approved_by", "approved_at")
+        return ins.on_conflict_do_update(
+            index_elements=key,
+            set_={c: func.coalesce(t.c[c], ex[c]) for c in life},
+            where=((t.c.voided_at.is_(None) & ex.voided_at.isnot(None))
+                   | (t.c.approved_at.is_(None) & ex.approved_at.isnot(None))),
+        )
+    set_all = {c: ex[c] for c in others}
+    if not central:
+        # Pull: the central row is the merged truth; the caller skips rows with local changes
+        # still waiting in the outbox.
+        return ins.on_conflict_do_update(index_elements=key, set_=set_all)
+    if st.rule == "owned":
+        if t.name == "persons":
+            # A reported death is never cleared by a workstation (reversal is a central act).
+            set_all["death_date"] = func.coalesce(ex.death_date, t.c.death_date)
+            set_all["death_source"] = func.coalesce(ex.death_source, t.c.death_source)
+        return ins.on_conflict_do_update(index_elements=key, set_=set_all, where=ex.updated_at > t.c.updated_at)
+    if st.rule == "visit":
+        closed_t, closed_x = t.c.status.in_(CLOSED_VISIT), ex.status.in_(CLOSED_VISIT)
+        return ins.on_conflict_do_update(
+            index_elements=key, set_=set_all,
+            where=((~closed_t & closed_x) | ((ex.updated_at > t.c.updated_at) & ~(closed_t & ~closed_x))),
+        )
+    if st.rule == "progress":
+        return ins.on_conflict_do_update(
+            index_elements=key, set_=set_all, where=(t.c.status == "outstanding") & (ex.status != "outstanding")
+        )
+    raise ValueError(st.rule)
+
+
+def _apply(conn: Connection, st: SyncTable, rows: list[dict], *, central: bool) -> tuple[set[str], dict[str, str]]:
+    """Upsert ``rows``; returns (keys written, {key: error} for rows the database refused).
+
+    The batch runs in a savepoint; if the database refuses it, each row gets its own savepoint
+    so one bad row cannot block the others.
+    """
+    if not rows:
+        return set(), {}
+    cols = _columns(st)
+    rows = [{c: r.get(c) for c in cols} for r in rows]
+    keycol = st.table.c[st.key]
+    written: set[str] = set()
+    try:
+        with conn.begin_nested():
+            for part in _chunks(rows):
+                written |= _run(conn, st, part, keycol, central)
+        return written, {}
+    except (IntegrityError, DBAPIError):
+        written = set()
+    errors: dict[str, str] = {}
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                written |= _run(conn, st, [row], keycol, central)
+        except (IntegrityError, DBAPIError) as exc:
+            errors[str(row[st.key])] = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+    return written, errors
+
+
+def _run(conn, st, rows, keycol, central) -> set[str]:
+    stmt = _upsert(conn, st, central=central)
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(stmt.returning(keycol), rows)
+        return {str(k) for k in result.scalars().all()}
+    conn.execute(stmt, rows)
+    return {str(r[st.key]) for r in rows}
+
+
+def _fetch(conn: Connection, st: SyncTable, keys: Iterable[str]) -> list[dict]:
+    keys = list(keys)
+    out: list[dict] = []
+    for part in _chunks(keys):
+        out.extend(dict(r) for r in conn.execute(select(st.table).where(st.table.c[st.key].in_(part))).mappings())
+    return out
+
+
+# --- push --------------------------------------------------------------------------------------
+
+
+def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
+         after_central_commit: Callable[[], None] | None = None) -> PushResult:
+    """Push every waiting outbox entry and this workstation's new audit events."""
+    result = PushResult()
+    while True:
+        with local.connect() as lc:
+            entries = lc.execute(
+                select(_outbox.c.seq, _outbox.c.entity, _outbox.c.entity_id)
+                .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
+                .order_by(_outbox.c.seq).limit(batch)
+            ).all()
+            if not entries:
+                break
+            wanted: dict[str, set[str]] = {}
+            refused: dict[int, str] = {}
+            for seq, entity, entity_id in entries:
+                name = ENTITY_TABLE.get(entity)
+                if name is None or not TABLES[name].push:
+                    refused[seq] = f"unknown entity {entity}"
+                    continue
+                wanted.setdefault(name, set()).add(str(entity_id))
+            rows = {name: _fetch(lc, TABLES[name], keys) for name, keys in wanted.items()}
+
+        errors: dict[tuple[str, str], str] = {}
+        with central.begin() as cc:
+            _lock(cc, workstation)
+            for name in ORDER:
+                if rows.get(name):
+                    conflicts, errs = _push_table(cc, TABLES[name], rows[name], workstation)
+                    result.conflicts.extend(conflicts)
+                    errors.update({(name, k): v for k, v in errs.items()})
+        if after_central_commit is not None:
+            after_central_commit()
+
+        now = utcnow()
+        for seq, entity, entity_id in entries:
+            err = errors.get((ENTITY_TABLE.get(entity), str(entity_id)))
+            if err:
+                refused[seq] = err
+        with local.begin() as lc:
+            ok = [e[0] for e in entries if e[0] not in refused]
+            for part in _chunks(ok):
+                lc.execute(update(_outbox).where(_outbox.c.seq.in_(part)).values(pushed_at=now))
+            for seq, err in refused.items():
+                lc.execute(update(_outbox).where(_outbox.c.seq == seq).values(push_error=err[:500]))
+        result.pushed += len(ok)
+        result.rejected += len(refused)
+        if len(entries) < batch:
+            break
+    result.audit_pushed = _push_audit(local, central, workstation, batch)
+    return result
+
+
+def _lock(cc: Connection, workstation: str) -> None:
+    if cc.dialect.name == "postgresql":
+        cc.execute(text("SELECT set_config('certdesk.origin', :o, true)"), {"o": workstation})
+        cc.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+
+
+def _push_table(cc: Connection, st: SyncTable, rows: list[dict], workstation: str):
+    conflicts: list[dict] = []
+    written, errors = _apply(cc, st, rows, central=True)
+    name = st.table.name
+    if name == "certifications":
+        conflicts = _deaths_vs_certifications(cc, [r for r in rows if str(r["id"]) in written], workstation)
+    elif st.rule in ("owned", "visit", "progress", "event"):
+        # Rows the central rule kept (central newer, closed visit …): make sure this workstation
+        # pulls the central version back, by logging a change with the origin "central".
+        kept = [r for r in rows if str(r[st.key]) not in written and str(r[st.key]) not in errors]
+        if kept:
+            central_rows = {str(r[st.key]): r for r in _fetch(cc, st, [str(r[st.key]) for r in kept])}
+            differ = [k for k, r in ((str(r[st.key]), r) for r in kept)
+                      if k in central_rows and _differs(central_rows[k], r)]
+            if differ:
+                cc.execute(_changes.insert(), [{"entity": name, "entity_id": k, "origin": "central",
+                                                "changed_at": utcnow()} for k in differ])
+    return conflicts, errors
+
+
+def _differs(a: dict, b: dict) -> bool:
+    return any(_norm(a.get(k)) != _norm(b.get(k)) for k in a if k != "seq")
+
+
+def _norm(v):
+    if isinstance(v, datetime):
+        return v.replace(microsecond=0)
+    return v
+
+
+def _deaths_vs_certifications(cc: Connection, certs: list[dict], workstation: str) -> list[dict]:
+    """A death reported centrally wins over a certification dated after it: the certification is
+    kept (a fact) but a supervisor case is opened (docs/sync.md §3.3)."""
+    if not certs:
+        return []
+    persons = _t(Person)
+    ids = sorted({c["person_id"] for c in certs})
+    deaths = {}
+    for part in _chunks(ids):
+        deaths.update(dict(cc.execute(select(persons.c.id, persons.c.death_date)
+                                      .where(persons.c.id.in_(part), persons.c.death_date.isnot(None))).all()))
+    cases = []
+    for c in certs:
+        death = deaths.get(c["person_id"])
+        cert_date = c["cert_date"] if isinstance(c["cert_date"], date) else date.fromisoformat(str(c["cert_date"]))
+        if death is None or cert_date <= death or c.get("result") != "passed":
+            continue
+        detail = {"certification_id": c["id"], "cert_date": cert_date.isoformat(), "death_date": death.isoformat(),
+                  "method": c["method"], "certified_by": c.get("operator"), "certified_at": c.get("workstation")}
+        now = utcnow()
+        cases.append({
+            "id": str(uuid.uuid5(CONFLICT_NS, f"certified_after_death:{c['id']}")), "kind": "certified_after_death",
+            "entity": "certifications", "entity_id": c["id"], "person_id": c["person_id"],
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "workstation": workstation,
+            "status": "open", "resolved_by": None, "resolved_at": None, "created_at": now, "updated_at": now,
+        })
+    if cases:
+        # Logged with origin "central" so the reporting workstation pulls its own copy of the case.
+        cc.execute(text("SELECT set_config('certdesk.origin', 'central', true)"))
+        cc.execute(pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), cases)
+        cc.execute(text("SELECT set_config('certdesk.origin', :o, true)"), {"o": workstation})
+    return [conflict_json(c) for c in cases]
+
+
+def conflict_json(row: dict) -> dict:
+    detail = json.loads(row["detail"]) if row.get("detail") else {}
+    return {"id": row["id"], "kind": row["kind"], "person_id": row.get("person_id"), "entity": row.get("entity"),
+            "entity_id": row.get("entity_id"), "status": row.get("status"), "workstation": row.get("workstation"),
+            **detail}
+
+
+def _push_audit(local: Engine, central: Engine, workstation: str, batch: int) -> int:
+    audit = _t(AuditEvent)
+    st = TABLES["audit_log"]
+    total = 0
+    while True:
+        with local.connect() as lc:
+            mark = int(get_state(lc, "audit_pushed_seq", "0"))
+            rows = [dict(r) for r in lc.execute(select(audit).where(audit.c.seq > mark)
+                                                 .order_by(audit.c.seq).limit(batch)).mappings()]
+        if not rows:
+            return total
+        with central.begin() as cc:
+            _lock(cc, workstation)
+            written, _ = _apply(cc, st, rows, central=True)
+        with local.begin() as lc:
+            set_state(lc, "audit_pushed_seq", rows[-1]["seq"])
+        total += len(written)
+        if len(rows) < batch:
+            return total
+
+
+# --- pull --------------------------------------------------------------------------------------
+
+_FK_PARENTS = {  # table -> [(column, parent table)]
+    "entitlements": [("person_id", "persons")],
+    "certifications": [("person_id", "persons")],
+    "entitlement_events": [("entitlement_id", "entitlements")],
+    "recovery_cases": [("entitlement_id", "entitlements"), ("person_id", "persons")],
+    "assist_forms": [("person_id", "persons")],
+    "home_visits": [("person_id", "persons")],
+}
+
+
+def central_head(central: Engine) -> int:
+    with central.connect() as cc:
+        return cc.execute(select(func.coalesce(func.max(_changes.c.seq), 0))).scalar_one()
+
+
+def pull(local: Engine, central: Engine, workstation: str, *, batch: int = 20000, identity: str | None = None) -> PullResult:
+    """Apply central changes made by anyone but ``workstation`` since the cursor."""
+    key = cursor_key(identity or central_identity(central))
+    result = PullResult()
+    with local.connect() as lc:
+        cursor = int(get_state(lc, key, "0"))
+    while True:
+        with central.connect() as cc:
+            changes = cc.execute(
+                select(_changes.c.seq, _changes.c.entity, _changes.c.entity_id, _changes.c.origin)
+                .where(_changes.c.seq > cursor).order_by(_changes.c.seq).limit(batch)
+            ).all()
+            if not changes:
+                break
+            wanted: dict[str, set[str]] = {}
+            for _seq, entity, entity_id, origin in changes:
+                if origin != workstation and entity in TABLES:
+                    wanted.setdefault(entity, set()).add(entity_id)
+            rows = {name: _fetch(cc, TABLES[name], keys) for name, keys in wanted.items()}
+        new_cursor = changes[-1][0]
+        n, conflicts = apply_rows(local, central, rows, cursor_state=(key, new_cursor))
+        result.pulled += n
+        result.conflicts.extend(conflicts)
+        cursor = new_cursor
+        if len(changes) < batch:
+            break
+    result.cursor = cursor
+    return result
+
+
+def apply_rows(local: Engine, central: Engine | None, rows: dict[str, list[dict]], *,
+               cursor_state: tuple[str, int] | None = None) -> tuple[int, list[dict]]:
+    """Upsert central rows into the local database in one transaction (no outbox entries).
+
+    Parents a partial copy lacks (a field laptop holds only its visits' people) are fetched from
+    the central database first. Returns (rows applied, local conflicts).
+    """
+    if central is not None:
+        _complete_parents(local, central, rows)
+    audit_ids = {r["id"] for r in rows.get("audit_log", [])}
+    applied = 0
+    conflicts: list[dict] = []
+    with local.begin() as lc:
+        # The first statement writes, so SQLite takes its write lock before anything is read.
+        if cursor_state is not None:
+            set_state(lc, *cursor_state)
+        else:
+            set_state(lc, "last_apply", utcnow().isoformat())
+        pending = {(ENTITY_TABLE.get(e, e), str(i)) for e, i in lc.execute(
+            select(_outbox.c.entity, _outbox.c.entity_id).where(_outbox.c.pushed_at.is_(None)))}
+        audit = _t(AuditEvent)
+        mark = int(get_state(lc, "audit_pushed_seq", "0"))
+        all_audit_pushed = lc.execute(select(func.count()).select_from(audit).where(audit.c.seq > mark)).scalar_one() == 0
+        for name in ORDER:
+            st = TABLES[name]
+            todo = rows.get(name) or []
+            if st.rule not in ("fact", "audit", "event"):
+                todo = [r for r in todo if (name, str(r[st.key])) not in pending]
+            if not todo:
+                continue
+            written, errors = _apply(lc, st, todo, central=False)
+            applied += len(written)
+            for k, err in errors.items():
+                conflicts.append(_local_conflict(lc, "pull_rejected", name, k, err))
+        if audit_ids and all_audit_pushed:
+            # Pulled events get local seq numbers; they are not this workstation's to push.
+            set_state(lc, "audit_pushed_seq", lc.execute(select(func.max(audit.c.seq))).scalar_one())
+    return applied, conflicts
+
+
+def _complete_parents(local: Engine, central: Engine, rows: dict[str, list[dict]]) -> None:
+    # entitlements first (their persons are then completed in the second round)
+    for round_tables in (("entitlements",), ("persons",)):
+        parent = round_tables[0]
+        need: set[str] = set()
+        for child, refs in _FK_PARENTS.items():
+            for col, ptable in refs:
+                if ptable == parent:
+                    need |= {str(r[col]) for r in rows.get(child, []) if r.get(col)}
+        if not need:
+            continue
+        need -= {str(r["id"]) for r in rows.get(parent, [])}
+        pt = TABLES[parent].table
+        with local.connect() as lc:
+            have = set()
+            for part in _chunks(sorted(need)):
+                have |= {str(x) for x in lc.execute(select(pt.c.id).where(pt.c.id.in_(part))).scalars()}
+        missing = need - have
+        if missing:
+            with central.connect() as cc:
+                rows.setdefault(parent, []).extend(_fetch(cc, TABLES[parent], sorted(missing)))
+
+
+def _local_conflict(lc: Connection, kind: str, entity: str, entity_id: str, error: str) -> dict:
+    now = utcnow()
+    row = {"id": str(uuid.uuid5(CONFLICT_NS, f"{kind}:{entity}:{entity_id}")), "kind": kind, "entity": entity,
+           "entity_id": entity_id, "person_id": None, "detail": json.dumps({"error": error}), "workstation": None,
+           "status": "open", "resolved_by": None, "resolved_at": None, "created_at": now, "updated_at": now}
+    lc.execute(sqlite_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), [row])
+    return conflict_json(row)
+
+
+# --- field laptop copy -------------------------------------------------------------------------
+
+
+def copy_subset(central: Engine, local: Engine, person_ids: Sequence[str], visit_ids: Sequence[str],
+                identity: str | None = None) -> dict[str, int]:
+    """Copy what a field laptop needs from the central database into ``local``.
+
+    The pull cursor is set to the central head read *before* copying, so anything that changes
+    during the copy is pulled again later (upserts are idempotent).
+    """
+    head = central_head(central)
+    ents, events = _t(Entitlement), _t(EntitlementEvent)
+    rows: dict[str, list[dict]] = {}
+    with central.connect() as cc:
+        rows["persons"] = _fetch(cc, TABLES["persons"], person_ids)
+        rows["entitlements"] = [dict(r) for part in _chunks(list(person_ids))
+                                for r in cc.execute(select(ents).where(ents.c.person_id.in_(part))).mappings()]
+        rows["certifications"] = [dict(r) for part in _chunks(list(person_ids)) for r in cc.execute(
+            select(_t(Certification)).where(_t(Certification).c.person_id.in_(part))).mappings()]
+        ent_ids = [r["id"] for r in rows["entitlements"]]
+        rows["entitlement_events"] = [dict(r) for part in _chunks(ent_ids)
+                                      for r in cc.execute(select(events).where(events.c.entitlement_id.in_(part))).mappings()]
+        rows["home_visits"] = _fetch(cc, TABLES["home_visits"], visit_ids)
+        for name in ("operators", "settings", "cycle_rules"):
+            rows[name] = [dict(r) for r in cc.execute(select(TABLES[name].table)).mappings()]
+    key = cursor_key(identity or central_identity(central))
+    with local.connect() as lc:
+        current = int(get_state(lc, key, "0"))
+    # A laptop that already has a cursor keeps it (re-pulling an overlap is harmless).
+    apply_rows(local, None, rows, cursor_state=(key, current or head))
+    return {name: len(v) for name, v in rows.items()}
+
+
+def open_conflicts(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [conflict_json(dict(r)) for r in conn.execute(
+            select(_conflicts).where(_conflicts.c.status == "open").order_by(_conflicts.c.created_at)).mappings()]

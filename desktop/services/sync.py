@@ -1,0 +1,268 @@
+"""When and how to sync with the central database (docs/sync.md). Qt-free.
+
+``SyncService.sync_once()`` pushes the outbox and pulls other workstations' changes.
+``OnlineMonitor`` decides when the next attempt is due (exponential back-off with jitter while
+the central database is unreachable) and keeps the state the status bar shows. The UI polls
+``OnlineMonitor.snapshot()`` and runs ``SyncService.sync_once`` on its worker thread; nothing
+here blocks for longer than one sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from db import sync as dbsync
+from db.engine import make_engine
+from db.migrate import upgrade
+from desktop.errors import SyncError
+from desktop.services.database import Database
+
+log = logging.getLogger(__name__)
+
+CENTRAL_SETTING = "central_url"  # sync_state key holding the configured central URL
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for messages and logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    cred, host = rest.rsplit("@", 1)
+    return f"{scheme}://{cred.split(':', 1)[0]}@{host}"
+
+
+def resolve_central(explicit: str | None, local_db: Database | None = None) -> str | None:
+    """``--central URL`` > ``CERTDESK_CENTRAL`` > the URL saved in this workstation's database."""
+    if explicit:
+        return explicit
+    env = os.environ.get("CERTDESK_CENTRAL")
+    if env:
+        return env
+    if local_db is not None:
+        with local_db.engine.connect() as conn:
+            return dbsync.get_state(conn, CENTRAL_SETTING)
+    return None
+
+
+def save_central(local_db: Database, url: str) -> None:
+    with local_db.engine.begin() as conn:
+        dbsync.set_state(conn, CENTRAL_SETTING, url)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    pushed: int
+    pulled: int
+    conflicts: tuple[dict, ...]
+    audit_pushed: int = 0
+    rejected: int = 0
+    waiting: int = 0
+
+    def as_json(self) -> dict:
+        return {"pushed": self.pushed, "pulled": self.pulled, "conflicts": list(self.conflicts),
+                "audit_pushed": self.audit_pushed, "rejected": self.rejected, "waiting": self.waiting}
+
+
+class SyncService:
+    """Syncs one workstation database with the central PostgreSQL.
+
+    Thread contract: one ``sync_once`` at a time (a lock enforces it); call it from a worker
+    thread, never the GUI thread. The central engine is created lazily and its schema brought
+    to head once per service.
+    """
+
+    def __init__(self, local_db: Database, central_url: str, workstation: str | None = None):
+        if not central_url:
+            raise SyncError("未配置中心数据库地址", code="no_central")
+        self.local = local_db
+        self.central_url = central_url
+        if workstation is None:
+            from desktop.workstation import workstation_id
+
+            workstation = workstation_id()
+        self.workstation = workstation
+        self._central: Engine | None = None
+        self._identity: str | None = None
+        self._lock = threading.Lock()
+
+    def central(self) -> Engine:
+        if self._central is None:
+            engine = make_engine(self.central_url)
+            try:
+                upgrade(engine)
+                self._identity = dbsync.central_identity(engine)
+            except (OperationalError, DBAPIError) as exc:
+                engine.dispose()
+                raise SyncError(f"无法连接中心数据库：{redact(self.central_url)}", code="offline") from exc
+            self._central = engine
+        return self._central
+
+    def sync_once(self, *, after_central_commit: Callable[[], None] | None = None) -> SyncResult:
+        with self._lock:
+            central = self.central()
+            try:
+                pushed = dbsync.push(self.local.engine, central, self.workstation,
+                                     after_central_commit=after_central_commit)
+                pulled = dbsync.pull(self.local.engine, central, self.workstation, identity=self._identity)
+            except (OperationalError, DBAPIError) as exc:
+                # Drop pooled connections: the server may have restarted.
+                central.dispose()
+                raise SyncError("与中心数据库的连接中断，稍后重试", code="offline") from exc
+            result = SyncResult(pushed.pushed, pulled.pulled, tuple(pushed.conflicts + pulled.conflicts),
+                                pushed.audit_pushed, pushed.rejected, dbsync.waiting(self.local.engine))
+            with self.local.engine.begin() as conn:
+                dbsync.set_state(conn, "last_sync_at", datetime.now().isoformat(timespec="seconds"))
+            log.info("sync: pushed %s, pulled %s, conflicts %s", result.pushed, result.pulled, len(result.conflicts))
+            return result
+
+    def waiting(self) -> int:
+        return dbsync.waiting(self.local.engine)
+
+    def last_sync(self) -> datetime | None:
+        with self.local.engine.connect() as conn:
+            value = dbsync.get_state(conn, "last_sync_at")
+        return datetime.fromisoformat(value) if value else None
+
+    def open_conflicts(self) -> list[dict]:
+        return dbsync.open_conflicts(self.local.engine)
+
+    def close(self) -> None:
+        if self._central is not None:
+            self._central.dispose()
+            self._central = None
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineState:
+    online: bool | None  # None: not tried yet
+    offline_since: datetime | None
+    waiting: int
+    last_sync: datetime | None
+    next_attempt_in: float
+    last_error: str | None
+    syncing: bool
+
+    def text_zh(self) -> str:
+        if self.syncing:
+            head = "正在同步…"
+        elif self.online is None:
+            head = "尚未连接中心"
+        elif self.online:
+            head = "在线"
+        else:
+            head = f"离线（自 {self.offline_since:%m-%d %H:%M}）" if self.offline_since else "离线"
+        parts = [head, f"待上传 {self.waiting} 条"]
+        parts.append(f"上次同步 {self.last_sync:%m-%d %H:%M}" if self.last_sync else "从未同步")
+        return " · ".join(parts)
+
+
+class OnlineMonitor:
+    """Decides when to try the next sync and remembers the outcome. Qt-free, thread-safe.
+
+    After a success the next attempt is ``interval`` seconds later. After each failure the delay
+    doubles from ``base`` up to ``cap``, with ±``jitter`` randomness so counters that lost the
+    network together do not hammer the server together when it returns. ``poke()`` (a local
+    change was made, or the user pressed 同步) makes the next attempt due now.
+    """
+
+    def __init__(self, *, interval: float = 30.0, base: float = 2.0, cap: float = 300.0, jitter: float = 0.2,
+                 clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = datetime.now,
+                 rng: random.Random | None = None):
+        self.interval, self.base, self.cap, self.jitter = interval, base, cap, jitter
+        self._clock, self._now = clock, now
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self.failures = 0
+        self.online: bool | None = None
+        self.offline_since: datetime | None = None
+        self.last_sync: datetime | None = None
+        self.last_error: str | None = None
+        self.waiting = 0
+        self.syncing = False
+        self._due = clock()
+
+    def delay_after_failure(self, failures: int) -> float:
+        raw = min(self.cap, self.base * (2 ** max(0, failures - 1)))
+        return max(0.0, raw * (1 + self._rng.uniform(-self.jitter, self.jitter)))
+
+    def due(self) -> bool:
+        with self._lock:
+            return not self.syncing and self._clock() >= self._due
+
+    def seconds_until_due(self) -> float:
+        with self._lock:
+            return max(0.0, self._due - self._clock())
+
+    def poke(self) -> None:
+        with self._lock:
+            self._due = self._clock()
+
+    def started(self) -> None:
+        with self._lock:
+            self.syncing = True
+
+    def succeeded(self, waiting: int = 0) -> None:
+        with self._lock:
+            self.syncing = False
+            self.failures = 0
+            self.online = True
+            self.offline_since = None
+            self.last_error = None
+            self.last_sync = self._now()
+            self.waiting = waiting
+            self._due = self._clock() + self.interval
+
+    def failed(self, error: str | None = None, waiting: int | None = None) -> float:
+        with self._lock:
+            self.syncing = False
+            self.failures += 1
+            if self.online is not False:
+                self.offline_since = self._now()
+            self.online = False
+            self.last_error = error
+            if waiting is not None:
+                self.waiting = waiting
+            delay = self.delay_after_failure(self.failures)
+            self._due = self._clock() + delay
+            return delay
+
+    def set_waiting(self, waiting: int) -> None:
+        with self._lock:
+            self.waiting = waiting
+
+    def snapshot(self) -> OnlineState:
+        with self._lock:
+            return OnlineState(self.online, self.offline_since, self.waiting, self.last_sync,
+                               max(0.0, self._due - self._clock()), self.last_error, self.syncing)
+
+    def run_once(self, service: SyncService) -> SyncResult | None:
+        """One attempt if due (call from a worker thread): updates the state, never raises
+        SyncError."""
+        if not self.due():
+            return None
+        self.started()
+        try:
+            result = service.sync_once()
+        except SyncError as exc:
+            waiting = None
+            try:
+                waiting = service.waiting()
+            except Exception:  # the local database should not fail, but never crash the loop
+                pass
+            self.failed(exc.message_zh, waiting)
+            return None
+        except Exception as exc:
+            self.failed(type(exc).__name__)
+            raise
+        self.succeeded(result.waiting)
+        return result

@@ -1,0 +1,97 @@
+"""A throw-away PostgreSQL 15 cluster for the sync tests (session-scoped).
+
+initdb refuses to run as root, so when the tests run as root the cluster is created and started
+as the ``postgres`` user in a temp directory owned by it. Trust authentication on 127.0.0.1 only,
+a free port, no Unix socket in a shared directory. Stopped and deleted at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path(os.environ.get("CERTDESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_pg_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
+
+
+class PgCluster:
+    def __init__(self, root: Path, port: int):
+        self.root = root
+        self.data = root / "data"
+        self.port = port
+        self.log = root / "server.log"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), *args]), capture_output=True, text=True,
+                              check=check, timeout=120)
+
+    def start(self) -> None:
+        opts = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off"
+        self._run("-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
+
+    def restart(self) -> None:
+        self.stop("immediate")
+        self.start()
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
+        pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN} (apt install postgresql-15)")
+    root = Path(tempfile.mkdtemp(prefix="certdesk-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        os.chmod(root, 0o700)
+    cluster = PgCluster(root, _free_port())
+    subprocess.run(
+        _as_pg_user([str(PG_BIN / "initdb"), "-D", str(cluster.data), "-U", "postgres", "-A", "trust",
+                     "-E", "UTF8", "--no-locale", "--no-sync"]),
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    # Trust on 127.0.0.1 only (initdb's -A trust also covers local sockets in root-owned temp dir).
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def central_url(pg_cluster) -> str:
+    """A fresh, empty central database per test."""
+    return pg_cluster.create_database("c_" + uuid.uuid4().hex[:12])
