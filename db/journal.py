@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import Connection, insert, select
@@ -16,23 +16,20 @@ _audit = AuditEvent.__table__
 _outbox = OutboxEntry.__table__
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    return _encode(value)
 
 
 def event_hash(prev_hash: str | None, row: dict) -> str:
-    body = _dumps(
-        {
-            "prev": prev_hash or "",
-            "id": row["id"],
-            "ts": row["ts"].isoformat() if isinstance(row["ts"], datetime) else str(row["ts"]),
-            "operator": row.get("operator"),
-            "workstation": row.get("workstation"),
-            "action": row["action"],
-            "entity": row.get("entity"),
-            "entity_id": row.get("entity_id"),
-            "detail": row.get("detail"),
-        }
+    """SHA-256 over the previous hash and the event's fields, unit-separated (\x1f)."""
+    ts = row["ts"]
+    ts = ts.isoformat(sep=" ") if isinstance(ts, datetime) else str(ts)
+    body = "\x1f".join(
+        (prev_hash or "", row["id"], ts, row.get("operator") or "", row.get("workstation") or "",
+         row["action"], row.get("entity") or "", row.get("entity_id") or "", row.get("detail") or "")
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -61,8 +58,9 @@ def audit_many(conn: Connection, operator: str | None, workstation: str | None, 
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(prev, row)
         rows.append(row)
-    if rows:
-        conn.execute(insert(_audit), rows)
+    from db.repositories import bulk_insert
+
+    bulk_insert(conn, _audit, rows)
     return len(rows)
 
 
@@ -77,11 +75,12 @@ def enqueue(conn: Connection, changes: Iterable[tuple[str, str, dict]], op: str 
         {"id": new_id(), "entity": e, "entity_id": i, "op": op, "payload": _dumps(p), "created_at": now}
         for e, i, p in changes
     ]
-    if rows:
-        conn.execute(insert(_outbox), rows)
+    from db.repositories import bulk_insert
+
+    bulk_insert(conn, _outbox, rows)
     return len(rows)
 
 
 def row_payload(row: dict) -> dict:
-    """A record as JSON-able data for the outbox."""
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    """A record as JSON-able data for the outbox (dates and datetimes as ISO text)."""
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in row.items()}

@@ -6,7 +6,7 @@ rows/mappings. Bulk functions chunk their IN-lists to stay under SQLite's parame
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
@@ -35,6 +35,53 @@ CHUNK = 800
 def _chunks(items: Sequence, size: int = CHUNK):
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+_DT_TEXT: dict = {}
+
+
+def _iso_datetime(v):
+    # rows of one import share one timestamp: format it once
+    if v is None:
+        return None
+    text = _DT_TEXT.get(v)
+    if text is None:
+        if len(_DT_TEXT) > 1024:
+            _DT_TEXT.clear()
+        text = _DT_TEXT[v] = v.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text
+
+
+def _iso_date(v):
+    return v.isoformat() if v is not None else None
+
+
+def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
+    """Insert many rows. On SQLite this goes straight to the driver's executemany, converting
+    dates the way SQLAlchemy stores them (bulk imports spend most of their time in per-row
+    parameter processing otherwise); elsewhere it is a plain SQLAlchemy executemany."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    from sqlalchemy import Date, DateTime
+
+    cols = [c for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in cols]
+    conv = [
+        (i, _iso_datetime if isinstance(c.type, DateTime) else _iso_date)
+        for i, c in enumerate(cols)
+        if isinstance(c.type, (Date, DateTime))
+    ]
+    data = []
+    for r in rows:
+        values = [r[n] for n in names]
+        for i, f in conv:
+            values[i] = f(values[i])
+        data.append(tuple(values))
+    sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
+    conn.exec_driver_sql(sql, data)
 
 
 # --- persons -------------------------------------------------------------------------------
@@ -81,8 +128,7 @@ def search_persons(conn: Connection, text: str, limit: int = 200) -> list[dict]:
 
 
 def insert_persons(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(persons), rows)
+    bulk_insert(conn, persons, rows)
 
 
 def update_persons(conn: Connection, rows: list[dict]) -> None:
@@ -128,8 +174,7 @@ def entitlements_of(conn: Connection, person_id: str) -> list[dict]:
 
 
 def insert_entitlements(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(entitlements), rows)
+    bulk_insert(conn, entitlements, rows)
 
 
 def update_entitlements(conn: Connection, rows: list[dict]) -> None:
@@ -200,8 +245,7 @@ def certification_keys_for_persons(conn: Connection, person_ids: Sequence[str]) 
 
 
 def insert_certifications(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(certifications), rows)
+    bulk_insert(conn, certifications, rows)
 
 
 def certifications_of(conn: Connection, person_id: str) -> list[dict]:

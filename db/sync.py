@@ -321,16 +321,16 @@ def _push_table(cc: Connection, st: SyncTable, rows: list[dict], workstation: st
     if name == "certifications":
         conflicts = _deaths_vs_certifications(cc, [r for r in rows if str(r["id"]) in written], workstation)
     elif st.rule in ("owned", "visit", "progress", "event"):
-        # Rows the central rule kept (central newer, closed visit …): make sure this workstation
-        # pulls the central version back, by logging a change with the origin "central".
-        kept = [r for r in rows if str(r[st.key]) not in written and str(r[st.key]) not in errors]
-        if kept:
-            central_rows = {str(r[st.key]): r for r in _fetch(cc, st, [str(r[st.key]) for r in kept])}
-            differ = [k for k, r in ((str(r[st.key]), r) for r in kept)
-                      if k in central_rows and _differs(central_rows[k], r)]
-            if differ:
-                cc.execute(_changes.insert(), [{"entity": name, "entity_id": k, "origin": "central",
-                                                "changed_at": utcnow()} for k in differ])
+        # Where the central rule kept or merged something (central newer, a death kept, a closed
+        # visit …) the central row differs from the one pushed: log a change with the origin
+        # "central" so this workstation pulls the merged row back.
+        sent = [r for r in rows if str(r[st.key]) not in errors]
+        central_rows = {str(r[st.key]): r for r in _fetch(cc, st, [str(r[st.key]) for r in sent])}
+        differ = [str(r[st.key]) for r in sent
+                  if str(r[st.key]) in central_rows and _differs(central_rows[str(r[st.key])], r)]
+        if differ:
+            cc.execute(_changes.insert(), [{"entity": name, "entity_id": k, "origin": "central",
+                                            "changed_at": utcnow()} for k in differ])
     return conflicts, errors
 
 

@@ -26,6 +26,10 @@ def register(subparsers) -> None:
     manual.add_argument("--json", action="store_true")
     manual.set_defaults(handler=_check_number)
 
+    from desktop.cli.idcheck import add_check
+
+    add_check(sub)  # `certdesk idcard check NUMBER --json` (issue 2)
+
 
 def _decode(args) -> int:
     from desktop.devices.idcard.codec import parse_hex

@@ -68,11 +68,11 @@ class ImportReport:
         }
 
 
-def _check_id(raw: object, today: date) -> str:
+def _check_id(raw: object, today: date) -> idnumber.IdCheck:
     check = idnumber.validate(compact(raw), today)
     if not check.valid:
         raise CellError(ID_REASON.get(check.reason, "公民身份号码无效"))
-    return check.number
+    return check
 
 
 def _check_name(raw: object) -> str:
@@ -111,7 +111,8 @@ class _RosterRow:
 
 def _parse_roster_row(values: dict, line: int, today: date) -> _RosterRow:
     name = _check_name(values.get("姓名"))
-    number = _check_id(values.get("公民身份号码"), today)
+    check = _check_id(values.get("公民身份号码"), today)
+    number = check.number
     cohort_name = clean(values.get("认证对象")).replace(" ", "")
     cohort = COHORT_BY_NAME.get(cohort_name) or (cohort_name if cohort_name in COHORTS else None)
     if cohort is None:
@@ -119,7 +120,6 @@ def _parse_roster_row(values: dict, line: int, today: date) -> _RosterRow:
     start = parse_date(values.get("待遇开始日期"), field="待遇开始日期")
     if start is None:
         raise CellError("待遇开始日期为空")
-    check = idnumber.validate(number, today)
     if start < check.birth_date:
         raise CellError("待遇开始日期早于出生日期")
     if start.year > today.year + 1:
@@ -329,7 +329,7 @@ class ImportService:
         for row in read_table(path, RESULT_COLUMNS):
             v = row.values
             try:
-                number = _check_id(v.get("公民身份号码"), today)
+                number = _check_id(v.get("公民身份号码"), today).number
                 name = _check_name(v.get("姓名"))
                 d = parse_date(v.get("认证日期"), field="认证日期")
                 if d is None:
@@ -400,7 +400,7 @@ class ImportService:
         for row in read_table(path, DEATH_COLUMNS[:3], DEATH_COLUMNS[3:]):
             v = row.values
             try:
-                number = _check_id(v.get("公民身份号码"), today)
+                number = _check_id(v.get("公民身份号码"), today).number
                 name = _check_name(v.get("姓名"))
                 d = parse_date(v.get("死亡日期"), field="死亡日期")
                 if d is None:
