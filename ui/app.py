@@ -113,8 +113,6 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
     and return the services the window needs. Must not touch widgets; ``report`` is the
     thread-safe progress callable from :func:`ui.workers.progress_reporter`."""
     from desktop.services.database import Database
-    from desktop.services.lists import ListService
-    from desktop.services.persons import PersonService
     from ui.models.backend import Backend
 
     report(None, "正在打开数据库…")
@@ -126,7 +124,10 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
         build_demo_database(db, persons=demo_persons, today=as_of,
                             progress=lambda pct, text: report(pct, f"正在生成演示数据：{text}（{pct}%）"))
         _mark_demo_built(db.url, as_of)
-    return Backend(PersonService(db), ListService(db), as_of, demo, describe_location(db.url))
+    from desktop.services.hub import Services
+
+    services = Services(db)
+    return Backend(services.persons, services.lists, as_of, demo, describe_location(db.url), services)
 
 
 # --- entry point --------------------------------------------------------------------------------------

@@ -21,11 +21,28 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
 )
 
+import importlib
+import pkgutil
+
+import ui.pages
 from ui.pages.due import DuePage
 from ui.pages.person import PersonPage
 from ui.pages.search import SearchPage
 
 NAV = [("search", "查询人员", "F2"), ("due", "下月暂停名单", "F3")]
+
+
+def discover_pages() -> list[dict]:
+    """Pages that plug themselves in: any module of ``ui.pages`` defining ``PAGE_SPEC`` =
+    ``{"key", "title", "shortcut" (or None), "order" (int), "cls"}``; ``cls(parent)`` builds the
+    page, which gets ``set_backend(backend)`` like the built-in ones. Sorted by ``order``."""
+    specs = []
+    for info in pkgutil.iter_modules(ui.pages.__path__):
+        module = importlib.import_module(f"ui.pages.{info.name}")
+        spec = getattr(module, "PAGE_SPEC", None)
+        if spec:
+            specs.append(spec)
+    return sorted(specs, key=lambda s: s.get("order", 100))
 
 
 class MainWindow(QMainWindow):
@@ -41,8 +58,10 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(190)
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for key, text, shortcut in NAV:
-            item = QListWidgetItem(f"{text}\n{shortcut}")
+        self.extra_pages: dict[str, QWidget] = {}
+        self._extra_specs = discover_pages()
+        for key, text, shortcut in NAV + [(s["key"], s["title"], s.get("shortcut") or "") for s in self._extra_specs]:
+            item = QListWidgetItem(f"{text}\n{shortcut}" if shortcut else text)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._nav_clicked)
@@ -54,6 +73,12 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         for page in (self.search_page, self.person_page, self.due_page):
             self.stack.addWidget(page)
+        for spec in self._extra_specs:
+            page = spec["cls"](self)
+            self.extra_pages[spec["key"]] = page
+            self.stack.addWidget(page)
+            if hasattr(page, "person_requested"):
+                page.person_requested.connect(self.open_person)
         self.stack.setCurrentWidget(self.search_page)  # typing works before the database is open
         self._back_to = self.search_page
 
@@ -78,8 +103,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.date_label)
 
-        for key, slot in (("Esc", self.go_back), ("F2", self.show_search), ("F3", self.show_due),
-                          ("Ctrl+F", self.show_search), ("F5", self.refresh)):
+        shortcuts = [("Esc", self.go_back), ("F2", self.show_search), ("F3", self.show_due),
+                     ("Ctrl+F", self.show_search), ("F5", self.refresh)]
+        for spec in self._extra_specs:
+            if spec.get("shortcut"):
+                shortcuts.append((spec["shortcut"], lambda key=spec["key"]: self.show_page(key)))
+        for key, slot in shortcuts:
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.activated.connect(slot)
@@ -98,7 +127,7 @@ class MainWindow(QMainWindow):
 
     def set_backend(self, backend) -> None:
         self.backend = backend
-        for page in (self.search_page, self.person_page, self.due_page):
+        for page in (self.search_page, self.person_page, self.due_page, *self.extra_pages.values()):
             page.set_backend(backend)
         demo = "演示数据库 · " if backend.demo else ""
         self.db_label.setText(f"{demo}{backend.location}")
@@ -130,7 +159,17 @@ class MainWindow(QMainWindow):
 
     def _nav_clicked(self, row: int) -> None:
         key = self.nav.item(row).data(Qt.ItemDataRole.UserRole) if row >= 0 else None
-        {"search": self.show_search, "due": self.show_due}.get(key, lambda: None)()
+        {"search": self.show_search, "due": self.show_due}.get(key, lambda: self.show_page(key))()
+
+    def show_page(self, key: str) -> None:
+        """Show a plugged-in page (see :func:`discover_pages`)."""
+        page = self.extra_pages.get(key)
+        if self.backend is None or page is None:
+            return
+        self.stack.setCurrentWidget(page)
+        self._select_nav(key)
+        if hasattr(page, "activated"):
+            page.activated()
 
     def show_search(self) -> None:
         if self.backend is None:
@@ -162,13 +201,16 @@ class MainWindow(QMainWindow):
         """Esc: from a person back to where the clerk came from; elsewhere back to the search."""
         current = self.stack.currentWidget()
         if current is self.person_page:
-            if self._back_to is self.due_page:
+            back_key = next((k for k, p in self.extra_pages.items() if p is self._back_to), None)
+            if back_key is not None:
+                self.show_page(back_key)
+            elif self._back_to is self.due_page:
                 self.stack.setCurrentWidget(self.due_page)
                 self._select_nav("due")
                 self.due_page.table.setFocus()
             else:
                 self.show_search()
-        elif current is self.due_page:
+        elif current is self.due_page or current in self.extra_pages.values():
             self.show_search()
         elif current is self.search_page:
             self.search_page.field.clear()

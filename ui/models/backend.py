@@ -17,3 +17,4 @@ class Backend:
     as_of: date  # the business date ("today", or --as-of for reproducible screens)
     demo: bool = False
     location: str = ""  # where the data lives, for the status bar
+    services: Any = None  # desktop.services.hub.Services: every other service, built lazily

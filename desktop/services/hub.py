@@ -1,0 +1,59 @@
+"""The services of one open database, built lazily and shared (the composition root creates one
+``Services`` and injects it). Each property imports its module on first use, so a page nobody
+opens costs nothing at start-up.
+
+When adding a service: add a property here; never build services inside widgets.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from desktop.services.database import Database
+
+
+class Services:
+    def __init__(self, db: Database):
+        self.db = db
+
+    @cached_property
+    def settings(self):
+        from desktop.services.settings import SettingsService
+
+        return SettingsService(self.db)
+
+    @cached_property
+    def persons(self):
+        from desktop.services.persons import PersonService
+
+        return PersonService(self.db)
+
+    @cached_property
+    def imports(self):
+        from desktop.services.imports import ImportService
+
+        return ImportService(self.db)
+
+    @cached_property
+    def payroll(self):
+        from desktop.services.payroll import PayrollService
+
+        return PayrollService(self.db, self.settings)
+
+    @cached_property
+    def lists(self):
+        from desktop.services.lists import ListService
+
+        return ListService(self.db, self.payroll)
+
+    @cached_property
+    def forms(self):
+        from desktop.services.forms import FormService
+
+        return FormService(self.db)
+
+    @cached_property
+    def visits(self):
+        from desktop.services.visits import VisitService
+
+        return VisitService(self.db)
