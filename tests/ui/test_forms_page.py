@@ -1,0 +1,170 @@
+"""FormsPage offscreen: batch with progress and preview, receive flow, tracking with reprint."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from desktop.idnumber import make_number
+from desktop.services.database import Database
+from desktop.services.forms import FormService
+from desktop.services.imports import ROSTER_COLUMNS, ImportService
+from desktop.workstation import Actor
+from ui import workers
+from ui.pages.forms_page import FormsPage
+
+pytestmark = pytest.mark.gui
+
+ACTOR = Actor("clerk1", "ws-ui", "clerk")
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture
+def service(tmp_path):
+    db = Database.open(f"sqlite:///{tmp_path / 'ui.sqlite'}")
+    people = [("张秀兰", "2025-12-10", "异地"), ("欧阳建国", "2025-12-20", "异地"), ("李本地", "2025-12-05", "本地"),
+              ("王德福", "2026-05-01", "异地")]
+    path = tmp_path / "roster.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(ROSTER_COLUMNS)
+        for i, (name, last, res) in enumerate(people, 1):
+            w.writerow([name, make_number("152202", date(1950, 1, 1), i), "企业离退休人员", "2010-01-01", last,
+                        "13900000000", "辽宁省大连市沙河口区西安路街道", res, "2500"])
+    assert ImportService(db).import_roster(path, ACTOR, today=TODAY).rejected == []
+    yield FormService(db)
+    workers.wait_for_idle()
+    db.dispose()
+
+
+@pytest.fixture
+def page(qtbot, service, tmp_path):
+    p = FormsPage(service, ACTOR, TODAY, output_dir=tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    qtbot.addWidget(p)
+    p.show()
+    yield p
+    workers.wait_for_idle()
+
+
+def test_batch_with_progress_and_white_preview(qtbot, page):
+    page.days.setValue(30)
+    page.count_button.click()
+    qtbot.waitUntil(lambda: "共 2 人" in page.count_label.text(), timeout=10_000)
+
+    seen = []
+    page.progress.valueChanged.connect(seen.append)
+    with qtbot.waitSignal(page.batch_finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    res = blocker.args[0]
+    assert len(res.forms) == 2 and not res.cancelled
+    assert page.progress.value() == 100 and 50 in seen
+    assert "已生成 2 份" in page.batch_label.text()
+    assert page.preview_button.isEnabled() and page.labels_button.isEnabled()
+
+    page.preview_button.click()
+    dlg = page.preview
+    qtbot.waitUntil(lambda: dlg.total == 4, timeout=20_000)  # two forms, two pages each
+    img = dlg.images[0]
+    assert img.pixelColor(2, 2) == QColor("white")  # painted onto white, not transparent
+    dark = sum(1 for x in range(0, img.width(), 3) for y in range(0, img.height(), 3)
+               if img.pixelColor(x, y).lightness() < 80)
+    assert dark > 100  # text and the QR are there
+    saved = dlg.save_as(page.output_dir / "copy.pdf")
+    assert saved.read_bytes() == Path(res.pdf).read_bytes()
+    dlg.close()
+
+    # nobody left to print
+    with qtbot.waitSignal(page.batch_finished, timeout=10_000) as blocker:
+        page.generate_button.click()
+    assert blocker.args[0].forms == () and "没有需要打印" in page.batch_label.text()
+
+
+def test_print_to_pdf_printer(qtbot, page, tmp_path, service):
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ui.dialogs.forms_preview import print_pdf
+
+    number = make_number("152202", date(1950, 1, 1), 1)
+    pdf = service.issue(number, ACTOR, tmp_path / "one.pdf", today=TODAY).pdf
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    assert print_pdf(pdf, printer) == 2
+    assert (tmp_path / "printed.pdf").stat().st_size > 10_000
+
+
+def test_receive_flow(qtbot, page, service, tmp_path):
+    number = make_number("152202", date(1950, 1, 1), 1)
+    other = make_number("152202", date(1950, 1, 1), 2)
+    pdf = service.issue(number, ACTOR, tmp_path / "one.pdf", today=date(2026, 11, 2)).pdf
+    page.tabs.setCurrentIndex(1)
+
+    # someone else's person is open: refused in plain Chinese
+    page.set_expected_person(other)
+    page.scan_edit.setText(pdf)
+    with qtbot.waitSignal(page.check_finished, timeout=20_000) as blocker:
+        page.check_button.click()
+    assert not blocker.args[0].ok and "不是当前人员" in page.verdict.text()
+    assert not page.accept_button.isEnabled()
+
+    page.set_expected_person(number)
+    with qtbot.waitSignal(page.check_finished, timeout=20_000) as blocker:
+        page.check_button.click()
+    chk = blocker.args[0]
+    assert chk.ok and chk.serial == "AES-2026-000001"
+    assert "张秀兰" in page.verdict.text() and number not in page.verdict.text()
+    assert page.accept_button.isEnabled()
+
+    # (QTest cannot type CJK characters; an input method would commit them like setText)
+    page.body_edit.setText("大连市沙河口区西安路街道社区服务中心")
+    page.certifier_edit.setText("王芳")
+    page.date_edit.setDate(page.date_edit.date().addDays(-4))
+    with qtbot.waitSignal(page.receive_finished, timeout=20_000) as blocker:
+        qtbot.mouseClick(page.accept_button, Qt.MouseButton.LeftButton)
+    res = blocker.args[0]
+    assert res.accepted and res.cert_date == date(2026, 11, 25)
+    assert "已登记" in page.result_label.text() and not page.accept_button.isEnabled()
+
+    # the same form again
+    with qtbot.waitSignal(page.check_finished, timeout=20_000):
+        page.check_button.click()
+    assert "已经登记过" in page.verdict.text()
+
+    # a typed serial that does not exist
+    page.scan_edit.clear()
+    qtbot.keyClicks(page.serial_edit, "AES-2026-009999")
+    with qtbot.waitSignal(page.check_finished, timeout=10_000):
+        qtbot.keyClick(page.serial_edit, Qt.Key.Key_Return)
+    assert "没有这个表格编号" in page.verdict.text()
+
+
+def test_tracking_and_reprint(qtbot, page, service, tmp_path):
+    number = make_number("152202", date(1950, 1, 1), 1)
+    service.issue(number, ACTOR, tmp_path / "one.pdf", today=TODAY)
+    page.tabs.setCurrentIndex(2)
+    with qtbot.waitSignal(page.list_loaded, timeout=10_000) as blocker:
+        page.reload()
+    (row,) = blocker.args[0]
+    assert page.track_model.rowCount() == 1
+    shown = [page.track_model.index(0, c).data() for c in range(page.track_model.columnCount())]
+    assert "AES-2026-000001" in shown and number not in shown and row.masked_id in shown
+
+    page.which.setCurrentIndex(1)  # overdue: none yet
+    qtbot.waitUntil(lambda: page.track_model.rowCount() == 0 and "共 0 份" in page.track_label.text(),
+                    timeout=10_000)
+    page.which.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: page.track_model.rowCount() == 1, timeout=10_000)
+    page.track_table.selectRow(0)
+    with qtbot.waitSignal(page.reprinted, timeout=20_000) as blocker:
+        page.reprint_button.click()
+    assert blocker.args[0].endswith("补打-AES-2026-000001.pdf")
+    qtbot.waitUntil(lambda: page.preview is not None and page.preview.total == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: page.track_model.rowCount() == 1 and
+                    page.track_model.index(0, 6).data() == "2", timeout=10_000)
+    page.preview.close()

@@ -1,0 +1,1 @@
+"""Small dialogs used by the pages."""
