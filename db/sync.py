@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, Table, and_, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -194,7 +194,9 @@ def _upsert(conn: Connection, st: SyncTable, *, central: bool):
             set_all["death_source"] = func.coalesce(ex.death_source, t.c.death_source)
         return ins.on_conflict_do_update(index_elements=key, set_=set_all, where=ex.updated_at > t.c.updated_at)
     if st.rule == "visit":
-        closed_t, closed_x = t.c.status.in_(CLOSED_VISIT), ex.status.in_(CLOSED_VISIT)
+        # (no IN (…): expanding parameters cannot be used with executemany)
+        closed_t = or_(*(t.c.status == s for s in CLOSED_VISIT))
+        closed_x = or_(*(ex.status == s for s in CLOSED_VISIT))
         return ins.on_conflict_do_update(
             index_elements=key, set_=set_all,
             where=((~closed_t & closed_x) | ((ex.updated_at > t.c.updated_at) & ~(closed_t & ~closed_x))),
