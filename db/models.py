@@ -321,3 +321,7 @@ class HomeVisit(Base):
     workstation: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# issue 8 tables (revision 0004) register on Base.metadata
+import db.outreach_models  # noqa: E402,F401
