@@ -69,10 +69,12 @@ def audit(conn: Connection, operator, workstation, action, entity=None, entity_i
 
 
 def enqueue(conn: Connection, changes: Iterable[tuple[str, str, dict]], op: str = "upsert") -> int:
-    """Queue ``(entity, entity_id, payload)`` changes for the central database."""
+    """Queue ``(entity, entity_id, payload)`` changes for the central database. The payload is
+    informational (the sync pushes the current row); ``None`` skips it for bulk work."""
     now = utcnow()
     rows = [
-        {"id": new_id(), "entity": e, "entity_id": i, "op": op, "payload": _dumps(p), "created_at": now}
+        {"id": new_id(), "entity": e, "entity_id": i, "op": op, "payload": None if p is None else _dumps(p),
+         "created_at": now}
         for e, i, p in changes
     ]
     from db.repositories import bulk_insert

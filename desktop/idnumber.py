@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import mul
 from importlib import resources
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -37,7 +38,7 @@ def normalize(raw: str) -> str:
 
 
 def check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS))
+    total = sum(map(mul, map(int, first17), WEIGHTS))
     return CHECK_CHARS[total % 11]
 
 
@@ -72,6 +73,7 @@ def _region_table() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=8192)
 def region_name(code6: str) -> str | None:
     """The region's name, including the province and prefecture when they are known."""
     table = _region_table()

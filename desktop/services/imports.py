@@ -4,11 +4,17 @@ Every row of the file ends in exactly one outcome: imported, updated, unchanged 
 a reason in Chinese naming what is wrong. A rejected row never blocks the good ones; nothing is
 silently dropped. The whole file is applied in one transaction (or, with ``dry_run``, rolled
 back), together with its audit events and outbox entries.
+
+Audit granularity: a bulk import is one business action, audited as one event (file, operator,
+workstation, counts) plus one ``import_batches`` row; records it creates carry the batch (or
+``updated_by``/``workstation``). Changes to existing records (which fields) and death reports
+are audited per record. Outbox entries name the entity only: the sync pushes the row as it is.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +34,7 @@ RESULT_COLUMNS = ["公民身份号码", "姓名", "认证日期", "认证方式"
 DEATH_COLUMNS = ["公民身份号码", "姓名", "死亡日期", "来源"]
 
 RESIDENCE = {"本地": "local", "异地": "remote"}
+_PHONE = re.compile(r"[0-9+()/\-]+")
 RESULT_METHODS = {"手机认证": "mobile_app", "信息比对": "data_match"}
 RESULT_VALUES = {"通过": "passed", "未通过": "failed"}
 
@@ -131,7 +138,7 @@ def _parse_roster_row(values: dict, line: int, today: date) -> _RosterRow:
         if last < check.birth_date:
             raise CellError("最近认证日期早于出生日期")
     phone = compact(values.get("联系电话")) or None
-    if phone and not all(ch.isdigit() or ch in "-+()/" for ch in phone):
+    if phone and not phone.isdigit() and not _PHONE.fullmatch(phone):
         raise CellError(f"联系电话无效：{phone[:20]}")
     address = clean(values.get("居住地址")) or None
     res_text = compact(values.get("居住地类型"))
@@ -242,8 +249,7 @@ class ImportService:
                 }
                 person_state[r.id_number] = person
                 new_persons.append(person)
-                audit.append(("person.create", "person", person["id"], {"id": idnumber.mask(r.id_number)}))
-                outbox.append(("person", person["id"], journal.row_payload(person)))
+                outbox.append(("person", person["id"], None))
                 is_new_person = True
             else:
                 is_new_person = person in new_persons
@@ -259,7 +265,7 @@ class ImportService:
                         person_updates.append({"pid": person["id"], **upd, "updated_at": now,
                                                "updated_by": actor.operator, "workstation": actor.workstation})
                     audit.append(("person.update", "person", person["id"], {"fields": fields}))
-                    outbox.append(("person", person["id"], journal.row_payload(person)))
+                    outbox.append(("person", person["id"], None))
                     changed = True
 
             ent = existing_ents.get((person["id"], r.cohort))
@@ -271,8 +277,7 @@ class ImportService:
                 }
                 existing_ents[(person["id"], r.cohort)] = ent
                 new_ents.append(ent)
-                audit.append(("entitlement.create", "entitlement", ent["id"], {"cohort": r.cohort}))
-                outbox.append(("entitlement", ent["id"], journal.row_payload(ent)))
+                outbox.append(("entitlement", ent["id"], None))
                 outcome = "imported"
             else:
                 amount = r.amount_fen if r.amount_fen is not None else ent["monthly_amount_fen"]
@@ -282,7 +287,7 @@ class ImportService:
                     ent_updates.append({"eid": ent["id"], "start_date": r.start, "monthly_amount_fen": amount,
                                         "updated_at": now})
                     audit.append(("entitlement.update", "entitlement", ent["id"], {"fields": fields}))
-                    outbox.append(("entitlement", ent["id"], journal.row_payload(ent)))
+                    outbox.append(("entitlement", ent["id"], None))
                     changed = True
                 outcome = "updated" if changed else "unchanged"
 
@@ -295,8 +300,7 @@ class ImportService:
                 }
                 cert_dates.add((person["id"], r.last_cert))
                 new_certs.append(cert)
-                audit.append(("certification.import", "certification", cert["id"], {"method": "legacy"}))
-                outbox.append(("certification", cert["id"], journal.row_payload(cert)))
+                outbox.append(("certification", cert["id"], None))
                 if outcome == "unchanged":
                     outcome = "updated"
 
@@ -381,8 +385,7 @@ class ImportService:
                         "batch_id": batch_id, "created_at": now,
                     }
                     new_certs.append(cert)
-                    audit.append(("certification.import", "certification", cert["id"], {"method": method, "result": result}))
-                    outbox.append(("certification", cert["id"], journal.row_payload(cert)))
+                    outbox.append(("certification", cert["id"], None))
                     report.imported += 1
                 repo.insert_certifications(conn, new_certs)
                 journal.audit_many(conn, actor.operator, actor.workstation, audit)
@@ -442,7 +445,7 @@ class ImportService:
                     person.update(death_date=d, death_source=source, updated_at=now)
                     audit.append(("person.death_reported", "person", person["id"],
                                   {"death_date": d.isoformat(), "source": source, "previous": was.isoformat() if was else None}))
-                    outbox.append(("person", person["id"], journal.row_payload(person)))
+                    outbox.append(("person", person["id"], None))
                     if was is None:
                         report.imported += 1
                     else:
