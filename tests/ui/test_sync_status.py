@@ -103,7 +103,19 @@ def test_backoff_grows_and_resets():
 
 
 def test_visits_page_book_schedule_close(qtbot, tmp_path):
-    from conftest import ACTOR, write_roster
+    import csv
+
+    from desktop.services.imports import ROSTER_COLUMNS
+    from desktop.workstation import Actor
+
+    ACTOR = Actor("test", "ws-test")
+
+    def write_roster(path, rows):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(ROSTER_COLUMNS)
+            w.writerows(rows)
+        return path
 
     from desktop.idnumber import make_number
     from desktop.services.database import Database
