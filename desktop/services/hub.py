@@ -57,3 +57,21 @@ class Services:
         from desktop.services.visits import VisitService
 
         return VisitService(self.db)
+
+    @cached_property
+    def operators(self):
+        from desktop.services.operators import OperatorService
+
+        return OperatorService(self.db)
+
+    @cached_property
+    def counter(self):
+        from desktop.services.counter import CounterService
+
+        return CounterService(self.db, self.persons, self.settings)
+
+    @cached_property
+    def station(self):
+        from desktop.services.station import StationSettings
+
+        return StationSettings()

@@ -1,0 +1,386 @@
+"""The counter use case (现场认证), Qt-free: card → person → certification → receipt → statistics.
+
+The window drives it step by step; every step is a plain call that returns frozen data:
+
+* :meth:`CounterService.lookup` — the person behind a card (or "not a beneficiary here"), card
+  warnings, and what certifying today would resume (months back-paid).
+* :meth:`CounterService.note_not_on_roster` — the clerk notes a visitor who is not on the roster.
+* :meth:`CounterService.certify_by_face` — method ``counter`` with the face evidence (distance,
+  liveness, frames, the captured photo kept in the record, never logged).
+* :meth:`CounterService.certify_by_attestation` — method ``staff_attestation``; needs the second
+  officer already verified by :meth:`OperatorService.verify_second_officer`, and a reason.
+* :meth:`CounterService.record_failure` — a failed attempt with a reason code (today's panel).
+* :meth:`CounterService.today` — certifications done, average time per resident, failures and why.
+
+A helper (代办) is recorded in the certification's evidence (full number, needed for the record) and
+appears masked everywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from db import journal
+from db import operators_repo as orepo
+from db.models import utcnow
+from desktop import idnumber
+from desktop.errors import NotFound, UserFacingError
+from desktop.months import Month, month_range
+from desktop.payroll import HIGH_RISK_MONTHS
+from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData, Resumption
+from desktop.services.database import Database
+from desktop.services.persons import CertificationRecord, PersonService, PersonView
+from desktop.services.settings import SettingsService
+from desktop.workstation import Actor
+
+RELATIONSHIPS = ("配偶", "子女", "儿媳/女婿", "孙子女", "兄弟姐妹", "其他亲属", "村（居）委会工作人员", "其他")
+
+FAILURE_ZH = {
+    "no_face": "没有检测到人脸", "multiple_faces": "画面中有多张人脸", "too_dark": "光线太暗",
+    "too_bright": "光线太亮", "blurry": "画面模糊", "face_too_small": "离摄像头太远", "eyes_closed": "眼睛未睁开",
+    "not_matching": "与证件照片不一致", "review_needed": "相似度临界", "challenge_not_done": "未完成动作",
+    "flat_photo_suspected": "疑似照片翻拍", "replay_suspected": "疑似播放录像", "face_lost": "人脸丢失",
+    "camera_error": "摄像头故障", "engine_unavailable": "人脸模块不可用", "cancelled": "已取消",
+    "reader_lost": "读卡器断开", "read_failed": "读卡失败", "not_on_roster": "非本地待遇人员",
+    "terminated": "待遇已终止", "no_photo": "证件无可用照片", "approval_refused": "审批未通过",
+}
+
+ATTESTATION_REASONS = {
+    "face_failed": "人脸识别多次未通过",
+    "blind_or_injured": "视力障碍或面部受伤",
+    "old_photo": "证件照片年代久远",
+    "no_photo": "证件无可用照片（手工录入）",
+    "camera_fault": "摄像头故障",
+    "other": "其他原因",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Helper:
+    """代办人: accompanies the resident; the face check is still the resident's."""
+
+    id_number: str
+    name: str
+    relationship: str
+    read_from_card: bool = True
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    def __repr__(self) -> str:
+        return f"Helper({self.masked_id}, {self.relationship})"
+
+    def evidence(self) -> dict:
+        return {"id_number": self.id_number, "name": self.name, "relationship": self.relationship,
+                "read_from_card": self.read_from_card}
+
+
+@dataclass(frozen=True, slots=True)
+class CardFacts:
+    """What the card (or the manual entry) said, for the evidence; no photo, no raw bytes."""
+
+    source: str  # sam_serial, sdtapi, termb, simulated, manual
+    name: str = ""
+    issues: tuple[str, ...] = ()  # consistency warning codes
+    photo_status: str = ""
+    manual_reason: str = ""
+
+    def evidence(self) -> dict:
+        out = {"source": self.source, "name_on_card": self.name, "issues": list(self.issues),
+               "photo_status": self.photo_status}
+        if self.manual_reason:
+            out["manual_reason"] = self.manual_reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FaceOutcome:
+    """The face check's evidence as the counter records it (``photo_png`` never logged)."""
+
+    distance: float | None
+    liveness_passed: bool
+    frames_used: int
+    frames_seen: int
+    challenges_done: tuple[str, ...] = ()
+    accept: float | None = None
+    reject: float | None = None
+    photo_png: bytes = field(default=b"", repr=False)
+
+    def evidence(self) -> dict:
+        out = {"distance": None if self.distance is None else round(self.distance, 4),
+               "liveness_passed": self.liveness_passed, "frames_used": self.frames_used,
+               "frames_seen": self.frames_seen, "challenges_done": list(self.challenges_done),
+               "accept": self.accept, "reject": self.reject}
+        if self.photo_png:
+            out["photo_png_b64"] = base64.b64encode(self.photo_png).decode("ascii")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ResumptionPreview:
+    entitlement_id: str
+    label: str
+    suspended_since: str  # YYYY-MM
+    resume_month: str  # YYYY-MM
+    back_paid_months: tuple[str, ...]
+    back_pay_amount: float | None
+    needs_approval: bool  # suspended longer than HIGH_RISK_MONTHS: a supervisor approves the resumption
+
+    def text_zh(self) -> str:
+        months = self.back_paid_months
+        span = f"{_ym(months[0])}至{_ym(months[-1])}共{len(months)}个月" if len(months) > 1 else (
+            _ym(months[0]) if months else "")
+        amount = f"，约{self.back_pay_amount:,.2f}元" if self.back_pay_amount else ""
+        tail = "（暂停超过12个月，需主管审核后恢复）" if self.needs_approval else ""
+        return f"{self.label}：自{_ym(self.resume_month)}起恢复发放，补发{span}{amount}{tail}"
+
+
+def _ym(text: str) -> str:
+    y, m = text.split("-")
+    return f"{y}年{int(m)}月"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    id_number: str
+    masked_id: str
+    found: bool
+    person: PersonView | None
+    warnings: tuple[str, ...] = ()  # card warnings and card/roster differences (Chinese)
+    resumptions: tuple[ResumptionPreview, ...] = ()
+    all_terminated: bool = False
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.resumptions)
+
+    def __repr__(self) -> str:
+        return f"Lookup({self.masked_id}, found={self.found})"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterResult:
+    certification: CertificationRecord
+    person: PersonView  # after the certification (new deadlines)
+    receipt: ReceiptData
+    bureau: BureauInfo
+    resumptions: tuple[ResumptionPreview, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TodayStats:
+    day: date
+    certified: int
+    by_method: dict
+    failed: int  # failed attempts (a resident may fail, then be attested)
+    failures: tuple[tuple[str, str, int], ...]  # (code, 中文, count), most frequent first
+    average_seconds: float | None
+    not_on_roster: int
+    helpers: int
+
+
+def resumptions_for(view: PersonView, cert_date: date) -> tuple[ResumptionPreview, ...]:
+    """What certifying ``view`` on ``cert_date`` resumes (domain.md §3): payment from the month after,
+    back pay for the months from the suspension up to the month of the certification."""
+    out = []
+    resume = Month.of(cert_date) + 1
+    for e in view.entitlements:
+        if e.status != "suspended" or not e.payment_suspended_since:
+            continue
+        since = Month.parse(e.payment_suspended_since)
+        months = month_range(since, resume) if since.index < resume.index else []
+        amount = None if e.monthly_amount is None else round(e.monthly_amount * len(months), 2)
+        out.append(ResumptionPreview(e.id, e.cohort_zh, str(since), str(resume), tuple(str(m) for m in months),
+                                     amount, len(months) > HIGH_RISK_MONTHS))
+    return tuple(out)
+
+
+class CounterService:
+    def __init__(self, db: Database, persons: PersonService | None = None, settings: SettingsService | None = None):
+        self.db = db
+        self.persons = persons or PersonService(db)
+        self.settings = settings or SettingsService(db)
+
+    # --- 1. who is this? --------------------------------------------------------------------------
+
+    def lookup(self, id_number: str, as_of: date, *, card_name: str = "", card_warnings: tuple[str, ...] = ()) -> Lookup:
+        number = idnumber.normalize(id_number)
+        try:
+            view = self.persons.show(number, as_of)
+        except NotFound:
+            return Lookup(number, idnumber.mask(number), False, None, tuple(card_warnings))
+        warnings = list(card_warnings)
+        if card_name and view.name and card_name.replace(" ", "") != view.name.replace(" ", ""):
+            warnings.append(f"证件姓名“{card_name}”与系统登记姓名“{view.name}”不一致，请核实")
+        all_terminated = bool(view.entitlements) and all(e.status == "terminated" for e in view.entitlements)
+        if view.death_date is not None:
+            warnings.append(f"系统记录该人员已于{view.death_date.isoformat()}死亡，请核实身份（如属误报可撤销）")
+        return Lookup(number, idnumber.mask(number), True, view, tuple(warnings), resumptions_for(view, as_of),
+                      all_terminated)
+
+    def note_not_on_roster(self, id_number: str, actor: Actor, as_of: date, *, note: str = "",
+                           seconds: float | None = None) -> None:
+        """Someone who is not a beneficiary here came to the window: one audit event (masked)."""
+        with self.db.engine.begin() as conn:
+            journal.audit(conn, actor.operator, actor.workstation, "counter.not_on_roster", "person", None,
+                          {"id": idnumber.mask(idnumber.normalize(id_number)), "note": note[:200]})
+            self._outcome(conn, actor, as_of, "not_on_roster", seconds=seconds, reason="not_on_roster")
+
+    # --- 2. certify ---------------------------------------------------------------------------------
+
+    def certify_by_face(self, person_id: str, as_of: date, actor: Actor, face: FaceOutcome, *,
+                        card: CardFacts, helper: Helper | None = None, seconds: float | None = None) -> CounterResult:
+        if not face.liveness_passed:
+            raise UserFacingError("活体检测未通过，不能记录现场认证", code="liveness_failed")
+        evidence = {"face": face.evidence(), "card": card.evidence()}
+        return self._certify(person_id, as_of, actor, "counter", evidence, helper=helper, seconds=seconds)
+
+    def certify_by_attestation(self, person_id: str, as_of: date, actor: Actor, approver, reason: str, *,
+                               note: str = "", card: CardFacts, helper: Helper | None = None,
+                               seconds: float | None = None, face_attempts: int = 0) -> CounterResult:
+        """``approver``: the OperatorView returned by ``OperatorService.verify_second_officer``."""
+        if approver is None or not approver.can("supervisor"):
+            raise UserFacingError("人工核验需要审核主管审批", code="needs_approver")
+        if approver.username.lower() == actor.operator.lower():
+            raise UserFacingError("审批人不能是经办人本人", code="same_officer")
+        if reason not in ATTESTATION_REASONS:
+            raise UserFacingError("请选择人工核验的原因", code="needs_reason")
+        if reason == "other" and not note.strip():
+            raise UserFacingError("选择“其他原因”时请填写说明", code="needs_reason")
+        evidence = {"attestation": {"reason": reason, "reason_zh": ATTESTATION_REASONS[reason], "note": note.strip(),
+                                    "approver": approver.username, "approver_role": approver.role,
+                                    "face_attempts": face_attempts},
+                    "card": card.evidence()}
+        return self._certify(person_id, as_of, actor, "staff_attestation", evidence, helper=helper, seconds=seconds,
+                             approver=approver.username)
+
+    def _certify(self, person_id, as_of, actor, method, evidence, *, helper, seconds, approver=None) -> CounterResult:
+        before = self.persons.show_by_id(person_id, as_of)
+        if before.entitlements and all(e.status == "terminated" for e in before.entitlements):
+            raise UserFacingError("该人员的待遇均已终止，不能办理资格认证；如属误报请走撤销终止流程",
+                                  code="terminated")
+        if helper is not None:
+            if idnumber.normalize(helper.id_number) == before.id_number:
+                raise UserFacingError("代办人不能是本人", code="helper_is_resident")
+            evidence["helper"] = helper.evidence()
+        if seconds is not None:
+            evidence["seconds"] = round(seconds, 2)
+        resumptions = resumptions_for(before, as_of)
+        record = self.persons.record_certification(person_id, as_of, method, actor, evidence=evidence,
+                                                   approver=approver, today=as_of)
+        with self.db.engine.begin() as conn:
+            detail = {"method": method, "certification": record.id}
+            if helper is not None:
+                detail["helper"] = helper.masked_id
+                detail["relationship"] = helper.relationship
+            if resumptions:
+                detail["resumes"] = [r.resume_month for r in resumptions]
+            journal.audit(conn, actor.operator, actor.workstation, "counter.certified", "person", person_id, detail)
+            self._outcome(conn, actor, as_of, "certified", seconds=seconds, method=method, helper=helper is not None)
+        after = self.persons.show_by_id(person_id, as_of)
+        bureau = self.bureau()
+        return CounterResult(record, after, self.receipt(after, record, actor, as_of, resumptions, helper), bureau,
+                             resumptions)
+
+    def record_failure(self, actor: Actor, as_of: date, reason: str, *, person_id: str | None = None,
+                       seconds: float | None = None, detail: dict | None = None) -> None:
+        """A failed attempt (face check, reader, approval refused…), for today's panel."""
+        with self.db.engine.begin() as conn:
+            d = {k: v for k, v in (detail or {}).items() if k in ("distance", "attempt", "step", "method")}
+            journal.audit(conn, actor.operator, actor.workstation, "counter.failure", "person", person_id,
+                          {"reason": reason, **d})
+            self._outcome(conn, actor, as_of, "failed", seconds=seconds, reason=reason)
+
+    def _outcome(self, conn, actor, as_of, outcome, *, seconds=None, reason=None, method=None, helper=False) -> None:
+        journal.audit(conn, actor.operator, actor.workstation, "counter.outcome", None, None,
+                      {"day": as_of.isoformat(), "outcome": outcome, "reason": reason, "method": method,
+                       "seconds": None if seconds is None else round(seconds, 2), "helper": helper})
+
+    # --- 3. the receipt -----------------------------------------------------------------------------
+
+    def bureau(self) -> BureauInfo:
+        s = self.settings
+        return BureauInfo(name=s.get("bureau_name"), phone=s.get("bureau_phone"),
+                          return_address=s.get("bureau_address"), return_postcode=s.get("bureau_postcode"))
+
+    def receipt(self, after: PersonView, record: CertificationRecord, actor: Actor, as_of: date,
+                resumptions: tuple[ResumptionPreview, ...] = (), helper: Helper | None = None) -> ReceiptData:
+        covers = tuple(EntitlementLine(e.cohort_zh, e.deadline) for e in after.entitlements
+                       if e.id in record.covers and e.status != "terminated")
+        res = tuple(
+            Resumption(r.label, Month.parse(r.resume_month).first_day(),
+                       tuple(Month.parse(m).first_day() for m in r.back_paid_months),
+                       None if r.back_pay_amount is None else f"{r.back_pay_amount:,.2f}元")
+            for r in resumptions
+        )
+        notes = []
+        if helper is not None:
+            notes.append(f"代办人：{helper.name}（{helper.relationship}，{helper.masked_id}）")
+        if any(r.needs_approval for r in resumptions):
+            notes.append("暂停超过12个月的待遇恢复发放需经主管审核。")
+        return ReceiptData(
+            receipt_no=f"{as_of:%Y%m%d}-{record.id[:8].upper()}", name=after.name, id_number=after.id_number,
+            certified_on=record.cert_date, method=record.method, covers=covers, resumptions=res,
+            clerk=actor.operator, workstation=actor.workstation, printed_on=as_of, note="；".join(notes),
+        )
+
+    # --- 4. today's panel ---------------------------------------------------------------------------
+
+    def today(self, as_of: date, workstation: str | None = None) -> TodayStats:
+        since = utcnow() - timedelta(days=2)
+        with self.db.engine.connect() as conn:
+            rows = orepo.audit_since(conn, ("counter.outcome",), since, workstation)
+        import json
+
+        items = []
+        for r in rows:
+            try:
+                d = json.loads(r["detail"] or "{}")
+            except ValueError:
+                continue
+            if d.get("day") == as_of.isoformat():
+                items.append(d)
+        done = [d for d in items if d["outcome"] == "certified"]
+        failed = [d for d in items if d["outcome"] == "failed"]
+        secs = [d["seconds"] for d in done if d.get("seconds") is not None]
+        reasons = Counter(d.get("reason") or "other" for d in failed)
+        return TodayStats(
+            as_of, len(done), dict(Counter(d.get("method") for d in done)), len(failed),
+            tuple((code, FAILURE_ZH.get(code, code), n) for code, n in reasons.most_common()),
+            (sum(secs) / len(secs)) if secs else None,
+            sum(1 for d in items if d["outcome"] == "not_on_roster"),
+            sum(1 for d in done if d.get("helper")),
+        )
+
+
+def demo_card_specs(services, n: int = 12, as_of: date | None = None) -> list:
+    """Demo/test only: simulated-reader cards for people on the roster (suspended ones first, so
+    the demo shows a resumption), then the built-in sample cards (not on the roster)."""
+    from desktop.devices.idcard import samples
+    from desktop.runmode import require_simulation_allowed
+
+    require_simulation_allowed("demo cards")
+    from db import repositories as repo
+
+    with services.db.engine.connect() as conn:
+        suspended = repo.person_ids_with_status(conn, "suspended")[: max(1, n // 4)]
+        others = [num for num, _ in repo.sample_persons(conn, n * 2)]
+    views = [services.persons.show_by_id(pid, as_of) for pid in suspended]
+    for num in others:
+        if len(views) >= n:
+            break
+        v = services.persons.show(num, as_of)
+        if v.death_date is None and any(e.status != "terminated" for e in v.entitlements) and v.id not in {x.id for x in views}:
+            views.append(v)
+    cards = []
+    for v in views:
+        birth = v.birth_date or date(1950, 1, 1)
+        sex = "1" if v.sex in ("M", "男") else "2"
+        cards.append(samples.CardSpec(samples.RESIDENT, v.name, sex, "01", birth.strftime("%Y%m%d"),
+                                      v.address or "内蒙古自治区兴安盟阿尔山市", v.id_number, "阿尔山市公安局",
+                                      "20160101", "长期"))
+    return cards + samples.demo_cards()[:2]
