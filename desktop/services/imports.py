@@ -25,6 +25,7 @@ from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.rules import COHORT_BY_NAME, COHORTS
 from desktop.services.database import Database
+from desktop.services.guard import require
 from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, read_header, read_table
 from desktop.workstation import Actor
 
@@ -159,6 +160,7 @@ class ImportService:
     # --- roster --------------------------------------------------------------------------
 
     def import_roster(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None) -> ImportReport:
+        require(self.db, actor, "roster.import")
         today = today or date.today()
         report = ImportReport(dry_run=dry_run, kind="roster")
         parsed: list[_RosterRow] = []
@@ -323,6 +325,7 @@ class ImportService:
 
     def import_results(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None) -> ImportReport:
         """Certification results (手机认证 / 信息比对) or death reports; the header tells which."""
+        require(self.db, actor, "results.import")
         today = today or date.today()
         header_probe = read_header(Path(path))
         if "死亡日期" in header_probe:

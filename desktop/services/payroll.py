@@ -17,6 +17,7 @@ from db.models import new_id, utcnow
 from desktop.months import Month
 from desktop.payroll import EntitlementFacts, PayrollResult, compute
 from desktop.services.database import Database
+from desktop.services.guard import require
 from desktop.services.settings import SettingsService
 from desktop.workstation import Actor
 
@@ -105,6 +106,7 @@ class PayrollService:
         return compute(month, run_day, facts(), rules)
 
     def run(self, month: Month, actor: Actor, *, record: bool = True) -> PayrollResult:
+        require(self.db, actor, "payroll.run" if record else "payroll.preview")
         with self.db.engine.connect() as conn:
             tx = conn.begin()
             try:
@@ -122,7 +124,8 @@ class PayrollService:
     def _record(self, conn, result: PayrollResult, actor: Actor) -> None:
         month = str(result.month)
         now = utcnow()
-        existing = {(e["entitlement_id"], e["kind"]): e for e in repo.live_events_of_month(conn, month)}
+        # only the kinds a run decides: a reverse_termination (a supervisor's act) is never voided by a re-run
+        existing = {(e["entitlement_id"], e["kind"]): e for e in repo.live_events_of_month(conn, month) if e["kind"] in KINDS}
         wanted: dict[tuple[str, str], tuple[str, dict, bool]] = {}
         for item in result.suspend:
             wanted[(item["entitlement_id"], "suspend")] = (month, _detail(item), False)
@@ -177,10 +180,7 @@ class PayrollService:
         journal.enqueue(conn, outbox)
 
     def approve_resumption(self, event_id: str, approver: Actor) -> bool:
-        if approver.role not in ("supervisor", "admin"):
-            from desktop.errors import PermissionDenied
-
-            raise PermissionDenied("恢复发放超过12个月的暂停需要主管审核")
+        require(self.db, approver, "payroll.approve_resumption")
         with self.db.engine.begin() as conn:
             done = repo.approve_event(conn, event_id, approver.operator, utcnow()) == 1
             if done:

@@ -18,6 +18,7 @@ from desktop.errors import NotFound, UserFacingError
 from desktop.months import Month
 from desktop.rules import COHORTS, STATUS_ZH, clock
 from desktop.services.database import Database
+from desktop.services.guard import require
 from desktop.services.payroll import fold_events
 from desktop.workstation import Actor
 
@@ -237,6 +238,7 @@ class PersonService:
         The certification, its audit event and its outbox entry commit in one transaction, so a
         power cut leaves the certification either complete or absent.
         """
+        require(self.db, actor, "certification.record")
         if method not in METHODS_ZH:
             raise UserFacingError(f"未知的认证方式：{method}")
         if cert_date > (today or date.today()):

@@ -71,6 +71,10 @@ class SettingsService:
     def set(self, key: str, value: Any, actor=None) -> None:
         option = OPTIONS[key]
         value = option.type(value)
+        if actor is not None:
+            from desktop.services.guard import require
+
+            require(self.db, actor, "settings.change")
         t = Setting.__table__
         from db import journal
 

@@ -18,6 +18,7 @@ from desktop.services.payroll import PayrollService
 from desktop.workstation import Actor
 
 ACTOR = Actor("clerk1", "ws-forms", "clerk")
+SUPERVISOR = Actor("sup1", "ws-forms", "supervisor")  # roster import and payroll runs need a supervisor
 TODAY = date(2026, 11, 29)
 
 
@@ -44,7 +45,7 @@ class Roster:
             w = csv.writer(fh)
             w.writerow(ROSTER_COLUMNS)
             w.writerows(self.rows)
-        report = ImportService(self.db).import_roster(path, ACTOR, today=today)
+        report = ImportService(self.db).import_roster(path, SUPERVISOR, today=today)
         assert report.rejected == [], report.rejected
         return report
 
@@ -73,4 +74,4 @@ def forms(db) -> FormService:
 
 
 def run_payroll(db, month: str):
-    return PayrollService(db).run(Month.parse(month), ACTOR)
+    return PayrollService(db).run(Month.parse(month), SUPERVISOR)

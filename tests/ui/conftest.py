@@ -17,7 +17,7 @@ from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.workstation import Actor
 
 AS_OF = date(2026, 11, 29)  # the business date of every GUI test (--as-of)
-ACTOR = Actor("test", "ws-test")
+ACTOR = Actor("test", "ws-test", "supervisor")
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "roster-sample.csv"
 
 

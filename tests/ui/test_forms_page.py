@@ -36,7 +36,7 @@ def service(tmp_path):
         for i, (name, last, res) in enumerate(people, 1):
             w.writerow([name, make_number("152202", date(1950, 1, 1), i), "企业离退休人员", "2010-01-01", last,
                         "13900000000", "辽宁省大连市沙河口区西安路街道", res, "2500"])
-    assert ImportService(db).import_roster(path, ACTOR, today=TODAY).rejected == []
+    assert ImportService(db).import_roster(path, Actor("sup1", "ws-ui", "supervisor"), today=TODAY).rejected == []
     yield FormService(db)
     workers.wait_for_idle()
     db.dispose()
