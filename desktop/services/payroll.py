@@ -160,6 +160,9 @@ class PayrollService:
         repo.void_events(conn, to_void, now, "payroll re-run changed the result")
         repo.insert_events(conn, new_rows)
         repo.set_entitlement_status(conn, status_rows)
+        # voided events and the entitlements' new status must reach the central database too
+        outbox += [("entitlement_event", i, None) for i in to_void]
+        outbox += [("entitlement", r["eid"], None) for r in status_rows]
 
         have = repo.recoveries_of_month(conn, month)
         cases = []
@@ -186,6 +189,7 @@ class PayrollService:
             if done:
                 journal.audit(conn, approver.operator, approver.workstation, "payroll.resume_approved",
                               "entitlement_event", event_id, None)
+                journal.enqueue(conn, [("entitlement_event", event_id, None)])
         return done
 
 
