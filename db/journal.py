@@ -86,3 +86,9 @@ def enqueue(conn: Connection, changes: Iterable[tuple[str, str, dict]], op: str 
 def row_payload(row: dict) -> dict:
     """A record as JSON-able data for the outbox (dates and datetimes as ISO text)."""
     return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in row.items()}
+
+
+def iter_audit(conn: Connection):
+    """Every audit event in insertion order (for chain verification)."""
+    stmt = select(_audit).order_by(_audit.c.seq)
+    return conn.execution_options(yield_per=10_000).execute(stmt).mappings()
