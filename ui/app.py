@@ -172,8 +172,12 @@ def run_gui(argv: list[str]) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert QCoreApplication.instance() is app
+    from ui.dialogs import selftest_dialog  # start-up self-test, bundled CJK font (issue 10)
+
+    selftest_dialog.add_bundled_fonts()
     setup_application(app)
     window = MainWindow(demo=demo)
+    selftest_dialog.attach(window, args.db, demo)
     window.date_label.setText(f"业务日期：{as_of.isoformat()}")
     window.set_progress(*state["progress"])
     window.show()
