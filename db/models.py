@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -318,6 +319,31 @@ class HomeVisit(Base):
     booked_by: Mapped[str | None] = mapped_column(String(64))
     closed_by: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class FaceImage(Base):
+    """A face image or chip photo, encrypted at rest (desktop.vault); never logged.
+
+    ``kind``: captured (live frame kept as certification evidence) | reference (enrolled at the
+    counter, with consent) | chip_photo (decoded from the ID card). ``purge_after`` applies the
+    retention setting; a purge keeps the row (what existed, when) and drops the image.
+    """
+
+    __tablename__ = "face_images"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    certification_id: Mapped[str | None] = mapped_column(UUID)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(32), default="image/png")
+    consent: Mapped[str | None] = mapped_column(Text)  # JSON: who consented, when, how (references)
+    purge_after: Mapped[date | None] = mapped_column(Date, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    operator: Mapped[str | None] = mapped_column(String(64))
     workstation: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -35,6 +35,7 @@ from db.models import (
     CycleRule,
     Entitlement,
     EntitlementEvent,
+    FaceImage,
     HomeVisit,
     Operator,
     OutboxEntry,
@@ -77,6 +78,7 @@ TABLES: dict[str, SyncTable] = {
         SyncTable(_t(RecoveryCase), "id", "fact"),
         SyncTable(_t(AssistForm), "id", "progress"),
         SyncTable(_t(HomeVisit), "id", "visit"),
+        SyncTable(_t(FaceImage), "id", "owned"),  # encrypted; a purge (newer) wins
         SyncTable(_t(SyncConflict), "id", "owned"),
         SyncTable(_t(AuditEvent), "id", "audit"),
     )
@@ -88,7 +90,7 @@ ENTITY_TABLE = {
     "person": "persons", "entitlement": "entitlements", "certification": "certifications",
     "entitlement_event": "entitlement_events", "recovery_case": "recovery_cases",
     "assist_form": "assist_forms", "operator": "operators", "setting": "settings",
-    "home_visit": "home_visits", "sync_conflict": "sync_conflicts",
+    "home_visit": "home_visits", "sync_conflict": "sync_conflicts", "face_image": "face_images",
     **{name: name for name in TABLES},
 }
 

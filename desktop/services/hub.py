@@ -75,3 +75,35 @@ class Services:
         from desktop.services.station import StationSettings
 
         return StationSettings()
+
+    # --- issue 8: lists, outreach, payroll review, deaths and recoveries, dashboards -----------
+
+    @cached_property
+    def outreach(self):
+        from desktop.services.outreach import OutreachService
+
+        return OutreachService(self.db)
+
+    @cached_property
+    def payroll_review(self):
+        from desktop.services.payroll_review import PayrollReviewService
+
+        return PayrollReviewService(self.db, self.payroll)
+
+    @cached_property
+    def deaths(self):
+        from desktop.services.deaths import DeathService
+
+        return DeathService(self.db, self.payroll)
+
+    @cached_property
+    def dashboards(self):
+        from desktop.services.dashboards import DashboardService
+
+        return DashboardService(self.db)
+
+    @cached_property
+    def evidence(self):
+        from desktop.services.evidence import EvidenceService
+
+        return EvidenceService(self.db, settings=self.settings)

@@ -41,6 +41,7 @@ OPTIONS: dict[str, Option] = {
         Option("face_accept", float, 0.50, "人脸比对通过阈值", "距离不大于该值判定为本人", "face"),
         Option("face_reject", float, 0.60, "人脸比对拒绝阈值", "距离大于该值判定为非本人；两者之间由工作人员复核", "face"),
         Option("idle_lock_minutes", int, 5, "空闲锁屏（分钟）", "", "security"),
+        Option("face_retention_days", int, 365, "人脸图像保存天数", "现场采集的人脸图像在认证后保存的天数，到期自动清除", "security"),
     )
 }
 

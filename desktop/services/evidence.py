@@ -1,0 +1,103 @@
+"""Face images and chip photos as evidence: encrypted at rest, kept no longer than needed.
+
+Retention (settings ``face_retention_days``, default 365): a captured live frame is purged that
+many days after the certification; a reference photo is kept while it is the person's current
+reference and purged when replaced (plus the same grace period). Purging keeps the record that an
+image existed and drops the image itself. Images are never written to logs or exports.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from db import evidence_repo as repo
+from db import journal
+from db.models import new_id, utcnow
+from desktop.services.database import Database
+from desktop.services.guard import require
+from desktop.services.settings import SettingsService
+from desktop.vault import Vault
+from desktop.workstation import Actor
+
+KINDS = ("captured", "reference", "chip_photo")
+
+
+class EvidenceService:
+    def __init__(self, db: Database, vault: Vault | None = None, settings: SettingsService | None = None):
+        self.db = db
+        self.vault = vault or Vault.open()
+        self.settings = settings or SettingsService(db)
+
+    def store(self, person_id: str, kind: str, image: bytes, actor: Actor, *, certification_id: str | None = None,
+              consent: dict | None = None, media_type: str = "image/png", today: date | None = None, conn=None) -> str:
+        """Encrypt and store an image; returns its id. Pass ``conn`` to join the caller's
+        transaction (a certification and its photo commit together)."""
+        if kind not in KINDS:
+            raise ValueError(kind)
+        if kind == "reference" and not consent:
+            from desktop.errors import UserFacingError
+
+            raise UserFacingError("登记人脸参考照片需要本人同意", code="consent_required")
+        today = today or date.today()
+        image_id = new_id()
+        now = utcnow()
+        keep = int(self.settings.get("face_retention_days"))
+        row = {
+            "id": image_id, "person_id": person_id, "kind": kind, "certification_id": certification_id,
+            "ciphertext": self.vault.encrypt(image, image_id), "media_type": media_type,
+            "consent": json.dumps(consent, ensure_ascii=False) if consent else None,
+            "purge_after": None if kind == "reference" else today + timedelta(days=keep),
+            "purged_at": None, "operator": actor.operator, "workstation": actor.workstation,
+            "created_at": now, "updated_at": now,
+        }
+
+        def write(c):
+            if kind == "reference":
+                old = repo.latest_reference(c, person_id)
+                if old is not None:  # the replaced reference starts its retention period now
+                    from sqlalchemy import update
+
+                    c.execute(update(repo.images).where(repo.images.c.id == old["id"])
+                              .values(purge_after=today + timedelta(days=keep), updated_at=now))
+                    journal.enqueue(c, [("face_image", old["id"], None)])
+            repo.insert_image(c, row)
+            journal.audit(c, actor.operator, actor.workstation, f"face_image.store", "face_image", image_id,
+                          {"kind": kind, "bytes": len(image), "consent": bool(consent)})
+            journal.enqueue(c, [("face_image", image_id, None)])
+
+        if conn is not None:
+            write(conn)
+        else:
+            with self.db.engine.begin() as c:
+                write(c)
+        return image_id
+
+    def load(self, image_id: str, actor: Actor) -> bytes | None:
+        """The decrypted image, or None when it has been purged. Viewing is audited."""
+        with self.db.engine.begin() as conn:
+            row = repo.get_image(conn, image_id)
+            if row is None or row["ciphertext"] is None:
+                return None
+            journal.audit(conn, actor.operator, actor.workstation, "face_image.view", "face_image", image_id, None)
+        return self.vault.decrypt(row["ciphertext"], image_id)
+
+    def reference_of(self, person_id: str) -> tuple[str, bytes] | None:
+        with self.db.engine.connect() as conn:
+            row = repo.latest_reference(conn, person_id)
+        if row is None or row["ciphertext"] is None:
+            return None
+        return row["id"], self.vault.decrypt(row["ciphertext"], row["id"])
+
+    def purge_expired(self, actor: Actor, today: date | None = None) -> int:
+        """The retention job: drop every image past its ``purge_after`` day."""
+        require(self.db, actor, "data.purge")
+        today = today or date.today()
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            ids = repo.due_for_purge(conn, today)
+            repo.purge(conn, ids, now)
+            journal.enqueue(conn, [("face_image", i, None) for i in ids])
+            journal.audit(conn, actor.operator, actor.workstation, "face_image.purge", None, None,
+                          {"count": len(ids), "as_of": today.isoformat()})
+        return len(ids)
