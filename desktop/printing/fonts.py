@@ -1,7 +1,8 @@
 """Find and register an embeddable TrueType CJK font (reportlab embeds TrueType only).
 
 Order: an explicit path (argument, or the ``CERTDESK_CJK_FONT`` environment variable / setting,
-``path`` or ``path#subfont_index``), then well-known files (WenQuanYi Micro Hei on Linux, SimSun /
+``path`` or ``path#subfont_index``), then a font bundled by the installer (``resources/fonts``,
+copied from the build machine by ``installer.spec``; empty in a source checkout), then well-known files (WenQuanYi Micro Hei on Linux, SimSun /
 Microsoft YaHei / SimHei on Windows, …), then ``fc-list :lang=zh`` on Linux. Every candidate must
 load as TrueType and contain Latin digits and common Chinese characters: Droid Sans Fallback (no
 digits: numbers would silently vanish) and CFF fonts such as Noto CJK are rejected. The built-in
@@ -102,12 +103,22 @@ def _fc_list_candidates() -> list[FontSpec]:
     return specs
 
 
+def _bundled_candidates() -> list[FontSpec]:
+    """Fonts the installer copied into ``resources/fonts`` (the same font on every workstation)."""
+    from desktop.paths import resource_path
+
+    folder = resource_path("fonts")
+    if not folder.is_dir():
+        return []
+    return [FontSpec(str(p), 0) for p in sorted(folder.iterdir()) if p.suffix.lower() in (".ttf", ".ttc")]
+
+
 def candidates(override: str | os.PathLike | None = None) -> list[FontSpec]:
     """Candidate fonts, best first (an override alone when one is given)."""
     explicit = str(override) if override else os.environ.get(ENV_VAR, "")
     if explicit:
         return [parse_spec(explicit)]
-    specs: list[FontSpec] = []
+    specs: list[FontSpec] = _bundled_candidates()
     if sys.platform.startswith("win"):
         specs += _windows_candidates()
     elif sys.platform == "darwin":

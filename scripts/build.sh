@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Build the one-folder CertDesk bundle on Linux: dist/certdesk/{certdesk,certdesk-cli,_internal/}
+# and a tarball dist/certdesk-<version>-linux-x86_64.tar.gz for the field laptops.
+#
+#   scripts/build.sh              # build, check the bundle starts, pack
+#   scripts/build.sh --no-pack    # build and check only
+#
+# Needs: uv, and an embeddable CJK TrueType font on this machine (fonts-wqy-microhei) or
+# CERTDESK_BUNDLE_FONT=/path/font.ttc. PyInstaller is a build-time tool fetched by uv; it is not
+# a dependency of the app. See docs/installer.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACK=1
+[ "${1:-}" = "--no-pack" ] && PACK=0
+
+if [ -z "${CERTDESK_BUNDLE_FONT:-}" ] && ! [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  echo "note: WenQuanYi Micro Hei not found; install fonts-wqy-microhei or set CERTDESK_BUNDLE_FONT" >&2
+fi
+
+uv sync --quiet
+PYINSTALLER_VERSION="${PYINSTALLER_VERSION:->=6.10,<7}"
+uv run --with "pyinstaller${PYINSTALLER_VERSION}" pyinstaller --noconfirm --clean \
+  --distpath dist --workpath build installer.spec
+
+# The bundle must start from a clean environment (no Python, no venv on PATH).
+HOME_DIR="$(mktemp -d)"
+trap 'rm -rf "$HOME_DIR"' EXIT
+env -i PATH=/usr/bin:/bin LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen CERTDESK_HOME="$HOME_DIR" \
+  dist/certdesk/certdesk-cli --version
+env -i PATH=/usr/bin:/bin LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen CERTDESK_HOME="$HOME_DIR" \
+  dist/certdesk/certdesk-cli selftest || echo "warning: self-test reported errors (see above)" >&2
+
+VERSION="$(dist/certdesk/certdesk-cli --version)"
+echo "bundle: dist/certdesk ($(du -sm dist/certdesk | cut -f1) MB), version $VERSION"
+if [ "$PACK" = 1 ]; then
+  TAR="dist/certdesk-${VERSION}-linux-$(uname -m).tar.gz"
+  tar -C dist -czf "$TAR" certdesk
+  echo "archive: $TAR ($(du -sm "$TAR" | cut -f1) MB)"
+fi
