@@ -33,6 +33,9 @@ def _first_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from desktop.logging_setup import setup_logging
+
+    setup_logging()  # rotating file in the log dir; ID numbers, phones and image bytes redacted
     if _first_command(argv) in GUI_COMMANDS:
         from ui.app import run_gui
 
