@@ -1,0 +1,248 @@
+"""Queries of issue 8 (outreach lists, payroll review, recoveries, dashboards). No business rules.
+
+List queries return plain tuples with dates as ISO text: at a million entitlements, converting
+every date to a ``datetime.date`` costs more than the rest of the list, and ISO text compares in
+date order.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Sequence
+
+from sqlalchemy import Connection, and_, func, insert, select, text, update
+
+from db.models import Certification, Entitlement, EntitlementEvent, HomeVisit, Person, RecoveryCase
+from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment
+from db.repositories import _chunks, bulk_insert
+
+persons = Person.__table__
+entitlements = Entitlement.__table__
+certifications = Certification.__table__
+events = EntitlementEvent.__table__
+recoveries = RecoveryCase.__table__
+visits = HomeVisit.__table__
+marks = OutreachMark.__table__
+flags = OutreachFlag.__table__
+exports = PayrollExport.__table__
+instalments = RecoveryInstalment.__table__
+
+
+def _iso(v) -> str | None:
+    if v is None or isinstance(v, str):
+        return v[:10] if isinstance(v, str) else None
+    return v.isoformat()[:10]
+
+
+# --- the clock over everyone -------------------------------------------------------------------
+
+
+def living_entitlements(conn: Connection):
+    """Streams (entitlement_id, person_id, cohort, start_date ISO, status) of living persons'
+    entitlements that are not terminated."""
+    sql = text(
+        "SELECT e.id, e.person_id, e.cohort, e.start_date, e.status FROM entitlements e "
+        "JOIN persons p ON p.id = e.person_id WHERE p.death_date IS NULL AND e.status <> 'terminated'"
+    )
+    for eid, pid, cohort, start, status in conn.execution_options(yield_per=50_000).execute(sql):
+        yield eid, pid, cohort, _iso(start), status
+
+
+def status_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(cohort, stored status, n) — the stored status is the payroll's (active/suspended/terminated)."""
+    stmt = select(entitlements.c.cohort, entitlements.c.status, func.count()).group_by(
+        entitlements.c.cohort, entitlements.c.status)
+    return [tuple(r) for r in conn.execute(stmt)]
+
+
+def last_passed_iso(conn: Connection, on_or_before: date) -> dict[str, str]:
+    sql = text("SELECT person_id, max(cert_date) FROM certifications WHERE result = 'passed' "
+               "AND cert_date <= :d GROUP BY person_id")
+    return {pid: _iso(d) for pid, d in conn.execute(sql, {"d": on_or_before})}
+
+
+def person_cards(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple]:
+    """pid → (name, id_number, phone, address, residence, birth_date ISO)."""
+    out: dict[str, tuple] = {}
+    p = persons.c
+    for part in _chunks(list(person_ids), 900):
+        stmt = select(p.id, p.name, p.id_number, p.phone, p.address, p.residence, p.birth_date).where(p.id.in_(part))
+        for r in conn.execute(stmt):
+            out[r[0]] = (r[1], r[2], r[3], r[4], r[5], _iso(r[6]))
+    return out
+
+
+def housebound_ids(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute(select(flags.c.person_id).where(flags.c.housebound.is_(True)))}
+
+
+def open_visit_ids(conn: Connection) -> set[str]:
+    stmt = select(visits.c.person_id).where(visits.c.status.in_(("booked", "scheduled")))
+    return {r[0] for r in conn.execute(stmt)}
+
+
+def latest_marks(conn: Connection, since: date | None = None) -> dict[str, tuple]:
+    """pid → (outcome, marked_on ISO, operator, note) of the latest mark (optionally since a date)."""
+    m = marks.c
+    stmt = select(m.person_id, m.outcome, m.marked_on, m.operator, m.note).order_by(m.created_at)
+    if since is not None:
+        stmt = stmt.where(m.marked_on >= since)
+    return {r[0]: (r[1], _iso(r[2]), r[3], r[4]) for r in conn.execute(stmt)}
+
+
+def insert_mark(conn: Connection, row: dict) -> None:
+    bulk_insert(conn, marks, [row])
+
+
+def marks_of(conn: Connection, person_id: str) -> list[dict]:
+    stmt = select(marks).where(marks.c.person_id == person_id).order_by(marks.c.created_at.desc())
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def all_marks(conn: Connection) -> list[tuple]:
+    """(person_id, outcome, marked_on ISO, deadline ISO)."""
+    stmt = select(marks.c.person_id, marks.c.outcome, marks.c.marked_on, marks.c.deadline)
+    return [(r[0], r[1], _iso(r[2]), _iso(r[3])) for r in conn.execute(stmt)]
+
+
+def set_flag(conn: Connection, person_id: str, housebound: bool, note: str | None, by: str, when) -> None:
+    exists = conn.execute(select(flags.c.person_id).where(flags.c.person_id == person_id)).first()
+    values = dict(housebound=housebound, note=note, updated_by=by, updated_at=when)
+    if exists:
+        conn.execute(update(flags).where(flags.c.person_id == person_id).values(**values))
+    else:
+        conn.execute(insert(flags).values(person_id=person_id, **values))
+
+
+def passed_dates_iso(conn: Connection, person_ids: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    c = certifications.c
+    for part in _chunks(list(person_ids), 900):
+        stmt = select(c.person_id, c.cert_date).where(and_(c.person_id.in_(part), c.result == "passed"))
+        for pid, d in conn.execute(stmt):
+            out.setdefault(pid, []).append(_iso(d))
+    return out
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+
+
+def certifications_by_month(conn: Connection, since: date) -> list[tuple[str, str, str, int]]:
+    """(YYYY-MM, method, result, n) for certifications dated on or after ``since``."""
+    sql = text(
+        "SELECT substr(CAST(cert_date AS TEXT), 1, 7) AS m, method, result, count(*) FROM certifications "
+        "WHERE cert_date >= :since GROUP BY m, method, result"
+    )
+    return [tuple(r) for r in conn.execute(sql, {"since": since})]
+
+
+def attended_certifications(conn: Connection, since: date) -> list[tuple]:
+    """(cert_date ISO, method, result, evidence JSON, birth_date ISO, person_id) of attended checks
+    (counter, home visit, staff attestation) since a date, in date order."""
+    c, p = certifications.c, persons.c
+    stmt = (
+        select(c.cert_date, c.method, c.result, c.evidence, p.birth_date, c.person_id)
+        .join(persons, p.id == c.person_id)
+        .where(and_(c.cert_date >= since, c.method.in_(("counter", "home_visit", "staff_attestation"))))
+        .order_by(c.cert_date, c.created_at)
+    )
+    return [(_iso(r[0]), r[1], r[2], r[3], _iso(r[4]), r[5]) for r in conn.execute(stmt)]
+
+
+# --- payroll review ------------------------------------------------------------------------------
+
+
+def flagged_resumptions(conn: Connection, month: str) -> list[dict]:
+    """Live resume events of ``month`` that need approval, with the person."""
+    e, n, p = events.c, entitlements.c, persons.c
+    stmt = (
+        select(e.id, e.entitlement_id, e.effective_month, e.detail, e.approved_by, e.approved_at,
+               n.cohort, p.id.label("person_id"), p.name, p.id_number)
+        .join(entitlements, n.id == e.entitlement_id)
+        .join(persons, p.id == n.person_id)
+        .where(and_(e.payroll_month == month, e.kind == "resume", e.needs_approval.is_(True), e.voided_at.is_(None)))
+        .order_by(p.name)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def approvals_of_month(conn: Connection, month: str) -> dict[str, tuple]:
+    """entitlement_id → (approved_by, event_id) of the live resume events of a month."""
+    e = events.c
+    stmt = select(e.entitlement_id, e.approved_by, e.id).where(
+        and_(e.payroll_month == month, e.kind == "resume", e.voided_at.is_(None)))
+    return {r[0]: (r[1], r[2]) for r in conn.execute(stmt)}
+
+
+def insert_export(conn: Connection, row: dict) -> None:
+    bulk_insert(conn, exports, [row])
+
+
+def export_records(conn: Connection, month: str | None = None) -> list[dict]:
+    stmt = select(exports).order_by(exports.c.exported_at.desc())
+    if month:
+        stmt = stmt.where(exports.c.payroll_month == month)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+# --- deaths and recoveries -------------------------------------------------------------------------
+
+
+def recovery_cases(conn: Connection, status: str | None = None, person_id: str | None = None) -> list[dict]:
+    r, n, p = recoveries.c, entitlements.c, persons.c
+    stmt = (
+        select(recoveries, n.cohort, n.monthly_amount_fen, p.name, p.id_number, p.death_date)
+        .join(entitlements, n.id == r.entitlement_id)
+        .join(persons, p.id == r.person_id)
+        .order_by(r.created_at.desc())
+    )
+    if status:
+        stmt = stmt.where(r.status == status)
+    if person_id:
+        stmt = stmt.where(r.person_id == person_id)
+    return [dict(x) for x in conn.execute(stmt).mappings()]
+
+
+def recovery_case(conn: Connection, case_id: str) -> dict | None:
+    row = conn.execute(select(recoveries).where(recoveries.c.id == case_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def update_case(conn: Connection, case_id: str, **values) -> None:
+    conn.execute(update(recoveries).where(recoveries.c.id == case_id).values(**values))
+
+
+def instalments_of(conn: Connection, case_ids: Iterable[str]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for part in _chunks(list(case_ids), 900):
+        stmt = select(instalments).where(instalments.c.case_id.in_(part)).order_by(instalments.c.seq)
+        for r in conn.execute(stmt).mappings():
+            out.setdefault(r["case_id"], []).append(dict(r))
+    return out
+
+
+def replace_plan(conn: Connection, case_id: str, rows: list[dict]) -> None:
+    """Cancel the unpaid rows of a plan and add new ones (paid rows stay as history)."""
+    conn.execute(update(instalments).where(and_(instalments.c.case_id == case_id, instalments.c.status == "planned"))
+                 .values(status="cancelled"))
+    if rows:
+        conn.execute(insert(instalments), rows)
+
+
+def update_instalment(conn: Connection, inst_id: str, **values) -> None:
+    conn.execute(update(instalments).where(instalments.c.id == inst_id).values(**values))
+
+
+def live_events_of_person(conn: Connection, person_id: str) -> list[dict]:
+    e, n = events.c, entitlements.c
+    stmt = (
+        select(events).join(entitlements, n.id == e.entitlement_id)
+        .where(and_(n.person_id == person_id, e.voided_at.is_(None)))
+        .order_by(e.payroll_month, e.created_at)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def max_recorded_month(conn: Connection) -> str | None:
+    """The latest payroll month that has recorded events (the last run)."""
+    return conn.execute(select(func.max(events.c.payroll_month))).scalar()

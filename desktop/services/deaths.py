@@ -1,0 +1,374 @@
+"""Deaths, overpayments and their recovery; a death recorded in error reversed (domain.md §3).
+
+``report_death``  records the death, stops every entitlement at once (status ``terminated``), and
+                  computes the overpayment — the months from the month after death that payroll
+                  runs already paid — with the same pure ``desktop.payroll.compute`` the payroll
+                  run uses, for the next payroll month. A recovery case is opened for that month,
+                  so the payroll run of that month records the termination event and finds the
+                  case already open (it opens each case once per month).
+``set_plan``      one repayment (lump_sum), instalments (a monthly plan) or offset against a later
+                  payment such as the funeral grant (条例 第四十六条); ``record_payment`` applies
+                  money to the oldest unpaid instalments and closes the case when all is repaid.
+``reverse_death`` a supervisor undoes a death recorded in error ("the dead living"). The
+                  termination stays in the history; a ``reverse_termination`` event puts the
+                  entitlement back in the suspended state from the month payment stopped, with
+                  the death date as the missed deadline, so the first payroll run after a
+                  certification dated after that day resumes payment with back pay for every
+                  month withheld. The recovery cases are cancelled (those months were owed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from db import journal
+from db import outreach_repo as orepo
+from db import repositories as repo
+from db.models import new_id, utcnow
+from desktop import idnumber
+from desktop.errors import NotFound, UserFacingError
+from desktop.months import Month, month_range
+from desktop.payroll import EntitlementFacts, compute, yuan
+from desktop.rules import COHORTS
+from desktop.services.access import require
+from desktop.services.database import Database
+from desktop.services.payroll import fold_events
+from desktop.workstation import Actor
+
+METHODS = ("lump_sum", "instalments", "offset")
+METHOD_ZH = {"lump_sum": "一次性退回", "instalments": "分期退回", "offset": "从后续待遇中抵扣"}
+STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销"}
+
+
+def _d(v) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+@dataclass(frozen=True, slots=True)
+class DeathOutcome:
+    person_id: str
+    death_date: date
+    payroll_month: str  # the run that records the termination
+    terminations: tuple[dict, ...]
+    recoveries: tuple[dict, ...]  # overpaid months and amount per entitlement
+    case_ids: tuple[str, ...]
+
+    @property
+    def overpaid_total(self) -> float | None:
+        amounts = [r["overpaid_amount"] for r in self.recoveries]
+        return None if any(a is None for a in amounts) else round(sum(amounts), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    person_id: str
+    entitlement_id: str
+    cohort_zh: str
+    suspended_since: str | None  # month payment stopped (None: the termination never took effect)
+    expected_back_pay_months: tuple[str, ...]  # if a certification after the death date is on file
+    expected_back_pay: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    id: str
+    seq: int
+    due_month: str
+    amount: float
+    paid: float
+    paid_on: date | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryView:
+    id: str
+    person_id: str
+    entitlement_id: str
+    name: str
+    id_number: str
+    cohort_zh: str
+    death_date: date | None
+    opened_month: str
+    overpaid_months: tuple[str, ...]
+    amount: float | None
+    method: str | None
+    status: str
+    note: str | None
+    plan: tuple[Instalment, ...]
+    created_at: datetime | None = None
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    @property
+    def paid(self) -> float:
+        return round(sum(i.paid for i in self.plan if i.status != "cancelled"), 2)
+
+    @property
+    def outstanding(self) -> float | None:
+        return None if self.amount is None else round(self.amount - self.paid, 2)
+
+    @property
+    def method_zh(self) -> str:
+        return METHOD_ZH.get(self.method or "", "未定")
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH.get(self.status, self.status)
+
+
+class DeathService:
+    def __init__(self, db: Database, payroll=None):
+        self.db = db
+        from desktop.services.payroll import PayrollService
+
+        self.payroll = payroll or PayrollService(db)
+
+    def next_payroll_month(self, conn, as_of: date) -> Month:
+        """The next payroll run: this month's if its run day has not come yet, else next month's —
+        and always after the latest month with recorded events (a run made early)."""
+        here = Month.of(as_of)
+        nxt = here if as_of < self.payroll.run_day(here) else here + 1
+        last = orepo.max_recorded_month(conn)
+        return max(nxt, Month.parse(last) + 1) if last else nxt
+
+    # --- death ---------------------------------------------------------------------------------
+
+    def report_death(self, person_id: str, death_date: date, actor: Actor, *, source: str = "窗口登记",
+                     as_of: date | None = None) -> DeathOutcome:
+        require(self.db, actor, "death.record")
+        as_of = as_of or date.today()
+        if death_date > as_of:
+            raise UserFacingError("死亡日期不能晚于今天", code="future_date")
+        rules = self.db.rule_table()
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            person = repo.person_by_id(conn, person_id)
+            if person is None:
+                raise NotFound("没有找到该人员")
+            if person["death_date"] is not None:
+                raise UserFacingError(f"该人员已登记死亡（{_d(person['death_date']).isoformat()}）", code="already_dead")
+            month = self.next_payroll_month(conn, as_of)
+            ents = repo.entitlements_of(conn, person_id)
+            states = fold_events([e for e in orepo.live_events_of_person(conn, person_id) if e["payroll_month"] < str(month)])
+            dates = repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])
+            dates = [_d(x) for x in dates]
+            facts = []
+            for e in ents:
+                f = EntitlementFacts(e["id"], person_id, person["id_number"], person["name"], e["cohort"],
+                                     _d(e["start_date"]), e["monthly_amount_fen"],
+                                     last_certified=dates[-1] if dates else None, death_date=death_date)
+                st = states.get(e["id"])
+                if st is not None:
+                    f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
+                    if st.state == "suspended":
+                        after = [x for x in dates if st.missed_deadline is None or x > st.missed_deadline]
+                        f.first_certified_after_missed = after[0] if after else None
+                later = [x for x in dates if x > death_date]
+                f.certified_after_death = later[-1] if later else None
+                facts.append(f)
+            result = compute(month, as_of, facts, rules)
+
+            repo.set_death(conn, person_id, death_date, source, now, actor.operator)
+            repo.set_entitlement_status(conn, [{"eid": t["entitlement_id"], "status": "terminated",
+                                                "status_since": str(month), "updated_at": now} for t in result.terminate])
+            have = repo.recoveries_of_month(conn, str(month))
+            cases, audit, outbox = [], [], []
+            for item in result.recover:
+                if item["entitlement_id"] in have:
+                    continue
+                case = {"id": new_id(), "entitlement_id": item["entitlement_id"], "person_id": person_id,
+                        "opened_month": str(month), "overpaid_months": json.dumps(item["overpaid_months"]),
+                        "amount_fen": None if item["overpaid_amount"] is None else round(item["overpaid_amount"] * 100),
+                        "method": None, "status": "open", "note": None, "created_at": now}
+                cases.append(case)
+                audit.append(("recovery.opened", "recovery_case", case["id"],
+                              {"month": str(month), "months": len(item["overpaid_months"])}))
+                outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
+            repo.insert_recoveries(conn, cases)
+            audit.insert(0, ("person.death_reported", "person", person_id,
+                             {"death_date": death_date.isoformat(), "source": source, "terminations": len(result.terminate)}))
+            journal.audit_many(conn, actor.operator, actor.workstation, audit)
+            outbox.append(("person", person_id, {"id": person_id, "death_date": death_date.isoformat(), "death_source": source}))
+            journal.enqueue(conn, outbox)
+        return DeathOutcome(person_id, death_date, str(month), tuple(result.terminate), tuple(result.recover),
+                            tuple(c["id"] for c in cases))
+
+    def reverse_death(self, person_id: str, approver: Actor, reason: str, *, as_of: date | None = None) -> list[Reversal]:
+        """Undo a death recorded in error (supervisor or admin only)."""
+        require(self.db, approver, "death.reverse")
+        if not (reason or "").strip():
+            raise UserFacingError("请填写撤销原因", code="needs_reason")
+        as_of = as_of or date.today()
+        now = utcnow()
+        out: list[Reversal] = []
+        with self.db.engine.begin() as conn:
+            person = repo.person_by_id(conn, person_id)
+            if person is None:
+                raise NotFound("没有找到该人员")
+            death = _d(person["death_date"])
+            if death is None:
+                raise UserFacingError("该人员没有死亡登记", code="not_dead")
+            month = self.next_payroll_month(conn, as_of)
+            last_recorded = orepo.max_recorded_month(conn)
+            events = orepo.live_events_of_person(conn, person_id)
+            dates = [_d(x) for x in repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])]
+            after = [x for x in dates if x > death]
+            ents = repo.entitlements_of(conn, person_id)
+            new_events, status_rows, audit, outbox = [], [], [], []
+            for e in ents:
+                mine = [ev for ev in events if ev["entitlement_id"] == e["id"]]
+                terms = [i for i, ev in enumerate(mine) if ev["kind"] == "terminate"]
+                state_all = fold_events(mine).get(e["id"])
+                cohort_zh = COHORTS[e["cohort"]].name_zh
+                if terms and state_all is not None and state_all.state == "terminated":
+                    term = mine[terms[-1]]
+                    before = fold_events(mine[: terms[-1]]).get(e["id"])
+                    stopped = (str(before.suspended_since) if before is not None and before.state == "suspended"
+                               and before.suspended_since else term["effective_month"])
+                    payroll_month = max(term["payroll_month"], last_recorded or term["payroll_month"])
+                    detail = {"suspended_since": stopped, "death_date": death.isoformat(), "reason": reason.strip()[:200]}
+                    row = {"id": new_id(), "entitlement_id": e["id"], "kind": "reverse_termination",
+                           "payroll_month": payroll_month, "effective_month": stopped,
+                           "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "needs_approval": False,
+                           "approved_by": approver.operator, "approved_at": now, "voided_at": None, "void_reason": None,
+                           "operator": approver.operator, "workstation": approver.workstation, "created_at": now}
+                    new_events.append(row)
+                    outbox.append(("entitlement_event", row["id"], journal.row_payload(row)))
+                    status_rows.append({"eid": e["id"], "status": "suspended", "status_since": stopped, "updated_at": now})
+                    if after:
+                        months = month_range(Month.parse(stopped), max(Month.of(after[0]) + 1, month))
+                    else:
+                        months = []
+                    out.append(Reversal(person_id, e["id"], cohort_zh, stopped, tuple(str(m) for m in months),
+                                        yuan(e["monthly_amount_fen"], len(months)) if months else None))
+                else:
+                    # the termination was not yet recorded by a payroll run: nothing was withheld
+                    st = fold_events([ev for ev in mine if ev["kind"] != "terminate"]).get(e["id"])
+                    status = "suspended" if st is not None and st.state == "suspended" else "active"
+                    since = str(st.suspended_since) if status == "suspended" and st.suspended_since else None
+                    status_rows.append({"eid": e["id"], "status": status, "status_since": since, "updated_at": now})
+                    out.append(Reversal(person_id, e["id"], cohort_zh, None, (), None))
+            repo.insert_events(conn, new_events)
+            repo.set_entitlement_status(conn, status_rows)
+            for case in orepo.recovery_cases(conn, person_id=person_id):
+                if case["status"] in ("open", "planned"):
+                    note = ((case["note"] or "") + f"\n死亡登记撤销：{reason.strip()[:200]}").strip()
+                    orepo.update_case(conn, case["id"], status="cancelled", note=note)
+                    orepo.replace_plan(conn, case["id"], [])
+                    audit.append(("recovery.cancelled", "recovery_case", case["id"], {"reason": "death_reversed"}))
+            repo.set_death(conn, person_id, None, None, now, approver.operator)
+            audit.insert(0, ("person.death_reversed", "person", person_id,
+                             {"death_date": death.isoformat(), "reason": reason.strip()[:200],
+                              "entitlements": len(ents), "reverse_events": len(new_events)}))
+            journal.audit_many(conn, approver.operator, approver.workstation, audit)
+            outbox.append(("person", person_id, {"id": person_id, "death_date": None, "death_source": None}))
+            journal.enqueue(conn, outbox)
+        return out
+
+    # --- recovery cases ---------------------------------------------------------------------------
+
+    def cases(self, status: str | None = None, person_id: str | None = None) -> list[RecoveryView]:
+        with self.db.engine.connect() as conn:
+            rows = orepo.recovery_cases(conn, status, person_id)
+            plans = orepo.instalments_of(conn, [r["id"] for r in rows])
+        return [self._view(r, plans.get(r["id"], [])) for r in rows]
+
+    def case(self, case_id: str) -> RecoveryView:
+        found = [c for c in self.cases() if c.id == case_id]
+        if not found:
+            raise NotFound("没有找到该追回案件")
+        return found[0]
+
+    @staticmethod
+    def _view(r: dict, plan: list[dict]) -> RecoveryView:
+        return RecoveryView(
+            r["id"], r["person_id"], r["entitlement_id"], r["name"], r["id_number"],
+            COHORTS[r["cohort"]].name_zh if r["cohort"] in COHORTS else r["cohort"], _d(r["death_date"]),
+            r["opened_month"], tuple(json.loads(r["overpaid_months"] or "[]")),
+            None if r["amount_fen"] is None else r["amount_fen"] / 100, r["method"], r["status"], r["note"],
+            tuple(Instalment(i["id"], i["seq"], i["due_month"], i["amount_fen"] / 100, i["paid_fen"] / 100,
+                             _d(i["paid_on"]), i["status"]) for i in plan),
+            r.get("created_at"),
+        )
+
+    def set_plan(self, case_id: str, method: str, actor: Actor, *, instalments: int = 1,
+                 first_month: Month | str | None = None, offset_against: str | None = None,
+                 as_of: date | None = None) -> RecoveryView:
+        if method not in METHODS:
+            raise UserFacingError(f"未知的追回方式：{method}")
+        if method == "instalments" and not 2 <= instalments <= 60:
+            raise UserFacingError("分期期数应在2到60之间")
+        require(self.db, actor, "recovery.manage")
+        first = Month.parse(first_month) if isinstance(first_month, str) else (first_month or Month.of(as_of or date.today()))
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            case = orepo.recovery_case(conn, case_id)
+            if case is None:
+                raise NotFound("没有找到该追回案件")
+            if case["status"] in ("recovered", "cancelled"):
+                raise UserFacingError("该案件已结案")
+            if case["amount_fen"] is None:
+                raise UserFacingError("月待遇金额未知，无法计算追回金额", code="no_amount")
+            current = orepo.instalments_of(conn, [case_id]).get(case_id, [])
+            for i in current:  # a part-paid instalment closes at what was paid; the rest is re-planned
+                if i["status"] == "planned" and i["paid_fen"] > 0:
+                    orepo.update_instalment(conn, i["id"], amount_fen=i["paid_fen"], status="paid")
+                    i["status"] = "paid"
+            paid = sum(i["paid_fen"] for i in current if i["status"] == "paid")
+            left = case["amount_fen"] - paid
+            n = instalments if method == "instalments" else 1
+            base, extra = divmod(left, n)
+            rows = [{"id": new_id(), "case_id": case_id, "seq": k + 1, "due_month": str(first + k),
+                     "amount_fen": base + (1 if k < extra else 0), "paid_fen": 0, "paid_on": None,
+                     "status": "planned", "operator": actor.operator, "created_at": now} for k in range(n)]
+            orepo.replace_plan(conn, case_id, rows)
+            note = case["note"]
+            if method == "offset":
+                note = ((note or "") + f"\n抵扣项目：{(offset_against or '丧葬补助金')[:60]}").strip()
+            orepo.update_case(conn, case_id, method=method, status="planned", note=note)
+            journal.audit(conn, actor.operator, actor.workstation, "recovery.plan", "recovery_case", case_id,
+                          {"method": method, "instalments": n, "first_month": str(first), "amount_fen": left})
+            journal.enqueue(conn, [("recovery_case", case_id, {"id": case_id, "method": method, "status": "planned"})])
+        return self.case(case_id)
+
+    def record_payment(self, case_id: str, amount: float, actor: Actor, *, paid_on: date | None = None) -> RecoveryView:
+        """Money received (yuan); applied to the oldest unpaid instalments."""
+        require(self.db, actor, "recovery.manage")
+        fen = round(amount * 100)
+        if fen <= 0:
+            raise UserFacingError("金额应大于0")
+        paid_on = paid_on or date.today()
+        with self.db.engine.begin() as conn:
+            case = orepo.recovery_case(conn, case_id)
+            if case is None:
+                raise NotFound("没有找到该追回案件")
+            plan = [i for i in orepo.instalments_of(conn, [case_id]).get(case_id, []) if i["status"] == "planned"]
+            if not plan:
+                raise UserFacingError("请先确定追回方式")
+            due = sum(i["amount_fen"] - i["paid_fen"] for i in plan)
+            if fen > due:
+                raise UserFacingError(f"金额超过未追回金额（{due / 100:.2f} 元）")
+            left = fen
+            for i in plan:
+                take = min(left, i["amount_fen"] - i["paid_fen"])
+                if take <= 0:
+                    break
+                left -= take
+                total = i["paid_fen"] + take
+                orepo.update_instalment(conn, i["id"], paid_fen=total, paid_on=paid_on,
+                                        status="paid" if total >= i["amount_fen"] else "planned")
+            closed = fen == due
+            if closed:
+                orepo.update_case(conn, case_id, status="recovered")
+            journal.audit(conn, actor.operator, actor.workstation, "recovery.payment", "recovery_case", case_id,
+                          {"amount_fen": fen, "paid_on": paid_on.isoformat(), "closed": closed})
+            journal.enqueue(conn, [("recovery_case", case_id, {"id": case_id, "paid_fen": fen,
+                                                              "status": "recovered" if closed else "planned"})])
+        return self.case(case_id)

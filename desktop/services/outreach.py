@@ -1,0 +1,249 @@
+"""到期提醒: residents whose deadline falls within N days, grouped by how they can certify.
+
+``local``       lives here → 现场认证 at the counter, or 手机认证 in the app
+``remote``      lives elsewhere → an assist form (协助认证表) by post
+``home_visit``  house-bound (a flag set here) or a home visit is already booked → 上门认证
+
+One proof of life covers every entitlement of a person (domain.md §1), so the list is per person,
+with the earliest deadline among their active entitlements. Suspended entitlements are not here:
+they have lapsed already (the payroll month view lists them).
+
+The scan over every entitlement is written for a league (a million entitlements): ISO-text dates,
+one deadline computation per distinct (cohort, last) pair, progress and cancellation callbacks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Callable
+
+from db import journal
+from db import outreach_repo as orepo
+from db import repositories as repo
+from db.models import new_id, utcnow
+from desktop import idnumber
+from desktop.errors import NotFound, UserFacingError
+from desktop.months import Month
+from desktop.rules import COHORTS, RuleTable, deadline_for
+from desktop.services.database import Database
+from desktop.workstation import Actor
+from desktop.xlsx import Cancelled
+
+CHANNELS = ("local", "remote", "home_visit")
+CHANNEL_ZH = {"local": "本地（到窗口或手机认证）", "remote": "异地（寄协助认证表）", "home_visit": "行动不便（上门认证）"}
+CHANNEL_SHORT_ZH = {"local": "本地", "remote": "异地", "home_visit": "上门"}
+OUTCOMES = ("called", "no_answer", "will_come", "form_sent", "letter_sent")
+OUTCOME_ZH = {"called": "已通话", "no_answer": "未接通", "will_come": "答应前来", "form_sent": "已寄表",
+              "letter_sent": "已寄告知书"}
+
+Progress = Callable[[int, str], None]
+
+
+def check_cancel(cancel) -> None:
+    if cancel is not None and (cancel() if callable(cancel) else cancel.is_set()):
+        raise Cancelled()
+
+
+@dataclass(frozen=True, slots=True)
+class OutreachRow:
+    person_id: str
+    name: str
+    id_number: str
+    phone: str | None
+    address: str | None
+    residence: str
+    channel: str
+    deadline: date  # the earliest deadline among the person's active entitlements
+    suspend_from: str  # YYYY-MM payment stops if nothing is done
+    cohorts_zh: str
+    entitlements: int
+    last_outcome: str | None = None
+    last_marked_on: str | None = None
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    @property
+    def channel_zh(self) -> str:
+        return CHANNEL_SHORT_ZH[self.channel]
+
+    @property
+    def last_outcome_zh(self) -> str:
+        return OUTCOME_ZH.get(self.last_outcome or "", "")
+
+    def days_left(self, as_of: date) -> int:
+        return (self.deadline - as_of).days
+
+
+def scan_deadlines(conn, rules: RuleTable, as_of: date, cancel=None, progress: Progress | None = None):
+    """Yields (entitlement_id, person_id, cohort, stored status, last ISO, deadline ISO, suspend month)
+    for every living, non-terminated entitlement, counting certifications up to ``as_of``."""
+    last_of = orepo.last_passed_iso(conn, as_of)
+    rule_of = {r.cohort: r for r in rules.rules()}
+    cache: dict[tuple[str, str], tuple[str, str]] = {}
+    n = 0
+    for eid, pid, cohort, start, status in orepo.living_entitlements(conn):
+        n += 1
+        if n % 100_000 == 0:
+            check_cancel(cancel)
+            if progress:
+                progress(min(80, 10 + n // 20_000), f"已计算 {n:,} 项待遇")
+        last = last_of.get(pid)
+        if last is None or last < start:
+            last = start
+        key = (cohort, last)
+        hit = cache.get(key)
+        if hit is None:
+            rule = rule_of[cohort]
+            dl = deadline_for(rule, date.fromisoformat(last))
+            hit = cache[key] = (dl.isoformat(), str(Month.of(dl) + rule.suspend_offset_months))
+        yield eid, pid, cohort, status, last, hit[0], hit[1]
+
+
+class OutreachService:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- the list ------------------------------------------------------------------------------
+
+    def due_within(self, days: int = 30, as_of: date | None = None, *, include_overdue: bool = True,
+                   channel: str | None = None, progress: Progress | None = None, cancel=None) -> list[OutreachRow]:
+        """Residents with an active entitlement whose deadline is within ``days`` of ``as_of``
+        (and, with ``include_overdue``, those past it whose payment has not stopped yet)."""
+        as_of = as_of or date.today()
+        if days < 0:
+            raise UserFacingError("天数不能为负")
+        hi = (as_of + timedelta(days=days)).isoformat()
+        lo = "0000-00-00" if include_overdue else as_of.isoformat()
+        current = str(Month.of(as_of))
+        say = progress or (lambda pct, text: None)
+        say(5, "读取认证记录")
+        rules = self.db.rule_table()
+        per_person: dict[str, list] = {}
+        with self.db.engine.connect() as conn:
+            for eid, pid, cohort, status, last, deadline, suspend in scan_deadlines(conn, rules, as_of, cancel, say):
+                if status != "active" or deadline > hi or deadline < lo or suspend <= current:
+                    continue
+                per_person.setdefault(pid, []).append((deadline, suspend, cohort))
+            check_cancel(cancel)
+            say(85, f"读取 {len(per_person):,} 人的联系方式")
+            cards = orepo.person_cards(conn, list(per_person))
+            housebound = orepo.housebound_ids(conn)
+            visits = orepo.open_visit_ids(conn)
+            marks = orepo.latest_marks(conn, since=as_of - timedelta(days=max(days, 30) + 31))
+        rows = []
+        for pid, items in per_person.items():
+            items.sort()
+            name, number, phone, address, residence, _birth = cards[pid]
+            ch = "home_visit" if (pid in housebound or pid in visits) else ("remote" if residence == "remote" else "local")
+            if channel and ch != channel:
+                continue
+            mark = marks.get(pid)
+            rows.append(OutreachRow(
+                pid, name, number, phone, address, residence or "local", ch, date.fromisoformat(items[0][0]),
+                items[0][1], "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in items)), len(items),
+                mark[0] if mark else None, mark[1] if mark else None,
+            ))
+        rows.sort(key=lambda r: (r.deadline, r.name, r.person_id))
+        say(100, f"共 {len(rows):,} 人")
+        return rows
+
+    @staticmethod
+    def grouped(rows: list[OutreachRow]) -> dict[str, list[OutreachRow]]:
+        out: dict[str, list[OutreachRow]] = {c: [] for c in CHANNELS}
+        for r in rows:
+            out[r.channel].append(r)
+        return out
+
+    # --- marking --------------------------------------------------------------------------------
+
+    def mark(self, person_id: str, outcome: str, actor: Actor, *, as_of: date | None = None,
+             deadline: date | None = None, channel: str | None = None, note: str | None = None) -> str:
+        if outcome not in OUTCOMES:
+            raise UserFacingError(f"未知的联系结果：{outcome}")
+        now = utcnow()
+        row = {"id": new_id(), "person_id": person_id, "outcome": outcome, "channel": channel,
+               "deadline": deadline, "marked_on": as_of or date.today(), "note": (note or None) and note[:200],
+               "operator": actor.operator, "workstation": actor.workstation, "created_at": now}
+        with self.db.engine.begin() as conn:
+            if repo.person_by_id(conn, person_id) is None:
+                raise NotFound("没有找到该人员")
+            orepo.insert_mark(conn, row)
+            journal.audit(conn, actor.operator, actor.workstation, "outreach.mark", "person", person_id,
+                          {"outcome": outcome, "deadline": deadline.isoformat() if deadline else None})
+            journal.enqueue(conn, [("outreach_mark", row["id"], journal.row_payload(row))])
+        return row["id"]
+
+    def mark_many(self, rows: list[OutreachRow], outcome: str, actor: Actor, *, as_of: date | None = None) -> int:
+        """One mark per row in one transaction (e.g. "告知书已寄出" after a batch print)."""
+        if outcome not in OUTCOMES:
+            raise UserFacingError(f"未知的联系结果：{outcome}")
+        now, day = utcnow(), as_of or date.today()
+        new = [{"id": new_id(), "person_id": r.person_id, "outcome": outcome, "channel": r.channel,
+                "deadline": r.deadline, "marked_on": day, "note": None, "operator": actor.operator,
+                "workstation": actor.workstation, "created_at": now} for r in rows]
+        if not new:
+            return 0
+        from db.repositories import bulk_insert
+
+        with self.db.engine.begin() as conn:
+            bulk_insert(conn, orepo.marks, new)
+            journal.audit_many(conn, actor.operator, actor.workstation,
+                               [("outreach.mark", "person", r["person_id"], {"outcome": outcome}) for r in new])
+            journal.enqueue(conn, [("outreach_mark", r["id"], journal.row_payload(r)) for r in new])
+        return len(new)
+
+    def history(self, person_id: str) -> list[dict]:
+        with self.db.engine.connect() as conn:
+            return [{**m, "outcome_zh": OUTCOME_ZH.get(m["outcome"], m["outcome"])} for m in orepo.marks_of(conn, person_id)]
+
+    def set_housebound(self, person_id: str, housebound: bool, actor: Actor, note: str | None = None) -> None:
+        with self.db.engine.begin() as conn:
+            if repo.person_by_id(conn, person_id) is None:
+                raise NotFound("没有找到该人员")
+            orepo.set_flag(conn, person_id, housebound, note, actor.operator, utcnow())
+            journal.audit(conn, actor.operator, actor.workstation, "outreach.housebound", "person", person_id,
+                          {"housebound": housebound})
+            journal.enqueue(conn, [("outreach_flag", person_id, {"person_id": person_id, "housebound": housebound,
+                                                                 "note": note})])
+
+    # --- outputs --------------------------------------------------------------------------------
+
+    def export_xlsx(self, rows: list[OutreachRow], path: Path, as_of: date, *, progress: Progress | None = None,
+                    cancel=None) -> Path:
+        """The list as a spreadsheet for the phone team: masked ID numbers, one sheet per channel."""
+        from desktop.xlsx import write_sheets
+
+        groups = self.grouped(rows)
+        header = ["姓名", "身份证号码", "联系电话", "居住地址", "认证对象", "认证截止日期", "剩余天数",
+                  "暂停月份", "最近联系结果", "联系日期"]
+
+        def body(items):
+            for r in items:
+                yield [r.name, r.masked_id, r.phone or "", r.address or "", r.cohorts_zh, r.deadline.isoformat(),
+                       r.days_left(as_of), r.suspend_from, r.last_outcome_zh, r.last_marked_on or ""]
+
+        sheets = [(CHANNEL_SHORT_ZH[c] + "人员", f"认证到期提醒名单（{CHANNEL_ZH[c]}） 制表日 {as_of.isoformat()}",
+                   header, body(groups[c]), len(groups[c])) for c in CHANNELS]
+        return write_sheets(path, sheets, progress=progress, cancel=cancel)
+
+    def reminder_letters(self, rows: list[OutreachRow], out, as_of: date, *, progress: Progress | None = None,
+                         cancel=None) -> int:
+        """告知书 for every row, one A4 page each, in one PDF. Returns the page count."""
+        from desktop.printing.reminder import Letter, render_letters
+        from desktop.services.settings import SettingsService
+
+        s = SettingsService(self.db)
+        bureau = {"name": s.get("bureau_name"), "phone": s.get("bureau_phone"), "address": s.get("bureau_address"),
+                  "postcode": s.get("bureau_postcode")}
+        letters = [Letter(r.name, r.masked_id, r.address or "", r.cohorts_zh, r.deadline, r.suspend_from, r.channel)
+                   for r in rows]
+        pct = (lambda done, total: progress(int(100 * done / max(total, 1)), f"已生成 {done}/{total} 份")) if progress else None
+        pages = render_letters(letters, out, bureau, as_of, progress=pct, cancel=cancel)
+        if pages is None:
+            raise Cancelled()
+        return pages

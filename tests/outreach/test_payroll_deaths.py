@@ -1,0 +1,158 @@
+"""Payroll month review/export/approvals; death → termination and overpayment → recovery plan;
+death recorded in error → supervisor reversal → back pay in the next run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import ADMIN, CLERK, SUPERVISOR, TODAY
+from desktop.errors import PermissionDenied
+from desktop.months import Month
+
+
+@pytest.fixture
+def month_case(roster, services):
+    r = roster
+    n_long = r.add("赵长停", "enterprise_retiree", date(2010, 1, 1), date(2024, 6, 1), amount=3000)
+    n_soon = r.add("钱将停", "enterprise_retiree", date(2025, 8, 1), date(2025, 11, 15), amount=2500)
+    n_dead = r.add("孙已故", "enterprise_retiree", date(2025, 8, 1), date(2026, 6, 1), amount=3000)
+    r.load()
+    ids = {"long": r.pid(n_long), "soon": r.pid(n_soon), "dead": r.pid(n_dead)}
+    numbers = {"long": n_long, "soon": n_soon, "dead": n_dead}
+    pay = services.payroll_review
+    pay.record("2025-07", ADMIN)  # 赵 suspended from 2025-07
+    pay.record("2026-11", ADMIN)
+    services.persons.record_certification(ids["long"], date(2026, 11, 20), "counter", CLERK, today=TODAY)
+    services.deaths.report_death(ids["dead"], date(2026, 8, 15), ADMIN, as_of=TODAY)
+    return ids, numbers
+
+
+def test_month_review_kinds_and_flagged_approval(services, month_case):
+    ids, numbers = month_case
+    pay = services.payroll_review
+    review = pay.record("2026-12", ADMIN)
+    assert review.recorded and review.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1}
+    (s,) = review.items["suspend"]
+    assert s["name"] == "钱将停" and s["missed_deadline"] == "2026-11-15" and s["suspend_from"] == "2026-12"
+    (res,) = review.items["resume"]
+    assert res["back_pay_months"][0] == "2025-07" and res["back_pay_months"][-1] == "2026-11"
+    assert len(res["back_pay_months"]) == 17 and res["back_pay_amount"] == 51000.0 and res["needs_approval"]
+    (rec,) = review.items["recover"]
+    assert rec["overpaid_months"] == ["2026-09", "2026-10", "2026-11"] and rec["overpaid_amount"] == 9000.0
+    assert review.pending == 1 and review.approvals[0].name == "赵长停"
+    assert review.totals_yuan() == {"back_pay": 51000.0, "overpaid": 9000.0}
+
+    with pytest.raises(PermissionDenied):
+        pay.approve(review.approvals[0].event_id, CLERK)
+    assert pay.approve(review.approvals[0].event_id, SUPERVISOR)
+    again = pay.review("2026-12")
+    assert again.pending == 0 and again.approvals[0].approved_by == "李主管"
+    assert again.items["resume"][0]["approved_by"] == "李主管"
+    # recording again is idempotent: one recovery case, one approval kept
+    pay.record("2026-12", ADMIN)
+    assert len(services.deaths.cases()) == 1
+    assert pay.review("2026-12").pending == 0
+
+
+def test_export_xlsx_full_ids_and_export_record(services, month_case, tmp_path):
+    ids, numbers = month_case
+    pay = services.payroll_review
+    review = pay.record("2026-12", ADMIN)
+    with pytest.raises(PermissionDenied):
+        pay.export(review, tmp_path / "clerk.xlsx", CLERK)
+    path = tmp_path / "2026-12发放指令.xlsx"
+    rec = pay.export(review, path, ADMIN)
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回"]
+    rows = list(wb["暂停发放"].iter_rows(values_only=True))
+    assert rows[0][0].startswith("2026-12 发放月 暂停发放名单")
+    assert rows[1][:3] == ("姓名", "公民身份号码", "认证对象")
+    assert rows[2][:3] == ("钱将停", numbers["soon"], "企业离退休人员")  # full number for payroll
+    resume = list(wb["恢复发放"].iter_rows(values_only=True))
+    assert resume[1][-1] == "审核人" and resume[2][0] == "赵长停" and resume[2][7] == 51000 and resume[2][8] == "是"
+    assert len(resume[2]) < 10 or resume[2][9] is None  # not yet approved at export time
+    recover = list(wb["多领追回"].iter_rows(values_only=True))
+    assert recover[2][:2] == ("孙已故", numbers["dead"]) and recover[2][4] == "2026-09、2026-10、2026-11"
+    assert recover[2][5] == 9000
+    import hashlib
+
+    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert rec.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1} and rec.pending_approvals == 1
+    history = pay.exports("2026-12")
+    assert [(h.filename, h.operator) for h in history] == [("2026-12发放指令.xlsx", "管理员")]
+
+
+def test_death_overpayment_and_recovery_plan(services, month_case):
+    ids, _ = month_case
+    deaths = services.deaths
+    (case,) = deaths.cases()
+    assert case.name == "孙已故" and case.overpaid_months == ("2026-09", "2026-10", "2026-11")
+    assert case.amount == 9000.0 and case.status == "open" and case.opened_month == "2026-12"
+    assert services.persons.show_by_id(ids["dead"], TODAY).entitlements[0].status == "terminated"
+    with pytest.raises(PermissionDenied):
+        deaths.set_plan(case.id, "instalments", CLERK, instalments=3)
+    plan = deaths.set_plan(case.id, "instalments", ADMIN, instalments=4, first_month="2027-01")
+    assert [(i.due_month, i.amount) for i in plan.plan] == [("2027-01", 2250.0), ("2027-02", 2250.0),
+                                                            ("2027-03", 2250.0), ("2027-04", 2250.0)]
+    after = deaths.record_payment(case.id, 3000, ADMIN, paid_on=date(2027, 1, 5))
+    assert after.paid == 3000.0 and after.outstanding == 6000.0 and after.status == "planned"
+    # switching to a lump sum keeps what was paid and plans the rest
+    lump = deaths.set_plan(case.id, "lump_sum", ADMIN, first_month="2027-02")
+    live = [i for i in lump.plan if i.status != "cancelled"]
+    assert sum(i.amount - i.paid for i in live) == pytest.approx(6000.0)
+    done = deaths.record_payment(case.id, 6000, ADMIN, paid_on=date(2027, 2, 1))
+    assert done.status == "recovered" and done.outstanding == 0.0
+
+
+def test_offset_plan(services, month_case):
+    (case,) = services.deaths.cases()
+    v = services.deaths.set_plan(case.id, "offset", ADMIN, offset_against="丧葬补助金", first_month="2026-12")
+    assert v.method_zh == "从后续待遇中抵扣" and len(v.plan) == 1 and v.plan[0].amount == 9000.0
+    assert "丧葬补助金" in v.note
+
+
+def test_death_in_error_reversed_with_back_pay(services, month_case, db):
+    ids, _ = month_case
+    pay, deaths = services.payroll_review, services.deaths
+    pay.record("2026-12", ADMIN)  # records the termination (from 2026-12 payment stops)
+    # the "dead" resident walks in on 10 December
+    services.persons.record_certification(ids["dead"], date(2026, 12, 10), "counter", CLERK, today=date(2026, 12, 10))
+    with pytest.raises(PermissionDenied):
+        deaths.reverse_death(ids["dead"], CLERK, "本人到窗口认证", as_of=date(2026, 12, 10))
+    (rev,) = deaths.reverse_death(ids["dead"], SUPERVISOR, "民政数据错误，本人到窗口认证", as_of=date(2026, 12, 10))
+    assert rev.suspended_since == "2026-12" and rev.expected_back_pay_months == ("2026-12",)
+    assert rev.expected_back_pay == 3000.0
+    (case,) = deaths.cases()
+    assert case.status == "cancelled" and "民政数据错误" in case.note
+    view = services.persons.show_by_id(ids["dead"], date(2026, 12, 10))
+    assert view.death_date is None
+    kinds = [h.text_zh for h in view.history if h.kind == "event"]
+    assert any(k.startswith("终止发放") for k in kinds) and any(k.startswith("撤销终止") for k in kinds)
+
+    jan = pay.record("2027-01", ADMIN)
+    (res,) = [i for i in jan.items["resume"] if i["name"] == "孙已故"]
+    assert res["back_pay_months"] == ["2026-12"] and res["back_pay_amount"] == 3000.0
+    assert res["resume_from"] == "2027-01" and not res["needs_approval"]
+    assert not [i for i in jan.items["terminate"] if i["name"] == "孙已故"]
+    # a re-run of December keeps the supervisor's reversal
+    pay.record("2026-12", ADMIN)
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        n = conn.execute(text("select count(*) from entitlement_events where kind='reverse_termination' "
+                              "and voided_at is null")).scalar()
+        assert n == 1
+        assert conn.execute(text("select count(*) from audit_log where action='person.death_reversed'")).scalar() == 1
+
+
+def test_reversal_before_the_run_needs_no_back_pay(services, month_case):
+    ids, _ = month_case
+    (rev,) = services.deaths.reverse_death(ids["dead"], SUPERVISOR, "录入错误", as_of=TODAY)
+    assert rev.suspended_since is None and rev.expected_back_pay_months == ()
+    dec = services.payroll_review.record("2026-12", ADMIN)
+    assert dec.counts["terminate"] == 0 and dec.counts["recover"] == 0
+    assert services.persons.show_by_id(ids["dead"], TODAY).entitlements[0].status != "terminated"
