@@ -1,0 +1,161 @@
+"""The counter's devices, built by the composition root from the station settings and injected
+into the counter page: ID-card reader (through :class:`ui.reader_bridge.ReaderBridge`), camera,
+face-check sessions, the resident screen and the receipt printer.
+
+Production: the configured reader driver, a USB webcam and the real :class:`FaceCheckSession`
+against the chip photo (models loaded in the background at start-up). Demo/test mode: the simulated
+reader with cards of people on the demo roster, a simulated camera showing a demo face (from
+``../shared/fixtures/faces`` when present) and :class:`desktop.face.scripted.ScriptedFaceSession`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+FACES_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "faces"
+
+
+class ReceiptPrinter:
+    """Sends a finished PDF to the system queue: ``lp`` on Linux/macOS, the shell print verb on
+    Windows. ``dry_run`` (demo/test) only counts the jobs."""
+
+    def __init__(self, printer_name: str = "", *, dry_run: bool = False):
+        self.printer_name = printer_name
+        self.dry_run = dry_run
+        self.jobs: list[str] = []
+
+    def print_file(self, path: str | Path) -> str:
+        path = str(path)
+        if self.dry_run:
+            self.jobs.append(Path(path).name)
+            return "演示模式：回执已生成（未发送到打印机）"
+        if sys.platform.startswith("win"):
+            os.startfile(path, "print")  # type: ignore[attr-defined]  # noqa: S606 - the default PDF handler prints
+        else:
+            cmd = ["lp"] + (["-d", self.printer_name] if self.printer_name else []) + [path]
+            subprocess.run(cmd, check=True, capture_output=True, timeout=20)
+        self.jobs.append(Path(path).name)
+        return "已发送到打印机" + (f"“{self.printer_name}”" if self.printer_name else "")
+
+
+@dataclass
+class CounterKit:
+    reader_session_factory: Callable  # sink -> session (desktop.devices.registry.build_session)
+    camera_factory: Callable[[], Any]  # -> a started frame source
+    face_session_factory: Callable[..., Any]  # (card, lookup) -> session, or raises UserFacingError
+    printer: ReceiptPrinter
+    demo: bool = False
+    resident_screen: Any = None  # ui.resident_screen.ResidentScreen
+    demo_cards: list = field(default_factory=list)
+    face_script: list = field(default_factory=list)  # demo/test: outcomes for the next checks ("pass", reasons)
+    face_ready: threading.Event = field(default_factory=threading.Event)
+
+    def next_outcome(self) -> str:
+        return self.face_script.pop(0) if self.face_script else "pass"
+
+
+def demo_face_image():
+    """A demo face from the shared fixtures (never copied into the repo), or None."""
+    try:
+        from desktop.face.reference import load_image
+
+        for rel in ("df_A/img1.jpg", "fr_obama/obama.jpg"):
+            if (FACES_DIR / rel).exists():
+                return load_image(FACES_DIR / rel)
+    except Exception:  # noqa: BLE001 - the demo works without the photos
+        return None
+    return None
+
+
+def build_demo_kit(*, cards: list | None = None, resident_screen=None, frames_per_step: int = 2,
+                   pace_fps: float = 30.0, face_settings: dict | None = None) -> CounterKit:
+    """Demo/test: simulated reader, camera and scripted face check (refused in production)."""
+    from desktop.devices.cameras import SimulatedCamera
+    from desktop.devices.idcard.simulated import SimulatedReader
+    from desktop.devices.registry import build_session
+    from desktop.face.scripted import ScriptedFaceSession
+    from desktop.runmode import require_simulation_allowed
+
+    require_simulation_allowed("demo counter kit")
+    cfg_cards = list(cards or [])
+    s = face_settings or {}
+
+    def reader_factory(sink):
+        from desktop.devices.idcard.session import ReaderSession
+        from desktop.devices.registry import ReaderConfig, build_photo_decoder
+
+        cfg = ReaderConfig(driver="simulated")
+        reader = SimulatedReader(cfg_cards or None, read_delay=0.02)
+        return ReaderSession(reader, sink, photo_decoder=build_photo_decoder(cfg), poll_interval=0.05,
+                             reconnect_interval=0.3)
+
+    image = demo_face_image()
+
+    def camera_factory():
+        return SimulatedCamera(image, pace_fps=pace_fps).start()
+
+    kit = CounterKit(reader_factory, camera_factory, None, ReceiptPrinter(dry_run=True), demo=True,
+                     resident_screen=resident_screen, demo_cards=cfg_cards)
+
+    def face_factory(card=None, lookup=None):
+        return ScriptedFaceSession(outcome=kit.next_outcome(), frames_per_step=frames_per_step,
+                                   accept=s.get("accept", 0.5), reject=s.get("reject", 0.6))
+
+    kit.face_session_factory = face_factory
+    kit.face_ready.set()
+    _ = build_session  # the production path below uses it
+    return kit
+
+
+def build_production_kit(station, settings, *, resident_screen=None) -> CounterKit:
+    """The configured reader and webcam, and the real face check against the chip photo."""
+    from desktop.devices.registry import build_session
+    from desktop.errors import UserFacingError
+
+    reader_cfg = station.reader_config(demo=False)
+    engine_box: dict = {}
+    ready = threading.Event()
+
+    def load_engine():  # background: models take a few seconds to load
+        try:
+            from desktop.face.detect import FaceEngine
+
+            e = FaceEngine()
+            e.warm_up()
+            engine_box["engine"] = e
+        except Exception as exc:  # noqa: BLE001 - reported when a check is started
+            engine_box["error"] = exc
+        finally:
+            ready.set()
+
+    threading.Thread(target=load_engine, name="face-models", daemon=True).start()
+
+    def camera_factory():
+        from desktop.devices.cameras import WebcamSource
+
+        return WebcamSource(station.get("camera_index")).start()
+
+    def face_factory(card=None, lookup=None):
+        from desktop.face.reference import decode_image, encode_single_face
+        from desktop.face.session import FaceCheckSession
+        from desktop.face.settings import FaceSettings
+
+        if card is None or not getattr(card, "photo_bmp", None):
+            raise UserFacingError("证件没有可用的芯片照片，无法进行人脸比对；请改用人工核验", code="no_photo")
+        if not ready.wait(30) or "engine" not in engine_box:
+            raise UserFacingError("人脸识别模块不可用，请改用人工核验", code="engine_unavailable")
+        engine = engine_box["engine"]
+        ref = encode_single_face(engine, decode_image(card.photo_bmp), name="card")
+        fs = FaceSettings(accept_threshold=settings.get("face_accept"), reject_threshold=settings.get("face_reject"))
+        return FaceCheckSession(ref, fs, engine=engine)
+
+    kit = CounterKit(lambda sink: build_session(reader_cfg, sink), camera_factory, face_factory,
+                     ReceiptPrinter(station.get("printer_name")), demo=False, resident_screen=resident_screen)
+    kit.face_ready = ready
+    return kit

@@ -1,0 +1,746 @@
+"""现场认证: the counter's one screen, from the card on the reader to a printed receipt.
+
+card placed → card read and checked → person found (or "not a beneficiary here") → entitlements
+with status and deadline, suspensions and outstanding assist forms → face check on the resident
+screen → result → record → receipt preview and print → ready for the next card.
+
+Keys: Enter = the next step (start the face check, retry, print, next resident), F4 manual entry,
+F6 helper (代办), F9 staff attestation, F12 next resident, Ctrl+L lock. Services run through
+:func:`ui.workers.run_in_background`; devices come injected (:class:`ui.counter_kit.CounterKit`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from desktop import idnumber
+from desktop.services.counter import FAILURE_ZH, CardFacts, FaceOutcome
+from desktop.workstation import Actor
+from ui.widgets.entitlement_card import EntitlementCard
+from ui.widgets.status import StatusBadge
+from ui.workers import run_in_background
+
+STEPS = [("idle", "① 放置身份证"), ("person", "② 核对信息"), ("face", "③ 人脸认证"), ("done", "④ 记录"),
+         ("printed", "⑤ 打印回执")]
+STEP_OF = {"idle": 0, "reading": 0, "looking": 1, "person": 1, "not_found": 1, "face": 2, "face_failed": 2,
+           "recording": 3, "done": 3, "printed": 4}
+
+PAGE_CSS = """
+QWidget#counterPage { background: #f4f6f8; }
+QLabel#counterBanner { font-size: 17pt; font-weight: bold; padding: 14px 18px; border-radius: 8px;
+    background: #e3edf7; color: #1f3a5f; border: 1px solid #b6cde5; }
+QLabel#counterBanner[kind="ok"] { background: #e3f4e6; color: #1e5e25; border-color: #a6d8ae; }
+QLabel#counterBanner[kind="warn"] { background: #fff4e0; color: #8a4b00; border-color: #fbd38d; }
+QLabel#counterBanner[kind="error"] { background: #fde8e8; color: #9b1c1c; border-color: #f8b4b4; }
+QLabel#step { padding: 6px 14px; border-radius: 14px; color: #7b8794; background: #e4e7eb; font-size: 12pt; }
+QLabel#step[active="true"] { background: #2d5282; color: #ffffff; font-weight: bold; }
+QLabel#step[past="true"] { background: #c6dbef; color: #1f3a5f; }
+QLabel#devOk { color: #1e5e25; font-weight: bold; }
+QLabel#devBad { color: #b23c17; font-weight: bold; }
+QLabel#warnBox { background: #fff4e0; color: #8a4b00; border: 1px solid #fbd38d; border-radius: 6px; padding: 8px 12px; }
+QLabel#resumeBox { background: #e3f4e6; color: #1e5e25; border: 2px solid #4caf50; border-radius: 8px;
+    padding: 10px 14px; font-size: 14pt; font-weight: bold; }
+QLabel#formsBox { background: #eef2ff; color: #283593; border: 1px solid #c5cae9; border-radius: 6px; padding: 8px 12px; }
+QLabel#helperBox { background: #f3e8ff; color: #5b21b6; border: 1px solid #d8b4fe; border-radius: 6px; padding: 8px 12px; }
+QFrame#todayBox, QFrame#faceBox { background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; }
+QLabel#todayBig { font-size: 28pt; font-weight: bold; color: #1f3a5f; }
+QLabel#resultPass { font-size: 16pt; font-weight: bold; color: #1e5e25; }
+QLabel#resultFail { font-size: 16pt; font-weight: bold; color: #b23c17; }
+QPushButton { font-size: 13pt; padding: 8px 16px; }
+QPushButton#primaryButton { background: #2d5282; color: #ffffff; border-color: #2d5282; font-size: 15pt; padding: 10px 24px; }
+QPushButton#primaryButton:disabled { background: #a0aec0; border-color: #a0aec0; }
+"""
+
+
+def _ym(text: str) -> str:
+    y, m = text.split("-")[:2]
+    return f"{y}年{int(m)}月"
+
+
+class CounterPage(QWidget):
+    person_requested = Signal(str)
+    state_changed = Signal(str)
+    certified = Signal(object)  # CounterResult
+    receipt_printed = Signal(str)
+    lock_requested = Signal()
+    settings_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("counterPage")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(PAGE_CSS)
+        self.backend = None
+        self.kit = None
+        self.operator = None
+        self.workstation = "workstation"
+        self.bridge = None
+        self.camera = None
+        self.panel = None
+        self.state = "idle"
+        self.card = None
+        self.card_facts: CardFacts | None = None
+        self.lookup = None
+        self.helper = None
+        self.result = None
+        self.face_attempts = 0
+        self.t0: float | None = None
+        self.last_seconds: float | None = None
+        self.dialog = None  # the open dialog (tests drive it)
+        self.preview = None
+        self.stats = None
+        self.reader_ok = False
+        self._pending_session = None
+        self._receipt_files: list[Path] = []
+        self._build()
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        title = QLabel("现场认证", self)
+        title.setObjectName("pageTitle")
+        self.step_labels = []
+        steps = QHBoxLayout()
+        steps.setSpacing(6)
+        for _, text in STEPS:
+            lab = QLabel(text, self)
+            lab.setObjectName("step")
+            self.step_labels.append(lab)
+            steps.addWidget(lab)
+        self.reader_label = QLabel("读卡器：正在连接…", self)
+        self.reader_label.setObjectName("devBad")
+        self.operator_label = QLabel("", self)
+        self.operator_label.setObjectName("muted")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addSpacing(18)
+        head.addLayout(steps)
+        head.addStretch(1)
+        head.addWidget(self.reader_label)
+        head.addSpacing(14)
+        head.addWidget(self.operator_label)
+
+        self.banner = QLabel("", self)
+        self.banner.setObjectName("counterBanner")
+        self.banner.setWordWrap(True)
+
+        # person column
+        self.person_box = QWidget(self)
+        pv = QVBoxLayout(self.person_box)
+        pv.setContentsMargins(0, 0, 6, 0)
+        pv.setSpacing(8)
+        top = QHBoxLayout()
+        self.name_label = QLabel("", self.person_box)
+        self.name_label.setObjectName("personName")
+        self.id_label = QLabel("", self.person_box)
+        self.id_label.setObjectName("personId")
+        self.card_source = QLabel("", self.person_box)
+        self.card_source.setObjectName("muted")
+        top.addWidget(self.name_label)
+        top.addSpacing(10)
+        top.addWidget(self.id_label)
+        top.addStretch(1)
+        top.addWidget(self.card_source)
+        pv.addLayout(top)
+        self.warn_label = QLabel("", self.person_box)
+        self.warn_label.setObjectName("warnBox")
+        self.warn_label.setWordWrap(True)
+        self.resume_label = QLabel("", self.person_box)
+        self.resume_label.setObjectName("resumeBox")
+        self.resume_label.setWordWrap(True)
+        self.forms_label = QLabel("", self.person_box)
+        self.forms_label.setObjectName("formsBox")
+        self.forms_label.setWordWrap(True)
+        self.helper_label = QLabel("", self.person_box)
+        self.helper_label.setObjectName("helperBox")
+        for w in (self.warn_label, self.resume_label, self.forms_label, self.helper_label):
+            w.hide()
+            pv.addWidget(w)
+        self.cards_layout = QVBoxLayout()
+        self.cards_layout.setSpacing(8)
+        pv.addLayout(self.cards_layout)
+        pv.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.person_box)
+
+        # face column
+        self.face_box = QFrame(self)
+        self.face_box.setObjectName("faceBox")
+        self.face_layout = QVBoxLayout(self.face_box)
+        self.face_layout.setContentsMargins(12, 10, 12, 10)
+        cap = QLabel("人脸认证（居民屏幕同步显示提示）", self.face_box)
+        cap.setObjectName("sectionTitle")
+        self.face_layout.addWidget(cap)
+        self.face_result = QLabel("", self.face_box)
+        self.face_result.setWordWrap(True)
+        self.face_layout.addWidget(self.face_result)
+
+        # today column
+        self.today_box = QFrame(self)
+        self.today_box.setObjectName("todayBox")
+        self.today_box.setFixedWidth(250)
+        tv = QVBoxLayout(self.today_box)
+        tv.setContentsMargins(14, 12, 14, 12)
+        t = QLabel("今日办理", self.today_box)
+        t.setObjectName("sectionTitle")
+        self.today_count = QLabel("0", self.today_box)
+        self.today_count.setObjectName("todayBig")
+        self.today_detail = QLabel("", self.today_box)
+        self.today_detail.setWordWrap(True)
+        self.today_detail.setTextFormat(Qt.TextFormat.RichText)
+        tv.addWidget(t)
+        tv.addWidget(QLabel("已完成认证（人）", self.today_box))
+        tv.addWidget(self.today_count)
+        tv.addWidget(self.today_detail)
+        tv.addStretch(1)
+
+        body = QHBoxLayout()
+        body.setSpacing(12)
+        body.addWidget(scroll, 5)
+        body.addWidget(self.face_box, 4)
+        body.addWidget(self.today_box)
+
+        # actions
+        def button(text, slot, primary=False):
+            b = QPushButton(text, self)
+            if primary:
+                b.setObjectName("primaryButton")
+            b.clicked.connect(slot)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            return b
+
+        self.primary_button = button("请放置身份证", self.primary_action, True)
+        self.manual_button = button("手工录入 F4", self.open_manual_entry)
+        self.helper_button = button("代办人 F6", self.open_helper)
+        self.attest_button = button("人工核验 F9", self.open_attestation)
+        self.note_button = button("登记来访", self.note_not_on_roster)
+        self.print_button = button("打印回执", self.open_receipt)
+        self.next_button = button("下一位 F12", self.next_resident)
+        self.detail_button = button("人员详情", lambda: self.lookup and self.lookup.person
+                                    and self.person_requested.emit(self.lookup.person.id))
+        self.lock_button = button("锁屏 Ctrl+L", self.lock_requested.emit)
+        self.settings_button = button("设置", self.settings_requested.emit)
+        actions = QHBoxLayout()
+        for b in (self.manual_button, self.helper_button, self.attest_button, self.note_button, self.detail_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        for b in (self.lock_button, self.settings_button, self.next_button, self.print_button, self.primary_button):
+            actions.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 14, 20, 12)
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        layout.addLayout(actions)
+
+        for key, slot in (("Return", self.primary_action), ("Enter", self.primary_action), ("F4", self.open_manual_entry),
+                          ("F6", self.open_helper), ("F9", self.open_attestation), ("F12", self.next_resident),
+                          ("Ctrl+L", self.lock_requested.emit), ("Ctrl+P", self.open_receipt)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+        self._clear_person()
+        self._set_state("idle")
+
+    # --- wiring ------------------------------------------------------------------------------------
+
+    def set_backend(self, backend) -> None:
+        self.backend = backend
+        if self.kit is None and backend is not None and backend.services is not None:
+            kit = getattr(backend, "counter_kit", None)
+            if kit is not None:
+                self.set_kit(kit)
+        self.refresh_today()
+
+    def set_operator(self, operator, workstation: str) -> None:
+        self.operator, self.workstation = operator, workstation
+        self.operator_label.setText(f"经办人：{operator.display_name}（{operator.role_zh}）")
+
+    @property
+    def actor(self) -> Actor:
+        op = self.operator
+        return Actor(op.username, self.workstation, op.role) if op else Actor("unknown", self.workstation, "clerk")
+
+    def set_kit(self, kit) -> None:
+        """Build the reader bridge, the camera and the face panel from the injected kit."""
+        from ui.face_check_panel import FaceCheckPanel
+        from ui.reader_bridge import ReaderBridge
+
+        self.kit = kit
+        self.bridge = ReaderBridge(kit.reader_session_factory, self)
+        self.bridge.card_placed.connect(self._card_placed)
+        self.bridge.card_read.connect(self._card_read)
+        self.bridge.card_removed.connect(self._card_removed)
+        self.bridge.reader_lost.connect(self._reader_lost)
+        self.bridge.reader_found.connect(self._reader_found)
+        self.bridge.read_failed.connect(self._read_failed)
+        try:
+            self.camera = kit.camera_factory()
+        except Exception as exc:  # noqa: BLE001 - no camera: the non-face route remains
+            self.camera = None
+            self.face_result.setText(f"摄像头不可用：{getattr(exc, 'message_zh', exc)}。可改用人工核验。")
+        if self.camera is not None:
+            self.panel = FaceCheckPanel(self.camera, lambda: self._pending_session,
+                                        resident_screen=kit.resident_screen, parent=self.face_box)
+            self.panel.start_button.hide()  # the counter's Enter starts the check
+            self.panel.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self.panel.check_finished.connect(self._face_finished)
+            self.panel.next_step_chosen.connect(self._next_step_chosen)
+            self.face_layout.insertWidget(1, self.panel, 1)
+        self.bridge.start()
+        self._resident_prompt("idle", "请将身份证放在读卡器上")
+
+    def shutdown(self) -> None:
+        if self.panel is not None:
+            self.panel.stop()
+        if self.camera is not None:
+            self.camera.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
+            self.bridge.wait(3)
+        self._clean_receipts()
+
+    def activated(self) -> None:
+        self.setFocus()
+        self.refresh_today()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        idx = STEP_OF.get(state, 0)
+        for i, lab in enumerate(self.step_labels):
+            lab.setProperty("active", "true" if i == idx else "false")
+            lab.setProperty("past", "true" if i < idx else "false")
+            lab.style().unpolish(lab)
+            lab.style().polish(lab)
+        person = self.lookup is not None and self.lookup.found
+        busy = state in ("reading", "looking", "face", "recording")
+        primary = {
+            "idle": ("请放置身份证", False), "reading": ("正在读卡…", False), "looking": ("正在查找…", False),
+            "person": ("开始人脸认证 Enter", self._face_possible()), "not_found": ("登记来访 Enter", True),
+            "face": ("正在人脸认证…", False), "face_failed": ("重新人脸认证 Enter", self._face_possible()),
+            "recording": ("正在记录…", False), "done": ("打印回执 Enter", True), "printed": ("下一位 Enter", True),
+        }[state]
+        self.primary_button.setText(primary[0])
+        self.primary_button.setEnabled(primary[1])
+        self.attest_button.setEnabled(person and state in ("person", "face_failed") and not self._terminated())
+        self.helper_button.setEnabled(person and state in ("person", "face_failed"))
+        self.note_button.setVisible(state == "not_found")
+        self.print_button.setEnabled(state in ("done", "printed"))
+        self.next_button.setEnabled(not busy)
+        self.manual_button.setEnabled(not busy)
+        self.detail_button.setEnabled(person and not busy)
+        self.state_changed.emit(state)
+
+    def _banner(self, text: str, kind: str = "") -> None:
+        self.banner.setText(text)
+        self.banner.setProperty("kind", kind)
+        self.banner.style().unpolish(self.banner)
+        self.banner.style().polish(self.banner)
+
+    def _resident_prompt(self, code: str, text: str) -> None:
+        screen = self.kit.resident_screen if self.kit else None
+        if screen is not None:
+            screen.show_prompt(code, text, speak=code not in ("idle",))
+
+    def _terminated(self) -> bool:
+        return bool(self.lookup and self.lookup.all_terminated)
+
+    def _face_possible(self) -> bool:
+        return (self.panel is not None and self.card is not None and self.card.source != "manual"
+                and self.lookup is not None and self.lookup.found and not self._terminated())
+
+    def _clear_person(self) -> None:
+        self.name_label.setText("")
+        self.id_label.setText("")
+        self.card_source.setText("")
+        for w in (self.warn_label, self.resume_label, self.forms_label, self.helper_label):
+            w.hide()
+        while self.cards_layout.count():
+            item = self.cards_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.face_result.setText("")
+
+    def next_resident(self) -> None:
+        if self.state in ("face", "recording", "reading", "looking"):
+            return
+        self.card = self.card_facts = self.lookup = self.helper = self.result = None
+        self.face_attempts = 0
+        self.t0 = None
+        self._clear_person()
+        self._clean_receipts()
+        self._set_state("idle")
+        if self.reader_ok:
+            self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
+        self._resident_prompt("idle", "请将身份证放在读卡器上")
+
+    def primary_action(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            return
+        if self.state in ("person", "face_failed") and self._face_possible():
+            self.start_face_check()
+        elif self.state == "not_found":
+            self.note_not_on_roster()
+        elif self.state == "done":
+            self.open_receipt()
+        elif self.state == "printed":
+            self.next_resident()
+
+    # --- reader ----------------------------------------------------------------------------------
+
+    def _reader_found(self, info) -> None:
+        self.reader_ok = True
+        self.reader_label.setText(f"读卡器：{getattr(info, 'description', '') or '已连接'}")
+        self.reader_label.setObjectName("devOk")
+        self.reader_label.setStyleSheet("")
+        if self.state == "idle":
+            self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
+
+    def _reader_lost(self, message: str) -> None:
+        self.reader_ok = False
+        self.reader_label.setText("读卡器：未连接")
+        self.reader_label.setObjectName("devBad")
+        self.reader_label.setStyleSheet("")
+        if self.state == "reading":
+            self._record_failure("reader_lost")
+            self._set_state("idle")
+        if self.state in ("idle", "reading"):
+            self._banner(f"读卡器连接已断开：{message}。请检查连接，或按 F4 手工录入。", "error")
+        else:
+            self._banner(f"读卡器连接已断开（{message}）。当前居民的证件信息已读取，可继续办理；"
+                         "下一位如读卡器仍未恢复请按 F4 手工录入。", "warn")
+
+    def _card_placed(self) -> None:
+        if self.state in ("idle", "printed", "not_found", "done", "person") and not self._helper_dialog_open():
+            if self.state in ("idle", "printed", "not_found"):
+                self._banner("正在读取身份证，请不要移动证件…")
+                self._set_state("reading")
+
+    def _helper_dialog_open(self) -> bool:
+        from ui.dialogs.counter_dialogs import HelperDialog
+
+        return isinstance(self.dialog, HelperDialog) and self.dialog.isVisible()
+
+    def _read_failed(self, message: str) -> None:
+        self._record_failure("read_failed")
+        if self.state == "reading":
+            self._set_state("idle")
+        self._banner(f"读卡失败：{message}。请重新放置证件，或按 F4 手工录入。", "warn")
+
+    def _card_removed(self) -> None:
+        if self.state == "reading":
+            self._set_state("idle")
+
+    def _card_read(self, card) -> None:
+        if self._helper_dialog_open():
+            self.dialog.set_card(card)
+            return
+        if self.state in ("face", "recording"):
+            return  # the current resident first
+        if self.state in ("person", "face_failed", "done") and self.card is not None \
+                and idnumber.normalize(card.id_number) == idnumber.normalize(self.card.id_number):
+            return  # the same card read again
+        self.start_resident(card)
+
+    def start_resident(self, card, manual_reason: str = "") -> None:
+        """A new resident: the card (or a manual entry's card-shaped record) → lookup."""
+        self._clean_receipts()
+        self.card, self.helper, self.result, self.lookup = card, None, None, None
+        self.face_attempts = 0
+        self.t0 = time.perf_counter()
+        self.card_facts = CardFacts(card.source, card.name, tuple(i.code for i in card.issues), card.photo_status,
+                                    manual_reason)
+        self._clear_person()
+        self.name_label.setText(card.name or "（手工录入）")
+        self.id_label.setText(idnumber.mask(card.id_number))
+        self.card_source.setText("手工录入" if card.source == "manual" else "已读取证件芯片")
+        self._set_state("looking")
+        self._banner("正在查找待遇领取信息…")
+        warnings = tuple(i.message_zh for i in card.issues)
+        number, name, as_of = card.id_number, card.name, self.backend.as_of
+        counter = self.backend.services.counter
+        run_in_background(lambda: counter.lookup(number, as_of, card_name=name, card_warnings=warnings),
+                          self._show_lookup, self._failed, owner=self)
+
+    def _failed(self, exc) -> None:
+        self._banner(f"出错了：{getattr(exc, 'message_zh', exc)}", "error")
+        self._set_state("person" if self.lookup and self.lookup.found else "idle")
+
+    def _show_lookup(self, lookup) -> None:
+        self.lookup = lookup
+        if lookup.warnings:
+            self.warn_label.setText("⚠ " + "\n⚠ ".join(lookup.warnings))
+            self.warn_label.show()
+        if not lookup.found:
+            self._set_state("not_found")
+            self._banner(f"非本地待遇领取人员：系统中没有 {lookup.masked_id} 的待遇记录。"
+                         "请告知居民到参保地经办机构办理；按 Enter 登记本次来访。", "warn")
+            self._resident_prompt("not_found", "您不在本地待遇领取名单中，请听工作人员说明")
+            return
+        p = lookup.person
+        self.name_label.setText(p.name)
+        for e in p.entitlements:
+            self.cards_layout.addWidget(EntitlementCard(e, p.as_of, self.person_box))
+        if lookup.resumptions:
+            self.resume_label.setText("本次认证后恢复发放：\n" + "\n".join(r.text_zh() for r in lookup.resumptions))
+            self.resume_label.show()
+        if p.outstanding_forms:
+            forms = "；".join(f"{f['serial']}（{f['deadline'].isoformat() if f['deadline'] else ''}前寄回）"
+                             for f in p.outstanding_forms)
+            self.forms_label.setText(f"有未收回的协助认证表：{forms}。本次现场认证后，该表无需再寄回。")
+            self.forms_label.show()
+        self._set_state("person")
+        if self._terminated():
+            self._banner("该人员的待遇均已终止，不能办理资格认证。如属误报，请转审核主管处理。", "error")
+        elif self.card.source == "manual":
+            self._banner("手工录入没有证件照片，无法人脸比对：请当面核实身份后按 F9 人工核验（需审核主管审批）。", "warn")
+        elif lookup.resumptions:
+            self._banner("该居民待遇已暂停发放，本次认证后次月恢复并补发。核对无误后按 Enter 开始人脸认证。", "warn")
+        else:
+            self._banner("请核对证件与居民本人，核对无误后按 Enter 开始人脸认证；有人陪同代办请按 F6。")
+        self._resident_prompt("look_at_camera", "请看屏幕，准备进行人脸认证")
+
+    # --- face check --------------------------------------------------------------------------------
+
+    def start_face_check(self) -> None:
+        if not self._face_possible():
+            return
+        if self.panel._thread is not None:  # the previous check's worker is still winding down
+            QTimer.singleShot(30, self.start_face_check)
+            return
+        try:
+            self._pending_session = self.kit.face_session_factory(self.card, self.lookup)
+        except Exception as exc:  # noqa: BLE001 - e.g. no chip photo, engine unavailable
+            self._banner(f"{getattr(exc, 'message_zh', exc)}（F9 人工核验）", "warn")
+            self._record_failure(getattr(exc, "code", "engine_unavailable"))
+            return
+        self.face_result.setText("")
+        self._set_state("face")
+        self._banner("人脸认证进行中：请居民看着摄像头，按居民屏幕上的提示做动作。")
+        self.panel.start_check()
+
+    def _face_finished(self, result) -> None:
+        if self.state != "face":
+            return
+        ev = result.evidence
+        if result.passed:
+            dist = "—" if ev.distance is None else f"{ev.distance:.3f}"
+            self.face_result.setObjectName("resultPass")
+            self.face_result.setText(f"✔ 人脸认证通过（比对距离 {dist}，活体检测通过）")
+            self.face_result.setStyleSheet("")
+            self._set_state("recording")
+            self._banner("认证通过，正在记录…", "ok")
+            face = FaceOutcome(ev.distance, ev.liveness_passed, ev.frames_used, ev.frames_seen, tuple(ev.challenges_done),
+                               ev.settings_accept, ev.settings_reject, ev.image_png)
+            counter, pid, as_of, actor = (self.backend.services.counter, self.lookup.person.id, self.backend.as_of,
+                                          self.actor)
+            card, helper, secs = self.card_facts, self.helper, self._elapsed()
+            run_in_background(lambda: counter.certify_by_face(pid, as_of, actor, face, card=card, helper=helper,
+                                                              seconds=secs),
+                              self._recorded, self._record_error, owner=self)
+        else:
+            self.face_attempts += 1
+            t = result.triage
+            reason = result.reason.value if result.reason else "cancelled"
+            self.face_result.setObjectName("resultFail")
+            self.face_result.setStyleSheet("")
+            self.face_result.setText(f"✘ 未通过：{t.title_zh if t else FAILURE_ZH.get(reason, reason)}\n"
+                                     f"{t.advice_zh if t else ''}")
+            self._record_failure(reason, detail={"attempt": self.face_attempts,
+                                                 "distance": ev.distance})
+            self._set_state("face_failed")
+            self._banner(f"人脸认证未通过（第{self.face_attempts}次）：按提示调整后按 Enter 重试；"
+                         "无法通过时按 F9 改用人工核验（需审核主管审批）。", "warn")
+            self._resident_prompt("retry", "没有通过，请听工作人员说明")
+
+    def _next_step_chosen(self, step: str) -> None:
+        if step == "staff_attestation":
+            self.open_attestation()
+        elif step in ("retry_with_advice", "another_challenge"):
+            self.start_face_check()
+
+    def _elapsed(self) -> float | None:
+        return None if self.t0 is None else time.perf_counter() - self.t0
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def _record_error(self, exc) -> None:
+        self._set_state("person")
+        self._banner(f"记录失败：{getattr(exc, 'message_zh', exc)}", "error")
+
+    def _recorded(self, result) -> None:
+        self.result = result
+        self.last_seconds = self._elapsed()
+        self.certified.emit(result)
+        r = result.receipt
+        covers = "、".join(f"{c.label}（下次截止 {c.next_deadline.isoformat()}）" for c in r.covers)
+        text = f"认证已记录：{result.person.name}，{'现场人脸认证' if r.method == 'counter' else '人工核验'}。覆盖：{covers}。"
+        if result.resumptions:
+            text += " " + "；".join(x.text_zh() for x in result.resumptions) + "。"
+            self.resume_label.setText("已恢复发放：\n" + "\n".join(x.text_zh() for x in result.resumptions))
+            self.resume_label.show()
+            self._resident_prompt("done", "认证成功！您的待遇将从" + _ym(result.resumptions[0].resume_month)
+                                  + "起恢复发放，并补发暂停的月份")
+        else:
+            self._resident_prompt("done", "认证成功！您的待遇将继续按时发放")
+        while self.cards_layout.count():
+            item = self.cards_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for e in result.person.entitlements:
+            self.cards_layout.addWidget(EntitlementCard(e, result.person.as_of, self.person_box))
+        self._set_state("done")
+        self._banner(text + " 按 Enter 打印回执。", "ok")
+        self.refresh_today()
+        station = self.backend.services.station if self.backend.services else None
+        if station is None or station.get("print_after_record"):
+            self.open_receipt()
+
+    def open_receipt(self) -> None:
+        if self.result is None or self.state not in ("done", "printed"):
+            return
+        from desktop.printing.receipt import receipt_pdf_bytes
+
+        result = self.result
+
+        def make() -> str:
+            data = receipt_pdf_bytes(result.receipt, result.bureau)
+            fh = tempfile.NamedTemporaryFile("wb", prefix="receipt-", suffix=".pdf", delete=False)
+            with fh:
+                fh.write(data)
+            return fh.name
+
+        run_in_background(make, self._show_preview, self._failed, owner=self)
+
+    def _show_preview(self, path: str) -> None:
+        from ui.dialogs.receipt_preview import ReceiptPreviewDialog
+
+        self._receipt_files.append(Path(path))
+        self.preview = self.dialog = ReceiptPreviewDialog(path, self.kit.printer if self.kit else None, parent=self)
+        self.preview.printed.connect(self._printed)
+        self.preview.open()
+
+    def _printed(self, text: str) -> None:
+        self._set_state("printed")
+        secs = f"（用时 {self.last_seconds:.0f} 秒）" if self.last_seconds else ""
+        self._banner(f"回执{text.replace('回执', '')}。请居民取回身份证和回执{secs}。按 Enter 办理下一位。", "ok")
+        self.receipt_printed.emit(text)
+        self.setFocus()
+
+    def _clean_receipts(self) -> None:
+        for p in self._receipt_files:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        self._receipt_files.clear()
+
+    # --- non-face route, helper, manual entry, not on roster --------------------------------------
+
+    def open_attestation(self) -> None:
+        if not (self.lookup and self.lookup.found) or self.state not in ("person", "face_failed") or self._terminated():
+            return
+        from ui.dialogs.counter_dialogs import ApprovalDialog
+
+        default = "no_photo" if self.card.source == "manual" else "face_failed"
+        self.dialog = ApprovalDialog(self.backend.services.operators, self.actor.operator, self.workstation,
+                                     resident=f"{self.lookup.person.name}（{self.lookup.masked_id}）",
+                                     default_reason=default, parent=self)
+        self.dialog.approved.connect(self._attested)
+        self.dialog.open()
+
+    def _attested(self, approver, reason: str, note: str) -> None:
+        self._set_state("recording")
+        self._banner(f"审核主管 {approver.display_name} 已审批，正在记录人工核验…", "ok")
+        counter, pid, as_of, actor = self.backend.services.counter, self.lookup.person.id, self.backend.as_of, self.actor
+        card, helper, secs, tries = self.card_facts, self.helper, self._elapsed(), self.face_attempts
+        run_in_background(lambda: counter.certify_by_attestation(pid, as_of, actor, approver, reason, note=note,
+                                                                 card=card, helper=helper, seconds=secs,
+                                                                 face_attempts=tries),
+                          self._recorded, self._record_error, owner=self)
+
+    def open_helper(self) -> None:
+        if not (self.lookup and self.lookup.found) or self.state not in ("person", "face_failed"):
+            return
+        from ui.dialogs.counter_dialogs import HelperDialog
+
+        self.dialog = HelperDialog(self.lookup.id_number, self.backend.as_of, parent=self)
+        self.dialog.chosen.connect(self._helper_chosen)
+        self.dialog.open()
+
+    def _helper_chosen(self, helper) -> None:
+        self.helper = helper
+        self.helper_label.setText(f"代办人：{helper.name}（{helper.relationship}，{helper.masked_id}）"
+                                  "——人脸认证仍由居民本人完成")
+        self.helper_label.show()
+        self._banner("已登记代办人。请居民本人看摄像头，按 Enter 开始人脸认证。")
+
+    def open_manual_entry(self) -> None:
+        if self.state in ("face", "recording", "reading", "looking"):
+            return
+        from ui.dialogs.counter_dialogs import ManualEntryDialog
+
+        self.dialog = ManualEntryDialog(self.actor.operator, self.backend.as_of,
+                                        reason="reader_fault" if not self.reader_ok else "card_unreadable", parent=self)
+        self.dialog.entered.connect(self._manual_entered)
+        self.dialog.open()
+
+    def _manual_entered(self, entry) -> None:
+        self.start_resident(entry.to_card(), manual_reason=entry.reason)
+
+    def note_not_on_roster(self) -> None:
+        if self.state != "not_found" or self.lookup is None:
+            return
+        counter, number, actor, as_of, secs = (self.backend.services.counter, self.lookup.id_number, self.actor,
+                                               self.backend.as_of, self._elapsed())
+
+        def done(_):
+            self._banner("已登记本次来访（非本地待遇领取人员）。请居民取回证件。", "ok")
+            self._set_state("printed")
+            self.refresh_today()
+
+        run_in_background(lambda: counter.note_not_on_roster(number, actor, as_of, note="柜台来访", seconds=secs),
+                          done, self._failed, owner=self)
+
+    def _record_failure(self, reason: str, detail: dict | None = None) -> None:
+        if self.backend is None or self.backend.services is None:
+            return
+        counter, actor, as_of = self.backend.services.counter, self.actor, self.backend.as_of
+        pid = self.lookup.person.id if self.lookup and self.lookup.found else None
+        run_in_background(lambda: counter.record_failure(actor, as_of, reason, person_id=pid, detail=detail),
+                          lambda _: self.refresh_today(), None, owner=self)
+
+    # --- today's panel ---------------------------------------------------------------------------
+
+    def refresh_today(self) -> None:
+        if self.backend is None or self.backend.services is None:
+            return
+        counter, as_of, ws = self.backend.services.counter, self.backend.as_of, self.workstation
+        run_in_background(lambda: counter.today(as_of, ws), self._show_today, lambda exc: None, owner=self)
+
+    def _show_today(self, stats) -> None:
+        self.stats = stats
+        self.today_count.setText(str(stats.certified))
+        avg = "—" if stats.average_seconds is None else f"{stats.average_seconds:.0f} 秒"
+        methods = "，".join(f"{ {'counter': '人脸', 'staff_attestation': '人工核验'}.get(k, k)} {v}"
+                           for k, v in stats.by_method.items()) or "—"
+        lines = [f"平均每人用时：<b>{avg}</b>", f"方式：{methods}", f"代办：{stats.helpers} 人",
+                 f"非本地人员来访：{stats.not_on_roster} 人", f"<br><b>未通过 {stats.failed} 次</b>"]
+        lines += [f"· {zh}：{n}" for _, zh, n in stats.failures[:6]]
+        self.today_detail.setText("<br>".join(lines))
+
+
+PAGE_SPEC = {"key": "counter", "title": "现场认证", "shortcut": "F1", "order": 0, "cls": CounterPage}
