@@ -1,0 +1,265 @@
+"""认证到期提醒: who is about to lapse, how to reach them, and what came of each call.
+
+The list is computed in the background (a league has a million entitlements) with a progress bar
+and a Cancel button; marks ("已通话 / 未接通 / 答应前来 / 已寄表") go straight to the database and
+show on the row. Reminder letters (告知书) print as one PDF; the list exports as XLSX (masked ID
+numbers: calling someone does not need the full number).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from ui.long_task import TaskBar
+from ui.models.table import Column, RowTableModel
+from ui.pages.bureau_common import actor_of, error_text
+from ui.pages.common import fmt_month, heading, hint, make_table, row_of
+from ui.workers import run_in_background
+
+CHANNEL_ITEMS = [("全部方式", None), ("本地：窗口或手机认证", "local"), ("异地：寄协助认证表", "remote"),
+                 ("行动不便：上门认证", "home_visit")]
+MARKS = [("called", "已通话"), ("no_answer", "未接通"), ("will_come", "答应前来"), ("form_sent", "已寄表")]
+URGENT = QColor("#b42318")
+
+
+class OutreachPage(QWidget):
+    person_requested = Signal(str)
+    rows_shown = Signal(int)
+    finished = Signal(str)  # a status text after a load, mark, print or export
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.backend = None
+        self.actor = None
+        self._rows: list = []
+        self.as_of = date.today()
+
+        self.title = heading("认证到期提醒", self)
+        self.summary = QLabel("", self)
+        self.summary.setObjectName("summary")
+        self.explain = hint("认证截止日期临近的人员（一次认证覆盖本人全部待遇，按最早的截止日期排列）。"
+                            "请按认证方式分组电话提醒，并登记联系结果；已逾期但尚未暂停的排在最前。", self)
+
+        self.days = QSpinBox(self)
+        self.days.setObjectName("outreachDays")
+        self.days.setRange(1, 366)
+        self.days.setValue(30)
+        self.days.setSuffix(" 天内到期")
+        self.overdue = QCheckBox("含已逾期未暂停", self)
+        self.overdue.setChecked(True)
+        self.channel = QComboBox(self)
+        self.channel.setObjectName("outreachChannel")
+        for text, code in CHANNEL_ITEMS:
+            self.channel.addItem(text, code)
+        self.channel.currentIndexChanged.connect(self._apply_filter)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("筛选：姓名、电话、号码后4位")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._apply_filter)
+        self.refresh_button = QPushButton("生成名单", self)
+        self.refresh_button.setObjectName("primaryButton")
+        self.refresh_button.clicked.connect(self.reload)
+
+        self.model = RowTableModel([
+            Column("认证方式", lambda r: r.channel_zh, align_center=True),
+            Column("姓名", lambda r: r.name),
+            Column("身份证号码", lambda r: r.masked_id),
+            Column("联系电话", lambda r: r.phone or "—"),
+            Column("认证对象", lambda r: r.cohorts_zh),
+            Column("截止日期", lambda r: r.deadline.isoformat()),
+            Column("剩余天数", lambda r: self._days_text(r), key=lambda r: r.days_left(self.as_of), align_center=True,
+                   foreground=lambda r: URGENT if r.days_left(self.as_of) <= 7 else None),
+            Column("暂停月份", lambda r: fmt_month(r.suspend_from), key=lambda r: r.suspend_from),
+            Column("最近联系", lambda r: f"{r.last_outcome_zh} {r.last_marked_on[5:]}" if r.last_outcome else "—"),
+        ], self)
+        self.table = make_table(self.model, self, sortable=True)
+        self.table.setObjectName("outreachTable")
+        self.table.doubleClicked.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
+
+        self.mark_buttons = {}
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("登记联系结果：", self))
+        for code, text in MARKS:
+            b = QPushButton(text, self)
+            b.setObjectName(f"mark_{code}")
+            b.clicked.connect(lambda _=False, c=code: self.mark_selected(c))
+            self.mark_buttons[code] = b
+            actions.addWidget(b)
+        self.housebound_button = QPushButton("标记为行动不便", self)
+        self.housebound_button.clicked.connect(self._toggle_housebound)
+        actions.addWidget(self.housebound_button)
+        actions.addStretch(1)
+        self.letters_button = QPushButton("打印告知书…", self)
+        self.letters_button.clicked.connect(self._print_letters)
+        self.export_button = QPushButton("导出名单…", self)
+        self.export_button.clicked.connect(self._export)
+        actions.addWidget(self.letters_button)
+        actions.addWidget(self.export_button)
+        self.taskbar = TaskBar(self)
+
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.summary)
+        tools = QHBoxLayout()
+        tools.addWidget(self.days)
+        tools.addWidget(self.overdue)
+        tools.addWidget(self.channel)
+        tools.addWidget(self.filter, 1)
+        tools.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.setSpacing(12)
+        layout.addLayout(top)
+        layout.addWidget(self.explain)
+        layout.addLayout(tools)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.taskbar)
+        self._set_enabled()
+
+    def _days_text(self, r) -> str:
+        d = r.days_left(self.as_of)
+        return f"已逾期{-d}天" if d < 0 else ("今天" if d == 0 else str(d))
+
+    # --- wiring -----------------------------------------------------------------------------
+
+    def set_backend(self, backend) -> None:
+        self.backend = backend
+        self.as_of = backend.as_of
+        self.actor = actor_of(backend)
+
+    def activated(self) -> None:
+        if not self._rows and not self.taskbar.busy:
+            self.reload()
+
+    @property
+    def service(self):
+        return self.backend.services.outreach
+
+    def _set_enabled(self) -> None:
+        has = bool(self.model.rowCount())
+        for b in (*self.mark_buttons.values(), self.housebound_button, self.letters_button, self.export_button):
+            b.setEnabled(has and not self.taskbar.busy)
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        if self.backend is None or self.taskbar.busy:
+            return
+        svc, days, as_of, overdue = self.service, self.days.value(), self.as_of, self.overdue.isChecked()
+        self.refresh_button.setEnabled(False)
+        self.taskbar.start(lambda report, cancel: svc.due_within(days, as_of, include_overdue=overdue,
+                                                                progress=report, cancel=cancel),
+                           self._loaded, self._failed, "正在生成名单…")
+        self._set_enabled()
+
+    def _loaded(self, rows) -> None:
+        self.refresh_button.setEnabled(True)
+        self._rows = list(rows)
+        self._apply_filter()
+        self.finished.emit("loaded")
+
+    def _failed(self, exc) -> None:
+        self.refresh_button.setEnabled(True)
+        self.summary.setText(f"未完成：{error_text(exc)}")
+        self._set_enabled()
+        self.finished.emit("failed")
+
+    def _apply_filter(self) -> None:
+        code = self.channel.currentData()
+        text = self.filter.text().strip()
+        rows = [r for r in self._rows if (code is None or r.channel == code)
+                and (not text or text in r.name or text in (r.phone or "") or r.id_number.endswith(text))]
+        self.model.set_rows(rows)
+        counts = {c: sum(1 for r in self._rows if r.channel == c) for _, c in CHANNEL_ITEMS[1:]}
+        self.summary.setText(f"共 {len(self._rows)} 人（本地 {counts['local']}，异地 {counts['remote']}，"
+                             f"上门 {counts['home_visit']}），显示 {len(rows)} 人")
+        self.rows_shown.emit(len(rows))
+        self._set_enabled()
+
+    def shown_rows(self) -> list:
+        return self.model.rows()
+
+    def selected_row(self):
+        idx = self.table.currentIndex()
+        return row_of(self.table, idx.row()) if idx.isValid() else None
+
+    # --- marks -------------------------------------------------------------------------------
+
+    def mark_selected(self, outcome: str) -> None:
+        row = self.selected_row()
+        if row is None:
+            self.summary.setText("请先在名单中选择一人")
+            return
+        svc, actor, as_of = self.service, self.actor, self.as_of
+        run_in_background(lambda: svc.mark(row.person_id, outcome, actor, as_of=as_of, deadline=row.deadline,
+                                           channel=row.channel),
+                          lambda _: self._marked(row, outcome), self._failed, owner=self)
+
+    def _marked(self, row, outcome: str) -> None:
+        from dataclasses import replace
+
+        new = replace(row, last_outcome=outcome, last_marked_on=self.as_of.isoformat())
+        self._rows = [new if r.person_id == row.person_id else r for r in self._rows]
+        current = self.table.currentIndex().row()
+        self._apply_filter()
+        if current >= 0:
+            self.table.selectRow(min(current + 1, self.model.rowCount() - 1))  # ready for the next call
+        self.finished.emit("marked")
+
+    def _toggle_housebound(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        flag = row.channel != "home_visit"
+        svc, actor = self.service, self.actor
+        run_in_background(lambda: svc.set_housebound(row.person_id, flag, actor), lambda _: self.reload(),
+                          self._failed, owner=self)
+
+    # --- outputs -------------------------------------------------------------------------------
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出提醒名单", str(Path.home() / f"认证到期提醒-{self.as_of}.xlsx"),
+                                              "Excel 文件 (*.xlsx)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        rows, svc, as_of = self.model.rows(), self.service, self.as_of
+        self.taskbar.start(lambda report, cancel: svc.export_xlsx(rows, path, as_of, progress=report, cancel=cancel),
+                           lambda p: self._done(f"已导出 {len(rows)} 人到 {p}"), self._failed, "正在导出…")
+        self._set_enabled()
+
+    def _print_letters(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "保存告知书", str(Path.home() / f"认证提醒告知书-{self.as_of}.pdf"),
+                                              "PDF 文件 (*.pdf)")
+        if path:
+            self.print_letters_to(Path(path))
+
+    def print_letters_to(self, path: Path, mark: bool = True) -> None:
+        rows, svc, as_of, actor = self.model.rows(), self.service, self.as_of, self.actor
+
+        def work(report, cancel):
+            pages = svc.reminder_letters(rows, path, as_of, progress=report, cancel=cancel)
+            if mark:
+                svc.mark_many(rows, "letter_sent", actor, as_of=as_of)
+            return pages
+
+        self.taskbar.start(work, lambda n: (self._done(f"已生成告知书 {n} 份：{path}"), self.reload()),
+                           self._failed, "正在生成告知书…")
+        self._set_enabled()
+
+    def _done(self, text: str) -> None:
+        self.summary.setText(text)
+        self._set_enabled()
+        self.finished.emit("done")
+
+
+PAGE_SPEC = {"key": "outreach", "title": "认证到期提醒", "shortcut": "F6", "order": 30, "cls": OutreachPage}
