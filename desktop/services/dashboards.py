@@ -201,7 +201,7 @@ class DashboardService:
         say(100, "完成")
         return Dashboard(as_of, months, {c: dict(v) for c, v in coverage.items()},
                          {m: dict(v) for m, v in by_method.items()}, service_time, face_by_age,
-                         reasons.most_common(12), outreach)
+                         sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:12], outreach)
 
     @staticmethod
     def _outreach(marks, certs, as_of: date) -> dict[str, int]:
