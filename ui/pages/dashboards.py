@@ -253,8 +253,6 @@ class DashboardsPage(QWidget):
         series = QBarSeries()
         series.append(_bar_set("中位数", [d.service_time[m]["median"] for m in months], "#1565c0"))
         series.append(_bar_set("90%的居民不超过", [d.service_time[m]["p90"] for m in months], "#90caf9"))
-        series.setLabelsVisible(True)
-        series.setLabelsFormat("@value")
         chart.addSeries(series)
         _axes(chart, series, [f"{int(m[5:])}月" for m in months])
 
@@ -270,7 +268,8 @@ class DashboardsPage(QWidget):
         series.setLabelsVisible(True)
         series.setLabelsFormat("@value%")
         chart.addSeries(series)
-        _axes(chart, series, [f"{b}\n{int(d.face_by_age[b]['n'])}人次" for b in bands], max_value=100)
+        _axes(chart, series, bands, max_value=100)
+        chart.setTitle(f"{CHARTS[3][1]}（共 {sum(int(v['n']) for v in d.face_by_age.values())} 人次）")
         chart.legend().setVisible(False)
 
     def _failures(self, d) -> None:
