@@ -7,6 +7,8 @@ Amounts are integers in fen (分) to stay exact. Payroll months are ``YYYY-MM`` 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
@@ -34,12 +36,28 @@ NAMING = {
 }
 
 
+_last_ms = -1
+_counter = 0
+_id_lock = threading.Lock()
+
+
 def new_id() -> str:
-    """A random (version 4) UUID as text; ~4x faster than str(uuid.uuid4()) for bulk imports."""
-    h = bytearray(os.urandom(16))
-    h[6] = (h[6] & 0x0F) | 0x40
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
+    """A time-ordered UUID (version 7 layout: 48-bit Unix milliseconds, then 74 random bits used
+    as a counter within a millisecond). Unique across workstations like a random UUID, but new
+    keys land at the right edge of every B-tree index, which keeps bulk inserts fast on a
+    million-row table (random UUID keys scatter writes over the whole index)."""
+    global _last_ms, _counter
+    ms = time.time_ns() // 1_000_000
+    with _id_lock:
+        if ms > _last_ms:
+            _last_ms = ms
+            _counter = int.from_bytes(os.urandom(10), "big") >> 7  # 73 bits: room to count up
+        else:
+            ms = _last_ms
+            _counter += 1
+        c = _counter
+    value = (ms << 80) | (0x7 << 76) | ((c >> 62) << 64) | (0b10 << 62) | (c & ((1 << 62) - 1))
+    x = f"{value:032x}"
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
