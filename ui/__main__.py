@@ -10,8 +10,8 @@ import sys
 
 GUI_COMMANDS = {None, "demo", "gui"}
 # options of the window that take a value: skipped when looking for the command
-GUI_VALUE_OPTIONS = {"--db", "--as-of", "--screenshot", "--demo-persons"}
-GUI_FLAGS = {"--exit-when-ready"}
+GUI_VALUE_OPTIONS = {"--db", "--as-of", "--screenshot", "--demo-persons", "--drill"}
+GUI_FLAGS = {"--exit-when-ready", "--json"}
 
 
 def _first_command(argv: list[str]) -> str | None:

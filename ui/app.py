@@ -41,6 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # measurement and screenshots: quit once the window is usable, print the start-up time
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    p.add_argument("--drill", metavar="N", type=int, help="demo only: run N counter certifications and report timings")
+    p.add_argument("--json", action="store_true", help="with --drill: print the result as JSON")
     return p.parse_args(argv)
 
 
@@ -127,7 +129,14 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
     from desktop.services.hub import Services
 
     services = Services(db)
-    return Backend(services.persons, services.lists, as_of, demo, describe_location(db.url), services)
+    from desktop.workstation import workstation_id
+    from ui.counter_kit import prepare_counter
+
+    report(None, "正在准备柜台…")
+    counter_info = prepare_counter(services, demo, workstation_id(), as_of)
+    # counter_kit holds the start-up info until the GUI thread builds the devices (see run_gui)
+    return Backend(services.persons, services.lists, as_of, demo, describe_location(db.url), services,
+                   counter_kit=counter_info)
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -139,6 +148,17 @@ def run_gui(argv: list[str]) -> int:
     if demo:
         runmode.set_mode(runmode.DEMO)
     as_of = args.as_of or date.today()
+    if args.drill:
+        if not demo:
+            print("--drill 只能在演示模式下使用：certdesk demo --drill N", file=sys.stderr)
+            return 2
+        from ui.drill import run_drill
+
+        out = run_drill(args.drill, db_url=args.db, as_of=as_of, as_json=args.json, demo_persons=args.demo_persons)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # skip interpreter teardown: PySide6's finalizer can crash after the offscreen drill
+        os._exit(0 if out["failed"] == 0 else 1)
 
     # Start opening the database first: importing SQLAlchemy and checking migrations then runs
     # on the worker while this thread imports the widgets and builds the window.
@@ -184,7 +204,10 @@ def run_gui(argv: list[str]) -> int:
     t_shown = time.perf_counter() - _T0
 
     def ready(backend) -> None:
+        backend = start_counter(app, window, backend, demo, skip_login=bool(args.exit_when_ready or args.screenshot))
         window.set_backend(backend)
+        if "counter" in window.extra_pages:
+            window.show_page("counter")
         t_ready = time.perf_counter() - _T0
         if args.exit_when_ready or args.screenshot or os.environ.get("CERTDESK_STARTUP_LOG"):
             print(f"window shown {t_shown:.3f}s, usable {t_ready:.3f}s after ui.app import", file=sys.stderr)
@@ -205,5 +228,87 @@ def run_gui(argv: list[str]) -> int:
     elif state["error"] is not None:
         fail(state["error"])
     code = app.exec()
+    page = window.extra_pages.get("counter")
+    if page is not None and hasattr(page, "shutdown"):
+        page.shutdown()
     workers.wait_for_idle(30_000)
     return code
+
+
+# --- the counter: devices, login, idle lock ------------------------------------------------------------
+
+
+def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False):
+    """GUI thread, once the database is open: build the counter's devices from the station settings,
+    then require a login before the window can be used; lock after ``idle_lock_minutes``."""
+    from dataclasses import replace
+
+    from desktop.workstation import workstation_id
+    from ui.counter_kit import DEMO_HINT, build_kit
+    from ui.dialogs.login import LockScreen, LoginDialog
+    from ui.idle import IdleWatcher
+
+    services = backend.services
+    info = backend.counter_kit if isinstance(backend.counter_kit, dict) else {}
+    ws = workstation_id()
+    resident = None
+    try:
+        if services.station.get("resident_screen"):
+            from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+            resident = ResidentScreen(PromptSpeaker(use_tts=not skip_login))
+    except Exception:  # noqa: BLE001 - the counter works without the second screen
+        resident = None
+    try:
+        kit = build_kit(services, demo, info, resident_screen=resident)
+    except Exception as exc:  # noqa: BLE001 - e.g. simulated devices refused outside demo mode
+        window.db_label.setText(f"柜台设备初始化失败：{exc}")
+        kit = None
+    backend = replace(backend, counter_kit=kit)
+    page = window.extra_pages.get("counter")
+    state = {"operator": None, "lock": None}
+
+    def signed_in(op) -> None:
+        state["operator"] = op
+        if page is not None:
+            page.set_operator(op, ws)
+        window.setEnabled(True)
+        window.date_label.setText(f"{op.display_name}（{op.role_zh}） · 业务日期：{backend.as_of.isoformat()}")
+        if resident is not None and not skip_login:
+            resident.place()
+        watcher.start(services.settings.get("idle_lock_minutes"))
+
+    def lock() -> None:
+        if state["operator"] is None or (state["lock"] is not None and state["lock"].isVisible()):
+            return
+        if page is not None and page.state in ("face", "recording"):
+            return  # never lock in the middle of a resident's face check
+        dlg = LockScreen(services.operators, state["operator"], ws, parent=window)
+        dlg.unlocked.connect(signed_in)
+        state["lock"] = dlg
+        dlg.open()
+
+    def open_settings() -> None:
+        from desktop.workstation import Actor
+        from ui.dialogs.settings_dialog import SettingsDialog
+
+        op = state["operator"]
+        if op is None:
+            return
+        SettingsDialog(services.settings, services.station, Actor(op.username, ws, op.role), parent=window).open()
+
+    watcher = IdleWatcher(app, lock)
+    window._idle_watcher = watcher
+    if page is not None:
+        page.lock_requested.connect(lock)
+        page.settings_requested.connect(open_settings)
+    if skip_login:
+        return backend
+    login = LoginDialog(services.operators, ws, bureau=services.settings.get("bureau_name"),
+                        first_start_password=info.get("first_start_password"), demo_hint=DEMO_HINT if demo else "",
+                        parent=window)
+    login.logged_in.connect(signed_in)
+    login.rejected.connect(app.quit)
+    window._login = login
+    login.open()
+    return backend

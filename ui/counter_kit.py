@@ -159,3 +159,42 @@ def build_production_kit(station, settings, *, resident_screen=None) -> CounterK
                      ReceiptPrinter(station.get("printer_name")), demo=False, resident_screen=resident_screen)
     kit.face_ready = ready
     return kit
+
+
+DEMO_ACCOUNTS = (("admin", "系统管理员", "admin", "Admin2026"), ("zhangmin", "张敏", "clerk", "Demo2026"),
+                 ("lizr", "李主任", "supervisor", "Super2026"))
+DEMO_HINT = "演示账号：经办员 zhangmin / Demo2026，审核主管 lizr / Super2026，管理员 admin / Admin2026"
+
+
+def ensure_demo_accounts(operators, workstation: str) -> None:
+    """Demo/test only: known accounts so the demo and the drill can sign in."""
+    from desktop.runmode import require_simulation_allowed
+    from desktop.workstation import Actor
+
+    require_simulation_allowed("demo accounts")
+    admin = Actor("system", workstation, "admin")
+    for username, name, role, pw in DEMO_ACCOUNTS:
+        if operators.get(username) is None:
+            operators.create(username, name, role, pw, admin, must_change=False)
+
+
+def prepare_counter(services, demo: bool, workstation: str, as_of) -> dict:
+    """Runs on a worker at start-up: first-start admin (production), demo accounts and demo cards."""
+    info: dict = {"first_start_password": None, "demo_cards": []}
+    if demo:
+        from desktop.services.counter import demo_card_specs
+
+        ensure_demo_accounts(services.operators, workstation)
+        info["demo_cards"] = demo_card_specs(services, 12, as_of)
+    else:
+        info["first_start_password"] = services.operators.ensure_admin(workstation)
+    return info
+
+
+def build_kit(services, demo: bool, info: dict, *, resident_screen=None) -> CounterKit:
+    """GUI thread (the resident screen is a widget)."""
+    settings = services.settings
+    face = {"accept": settings.get("face_accept"), "reject": settings.get("face_reject")}
+    if demo:
+        return build_demo_kit(cards=info.get("demo_cards"), resident_screen=resident_screen, face_settings=face)
+    return build_production_kit(services.station, settings, resident_screen=resident_screen)
