@@ -259,7 +259,7 @@ class CounterPage(QWidget):
         self.backend = backend
         if self.kit is None and backend is not None and backend.services is not None:
             kit = getattr(backend, "counter_kit", None)
-            if kit is not None:
+            if kit is not None and hasattr(kit, "reader_session_factory"):  # not the start-up info dict
                 self.set_kit(kit)
         self.refresh_today()
 
