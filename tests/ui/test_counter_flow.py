@@ -65,8 +65,10 @@ def world(tmp_path):
     db.dispose()
 
 
-def card_for(number, name, birth, sex="1"):
+def card_for(number, name, birth, sex=None):
     from desktop.devices.idcard.samples import RESIDENT, CardSpec
+
+    sex = "1" if int(number[16]) % 2 else "2"  # consistent with the number (no warning)
 
     return CardSpec(RESIDENT, name, sex, "01", birth.strftime("%Y%m%d"), "内蒙古自治区兴安盟阿尔山市林海街道1号",
                     number, "阿尔山市公安局", "20160101", "长期")

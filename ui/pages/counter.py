@@ -171,6 +171,8 @@ class CounterPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.person_box)
+        scroll.setMinimumWidth(600)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # face column
         self.face_box = QFrame(self)
