@@ -18,7 +18,6 @@ appears masked everywhere else.
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -115,8 +114,9 @@ class FaceOutcome:
                "liveness_passed": self.liveness_passed, "frames_used": self.frames_used,
                "frames_seen": self.frames_seen, "challenges_done": list(self.challenges_done),
                "accept": self.accept, "reject": self.reject}
-        if self.photo_png:
-            out["photo_png_b64"] = base64.b64encode(self.photo_png).decode("ascii")
+        # the photo itself is stored encrypted in face_images (desktop.services.evidence),
+        # linked by the certification id, never inside this JSON
+        out["photo_stored"] = bool(self.photo_png)
         return out
 
 
@@ -200,10 +200,20 @@ def resumptions_for(view: PersonView, cert_date: date) -> tuple[ResumptionPrevie
 
 
 class CounterService:
-    def __init__(self, db: Database, persons: PersonService | None = None, settings: SettingsService | None = None):
+    def __init__(self, db: Database, persons: PersonService | None = None, settings: SettingsService | None = None,
+                 evidence=None):
         self.db = db
         self.persons = persons or PersonService(db)
         self.settings = settings or SettingsService(db)
+        self._evidence = evidence  # desktop.services.evidence.EvidenceService, built on first photo
+
+    @property
+    def evidence(self):
+        if self._evidence is None:
+            from desktop.services.evidence import EvidenceService
+
+            self._evidence = EvidenceService(self.db, settings=self.settings)
+        return self._evidence
 
     # --- 1. who is this? --------------------------------------------------------------------------
 
@@ -237,7 +247,13 @@ class CounterService:
         if not face.liveness_passed:
             raise UserFacingError("活体检测未通过，不能记录现场认证", code="liveness_failed")
         evidence = {"face": face.evidence(), "card": card.evidence()}
-        return self._certify(person_id, as_of, actor, "counter", evidence, helper=helper, seconds=seconds)
+        attach = None
+        if face.photo_png:
+            def attach(conn, certification_id):  # same transaction as the certification
+                self.evidence.store(person_id, "captured", face.photo_png, actor, certification_id=certification_id,
+                                    today=as_of, conn=conn)
+        return self._certify(person_id, as_of, actor, "counter", evidence, helper=helper, seconds=seconds,
+                             attach=attach)
 
     def certify_by_attestation(self, person_id: str, as_of: date, actor: Actor, approver, reason: str, *,
                                note: str = "", card: CardFacts, helper: Helper | None = None,
@@ -258,7 +274,8 @@ class CounterService:
         return self._certify(person_id, as_of, actor, "staff_attestation", evidence, helper=helper, seconds=seconds,
                              approver=approver.username)
 
-    def _certify(self, person_id, as_of, actor, method, evidence, *, helper, seconds, approver=None) -> CounterResult:
+    def _certify(self, person_id, as_of, actor, method, evidence, *, helper, seconds, approver=None,
+                 attach=None) -> CounterResult:
         before = self.persons.show_by_id(person_id, as_of)
         if before.entitlements and all(e.status == "terminated" for e in before.entitlements):
             raise UserFacingError("该人员的待遇均已终止，不能办理资格认证；如属误报请走撤销终止流程",
@@ -271,7 +288,7 @@ class CounterService:
             evidence["seconds"] = round(seconds, 2)
         resumptions = resumptions_for(before, as_of)
         record = self.persons.record_certification(person_id, as_of, method, actor, evidence=evidence,
-                                                   approver=approver, today=as_of)
+                                                   approver=approver, today=as_of, attach=attach)
         with self.db.engine.begin() as conn:
             detail = {"method": method, "certification": record.id}
             if helper is not None:

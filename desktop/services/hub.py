@@ -68,7 +68,7 @@ class Services:
     def counter(self):
         from desktop.services.counter import CounterService
 
-        return CounterService(self.db, self.persons, self.settings)
+        return CounterService(self.db, self.persons, self.settings, self.evidence)
 
     @cached_property
     def station(self):

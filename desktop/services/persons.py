@@ -231,12 +231,13 @@ class PersonService:
     def record_certification(
         self, person_id: str, cert_date: date, method: str, actor: Actor, *,
         evidence: dict | None = None, approver: str | None = None, result: str = "passed",
-        today: date | None = None,
+        today: date | None = None, attach=None,
     ) -> CertificationRecord:
         """One proof of life: covers every active entitlement of the person (domain.md §1).
 
         The certification, its audit event and its outbox entry commit in one transaction, so a
-        power cut leaves the certification either complete or absent.
+        power cut leaves the certification either complete or absent. ``attach(conn, cert_id)``
+        runs inside that transaction (e.g. to store the encrypted captured photo).
         """
         require(self.db, actor, "certification.record")
         if method not in METHODS_ZH:
@@ -265,4 +266,6 @@ class PersonService:
                           {"method": method, "result": result, "date": cert_date.isoformat(), "approver": approver,
                            "covers": len(ents)})
             journal.enqueue(conn, [("certification", row["id"], journal.row_payload(row))])
+            if attach is not None:
+                attach(conn, row["id"])
         return CertificationRecord(row["id"], person_id, cert_date, method, tuple(e["id"] for e in ents))

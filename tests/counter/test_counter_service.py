@@ -70,8 +70,13 @@ def test_face_route_records_counter_certification_with_evidence_and_receipt(db, 
     ev = json.loads(row.evidence)
     assert (row.method, row.operator, row.workstation) == ("counter", "zhangmin", "ws-1")
     assert ev["face"]["distance"] == 0.3412 and ev["face"]["liveness_passed"] and ev["face"]["frames_used"] == 3
-    assert ev["face"]["photo_png_b64"]  # the captured photo is kept with the record ...
-    assert "photo" not in audit and "UE5H" not in audit  # ... and never in the audit log
+    assert ev["face"]["photo_stored"] is True and "UE5H" not in row.evidence  # the photo is not in the JSON …
+    with db.engine.connect() as conn:
+        img = conn.execute(text("select id, kind, ciphertext from face_images where certification_id=:i"),
+                           {"i": res.certification.id}).one()
+    assert img.kind == "captured" and FACE.photo_png not in img.ciphertext  # … it is stored encrypted …
+    assert svc.evidence.load(img.id, CLERK) == FACE.photo_png
+    assert "PNG" not in audit and "UE5H" not in audit  # … and never in the audit log
     r = res.receipt
     assert r.name == "赵淑芬" and r.method == "counter" and r.certified_on == TODAY
     labels = {c.label: c.next_deadline for c in r.covers}
