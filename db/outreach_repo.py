@@ -246,3 +246,32 @@ def live_events_of_person(conn: Connection, person_id: str) -> list[dict]:
 def max_recorded_month(conn: Connection) -> str | None:
     """The latest payroll month that has recorded events (the last run)."""
     return conn.execute(select(func.max(events.c.payroll_month))).scalar()
+
+
+def outreach_candidates(conn: Connection, as_of: date, bounds: dict[str, tuple[date, date]]) -> list[tuple]:
+    """Active entitlements of living persons whose effective ``last`` (latest passed certification
+    up to ``as_of``, or the start date when later) lies within the per-cohort bounds, with the
+    person's card: (eid, pid, cohort, last ISO, name, id_number, phone, address, residence).
+
+    The bounds come from the rule table (the caller inverts the clock), so SQLite filters a
+    million entitlements in C and Python only sees the few that are due."""
+    sqlite = conn.dialect.name == "sqlite"
+    params: dict = {"asof": as_of.isoformat() if sqlite else as_of}
+    parts = []
+    for i, (cohort, (lo, hi)) in enumerate(sorted(bounds.items())):
+        params[f"c{i}"], params[f"lo{i}"], params[f"hi{i}"] = cohort, (lo.isoformat() if sqlite else lo), (hi.isoformat() if sqlite else hi)
+        parts.append(f"(e.cohort = :c{i} AND eff BETWEEN :lo{i} AND :hi{i})")
+    if not parts:
+        return []
+    sql = text(
+        "WITH l AS (SELECT person_id, max(cert_date) AS last FROM certifications "
+        "           WHERE result = 'passed' AND cert_date <= :asof GROUP BY person_id), "
+        "x AS (SELECT e.id, e.person_id, e.cohort, "
+        "             CASE WHEN l.last IS NULL OR l.last < e.start_date THEN e.start_date ELSE l.last END AS eff, "
+        "             p.name, p.id_number, p.phone, p.address, p.residence "
+        "      FROM entitlements e JOIN persons p ON p.id = e.person_id LEFT JOIN l ON l.person_id = e.person_id "
+        "      WHERE p.death_date IS NULL AND e.status = 'active') "
+        "SELECT id, person_id, cohort, eff, name, id_number, phone, address, residence FROM x e WHERE "
+        + " OR ".join(parts)
+    )
+    return [(r[0], r[1], r[2], _iso(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in conn.execute(sql, params)]

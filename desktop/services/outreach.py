@@ -104,6 +104,26 @@ def scan_deadlines(conn, rules: RuleTable, as_of: date, cancel=None, progress: P
         yield eid, pid, cohort, status, last, hit[0], hit[1]
 
 
+def _last_before(rule, deadline: date) -> date:
+    """The latest ``last`` whose deadline is on or before ``deadline`` (deadlines never decrease
+    as ``last`` grows, so a bisection inverts every rule kind)."""
+    lo, hi = deadline - timedelta(days=366 * 20), deadline
+    if deadline_for(rule, lo) > deadline:
+        return lo - timedelta(days=1)
+    while (hi - lo).days > 0:
+        mid = lo + timedelta(days=((hi - lo).days + 1) // 2)
+        if deadline_for(rule, mid) <= deadline:
+            lo = mid
+        else:
+            hi = mid - timedelta(days=1)
+    return lo
+
+
+def _last_after(rule, deadline: date) -> date:
+    """The earliest ``last`` whose deadline is on or after ``deadline``."""
+    return _last_before(rule, deadline - timedelta(days=1)) + timedelta(days=1)
+
+
 class OutreachService:
     def __init__(self, db: Database):
         self.db = db
@@ -117,34 +137,52 @@ class OutreachService:
         as_of = as_of or date.today()
         if days < 0:
             raise UserFacingError("天数不能为负")
-        hi = (as_of + timedelta(days=days)).isoformat()
-        lo = "0000-00-00" if include_overdue else as_of.isoformat()
-        current = str(Month.of(as_of))
+        hi = as_of + timedelta(days=days)
+        current = Month.of(as_of)
         say = progress or (lambda pct, text: None)
-        say(5, "读取认证记录")
+        say(5, "按认证规则筛选")
         rules = self.db.rule_table()
+        bounds = {}
+        for rule in rules.rules():
+            # payment must not have stopped yet: suspend month > current month
+            lo_deadline = (current + 1 - rule.suspend_offset_months).first_day()
+            if not include_overdue:
+                lo_deadline = max(lo_deadline, as_of)
+            bounds[rule.cohort] = (_last_after(rule, lo_deadline), _last_before(rule, hi))
+        check_cancel(cancel)
         per_person: dict[str, list] = {}
+        cards: dict[str, tuple] = {}
         with self.db.engine.connect() as conn:
-            for eid, pid, cohort, status, last, deadline, suspend in scan_deadlines(conn, rules, as_of, cancel, say):
-                if status != "active" or deadline > hi or deadline < lo or suspend <= current:
-                    continue
-                per_person.setdefault(pid, []).append((deadline, suspend, cohort))
+            found = orepo.outreach_candidates(conn, as_of, bounds)
             check_cancel(cancel)
-            say(85, f"读取 {len(per_person):,} 人的联系方式")
-            cards = orepo.person_cards(conn, list(per_person))
+            say(70, f"计算 {len(found):,} 项待遇的截止日期")
+            rule_of = {r.cohort: r for r in rules.rules()}
+            cache: dict[tuple[str, str], tuple[date, Month]] = {}
+            for eid, pid, cohort, last, name, number, phone, address, residence in found:
+                hit = cache.get((cohort, last))
+                if hit is None:
+                    rule = rule_of[cohort]
+                    dl = deadline_for(rule, date.fromisoformat(last))
+                    hit = cache[(cohort, last)] = (dl, Month.of(dl) + rule.suspend_offset_months)
+                dl, suspend = hit
+                if dl > hi or suspend <= current or (not include_overdue and dl < as_of):
+                    continue
+                per_person.setdefault(pid, []).append((dl, str(suspend), cohort))
+                cards[pid] = (name, number, phone, address, residence)
+            say(85, f"读取 {len(per_person):,} 人的联系记录")
             housebound = orepo.housebound_ids(conn)
             visits = orepo.open_visit_ids(conn)
             marks = orepo.latest_marks(conn, since=as_of - timedelta(days=max(days, 30) + 31))
         rows = []
         for pid, items in per_person.items():
             items.sort()
-            name, number, phone, address, residence, _birth = cards[pid]
+            name, number, phone, address, residence = cards[pid]
             ch = "home_visit" if (pid in housebound or pid in visits) else ("remote" if residence == "remote" else "local")
             if channel and ch != channel:
                 continue
             mark = marks.get(pid)
             rows.append(OutreachRow(
-                pid, name, number, phone, address, residence or "local", ch, date.fromisoformat(items[0][0]),
+                pid, name, number, phone, address, residence or "local", ch, items[0][0],
                 items[0][1], "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in items)), len(items),
                 mark[0] if mark else None, mark[1] if mark else None,
             ))

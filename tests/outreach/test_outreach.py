@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import CLERK, TODAY
+from issue8_scenario import CLERK, TODAY
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_due_within_30_days_grouped_by_channel(services, people, db):
     svc = services.outreach
     svc.set_housebound(people["D"], True, CLERK)
     from desktop.services.deaths import DeathService
-    from conftest import ADMIN
+    from issue8_scenario import ADMIN
 
     DeathService(db).report_death(people["H"], date(2026, 10, 1), ADMIN, as_of=TODAY)
 

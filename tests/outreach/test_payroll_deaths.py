@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ADMIN, CLERK, SUPERVISOR, TODAY
+from issue8_scenario import ADMIN, CLERK, SUPERVISOR, TODAY
 from desktop.errors import PermissionDenied
 from desktop.months import Month
 

@@ -1,0 +1,135 @@
+"""Issue 8 benchmark: lists and exports at league scale. Prints numbers (not a timed test).
+
+    uv run python bench/bench_lists.py --entitlements 1000000
+
+Targets: with 1,000,000 entitlements a list opens in ≤ 5 s; an XLSX export of 100,000 rows takes
+≤ 15 s. The big database is built with bulk inserts (db.repositories.bulk_insert): persons,
+entitlements and one certification per person, as the roster import would leave them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-bench-"))
+
+from db.models import Certification, Entitlement, Person, new_id  # noqa: E402
+from db.repositories import bulk_insert  # noqa: E402
+from desktop.idnumber import make_number  # noqa: E402
+from desktop.rules import COHORTS  # noqa: E402
+from desktop.services.database import Database  # noqa: E402
+from desktop.services.outreach import OutreachRow, OutreachService  # noqa: E402
+from desktop.services.payroll_review import MonthReview, PayrollReviewService  # noqa: E402
+from desktop.workstation import Actor  # noqa: E402
+
+TODAY = date(2026, 11, 29)
+REGIONS = ["152201", "152202", "152221", "152222", "152223", "152224", "150102", "150203"]
+ACTOR = Actor("bench", "bench-ws", "admin")
+CHUNK = 100_000
+
+
+def build(db: Database, n: int, seed: int = 8) -> float:
+    rng = random.Random(seed)
+    cohorts = list(COHORTS)
+    now = datetime(2026, 11, 1)
+    t = time.perf_counter()
+    with db.engine.begin() as conn:
+        for lo in range(0, n, CHUNK):
+            persons, ents, certs = [], [], []
+            for i in range(lo, min(n, lo + CHUNK)):
+                region = REGIONS[i % len(REGIONS)]
+                birth = date(1930, 1, 1) + timedelta(days=(i // len(REGIONS)) % 12000)
+                number = make_number(region, birth, (i // (len(REGIONS) * 12000)) + 1)
+                pid = new_id()
+                persons.append({"id": pid, "id_number": number, "name": "王桂兰", "sex": "F", "birth_date": birth,
+                                "phone": f"139{i:08d}", "address": "阿尔山市林海街道", "residence": "local" if i % 5 else "remote",
+                                "death_date": None, "death_source": None, "created_at": now, "updated_at": now,
+                                "updated_by": "bench", "workstation": "bench"})
+                cohort = cohorts[i % 6]
+                ents.append({"id": new_id(), "person_id": pid, "cohort": cohort, "start_date": date(2012, 5, 1),
+                             "monthly_amount_fen": 100_000 + i % 300_000, "status": "active", "status_since": None,
+                             "created_at": now, "updated_at": now})
+                last = TODAY - timedelta(days=rng.randint(0, 420) if cohort != "enterprise_survivor" else rng.randint(0, 40))
+                certs.append({"id": new_id(), "person_id": pid, "cert_date": last, "method": "legacy", "result": "passed",
+                              "evidence": None, "operator": "bench", "approver": None, "workstation": "bench",
+                              "batch_id": None, "created_at": now})
+            bulk_insert(conn, Person.__table__, persons)
+            bulk_insert(conn, Entitlement.__table__, ents)
+            bulk_insert(conn, Certification.__table__, certs)
+            print(f"  {min(n, lo + CHUNK):,} entitlements inserted ({time.perf_counter() - t:.1f} s)", flush=True)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entitlements", type=int, default=1_000_000)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--db", default=None)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="certdesk-bench-lists-"))
+    path = Path(args.db) if args.db else tmp / "big.sqlite"
+    fresh = not path.exists()
+    db = Database.open(str(path))
+    results = {"entitlements": args.entitlements}
+    if fresh:
+        results["build_s"] = round(build(db, args.entitlements), 1)
+        print(f"built {args.entitlements:,} entitlements in {results['build_s']} s")
+
+    svc = OutreachService(db)
+    for days in (30, 60):
+        t = time.perf_counter()
+        rows = svc.due_within(days, TODAY)
+        dt = time.perf_counter() - t
+        results[f"outreach_list_{days}d_s"] = round(dt, 2)
+        results[f"outreach_list_{days}d_rows"] = len(rows)
+        print(f"outreach list, deadline within {days} days: {len(rows):,} residents in {dt:.2f} s (target ≤ 5 s)")
+
+    big = (rows * (args.rows // max(len(rows), 1) + 1))[: args.rows]
+    t = time.perf_counter()
+    svc.export_xlsx(big, tmp / "outreach.xlsx", TODAY)
+    dt = time.perf_counter() - t
+    results["outreach_xlsx_rows"] = len(big)
+    results["outreach_xlsx_s"] = round(dt, 2)
+    print(f"outreach XLSX, {len(big):,} rows: {dt:.2f} s (target ≤ 15 s)")
+
+    # a payroll hand-over of 100,000 instructions (full ID numbers), written by the review service
+    items = [{"entitlement_id": r.person_id, "person_id": r.person_id, "id_number": r.id_number, "name": r.name,
+              "cohort": "enterprise_retiree", "suspend_from": "2026-12", "effective_month": "2026-12",
+              "missed_deadline": r.deadline.isoformat(), "last_certified": "2025-11-30",
+              "paid_while_overdue": []} for r in big]
+    review = MonthReview("2026-12", date(2026, 12, 1), True, {"suspend": items, "resume": [], "terminate": [], "recover": []})
+    t = time.perf_counter()
+    PayrollReviewService(db).export(review, tmp / "payroll.xlsx", ACTOR)
+    dt = time.perf_counter() - t
+    results["payroll_xlsx_rows"] = len(items)
+    results["payroll_xlsx_s"] = round(dt, 2)
+    print(f"payroll XLSX, {len(items):,} rows (+ export record): {dt:.2f} s (target ≤ 15 s)")
+
+    from desktop.services.dashboards import DashboardService
+
+    t = time.perf_counter()
+    DashboardService(db).build(TODAY)
+    dt = time.perf_counter() - t
+    results["dashboard_s"] = round(dt, 2)
+    print(f"dashboard over {args.entitlements:,} entitlements: {dt:.2f} s")
+
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "lists.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
