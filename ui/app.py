@@ -134,9 +134,13 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
 
     report(None, "正在准备柜台…")
     counter_info = prepare_counter(services, demo, workstation_id(), as_of)
+    from desktop.services.sync import SyncService, resolve_central
+
+    central = resolve_central(None, db)
+    sync = SyncService(db, central) if central else None
     # counter_kit holds the start-up info until the GUI thread builds the devices (see run_gui)
     return Backend(services.persons, services.lists, as_of, demo, describe_location(db.url), services,
-                   counter_kit=counter_info)
+                   sync=sync, counter_kit=counter_info)
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -204,8 +208,16 @@ def run_gui(argv: list[str]) -> int:
     t_shown = time.perf_counter() - _T0
 
     def ready(backend) -> None:
-        backend = start_counter(app, window, backend, demo, skip_login=bool(args.exit_when_ready or args.screenshot))
+        from ui.audit_watch import AuditWatch
+        from ui.widgets.sync_status import SyncStatusWidget
+
+        state["audit"] = AuditWatch(window, backend.services)
+        state["sync"] = SyncStatusWidget(backend.sync, parent=window)
+        window.statusBar().addPermanentWidget(state["sync"])
+        backend = start_counter(app, window, backend, demo, skip_login=bool(args.exit_when_ready or args.screenshot),
+                                on_sign_in=state["audit"].signed_in)
         window.set_backend(backend)
+        state["audit"].start()
         if "counter" in window.extra_pages:
             window.show_page("counter")
         t_ready = time.perf_counter() - _T0
@@ -228,6 +240,8 @@ def run_gui(argv: list[str]) -> int:
     elif state["error"] is not None:
         fail(state["error"])
     code = app.exec()
+    if state.get("sync") is not None:
+        state["sync"].stop()
     page = window.extra_pages.get("counter")
     if page is not None and hasattr(page, "shutdown"):
         page.shutdown()
@@ -238,7 +252,7 @@ def run_gui(argv: list[str]) -> int:
 # --- the counter: devices, login, idle lock ------------------------------------------------------------
 
 
-def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False):
+def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False, on_sign_in=None):
     """GUI thread, once the database is open: build the counter's devices from the station settings,
     then require a login before the window can be used; lock after ``idle_lock_minutes``."""
     from dataclasses import replace
@@ -270,8 +284,11 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False)
 
     def signed_in(op) -> None:
         state["operator"] = op
-        if page is not None:
-            page.set_operator(op, ws)
+        for extra in window.extra_pages.values():  # every page acts as the signed-in operator
+            if hasattr(extra, "set_operator"):
+                extra.set_operator(op, ws)
+        if on_sign_in is not None:
+            on_sign_in(op)
         window.setEnabled(True)
         window.date_label.setText(f"{op.display_name}（{op.role_zh}） · 业务日期：{backend.as_of.isoformat()}")
         if resident is not None and not skip_login:

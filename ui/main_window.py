@@ -42,6 +42,7 @@ def discover_pages() -> list[dict]:
         spec = getattr(module, "PAGE_SPEC", None)
         if spec:
             specs.append(spec)
+        specs.extend(getattr(module, "PAGE_SPECS", ()))  # a module may plug in several pages
     return sorted(specs, key=lambda s: s.get("order", 100))
 
 
@@ -60,7 +61,10 @@ class MainWindow(QMainWindow):
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.extra_pages: dict[str, QWidget] = {}
         self._extra_specs = discover_pages()
-        for key, text, shortcut in NAV + [(s["key"], s["title"], s.get("shortcut") or "") for s in self._extra_specs]:
+        # built-in pages sit at order 10/11; plugged-in pages sort around them (the counter first)
+        entries = [(10 + i, key, text, sc) for i, (key, text, sc) in enumerate(NAV)]
+        entries += [(s.get("order", 100), s["key"], s["title"], s.get("shortcut") or "") for s in self._extra_specs]
+        for _, key, text, shortcut in sorted(entries, key=lambda e: e[0]):
             item = QListWidgetItem(f"{text}\n{shortcut}" if shortcut else text)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)

@@ -18,4 +18,5 @@ class Backend:
     demo: bool = False
     location: str = ""  # where the data lives, for the status bar
     services: Any = None  # desktop.services.hub.Services: every other service, built lazily
+    sync: Any = None  # desktop.services.sync.SyncService, or None without a central database
     counter_kit: Any = None  # ui.counter_kit.CounterKit: reader, camera, face check, printer (built by ui.app)
