@@ -203,8 +203,18 @@ def set_entitlement_status(conn: Connection, rows: list[dict]) -> None:
         conn.execute(stmt, rows)
 
 
-def all_entitlements_for_payroll(conn: Connection):
-    """Streams (entitlement_id, person_id, id_number, name, cohort, start_date, monthly_fen, death_date)."""
+def stream_payroll_rows(conn: Connection, last_cert_on_or_before: date):
+    """Streams one tuple per entitlement: (entitlement_id, person_id, id_number, name, cohort,
+    start_date, monthly_fen, death_date, last_passed_certification ≤ the given day).
+
+    The last certification is a correlated subquery answered from the (person_id, cert_date)
+    index, so a million entitlements stream in constant memory (no per-person dictionary)."""
+    c = certifications.c
+    last = (
+        select(func.max(c.cert_date))
+        .where(and_(c.person_id == entitlements.c.person_id, c.result == "passed", c.cert_date <= last_cert_on_or_before))
+        .scalar_subquery()
+    )
     stmt = select(
         entitlements.c.id,
         entitlements.c.person_id,
@@ -214,13 +224,20 @@ def all_entitlements_for_payroll(conn: Connection):
         entitlements.c.start_date,
         entitlements.c.monthly_amount_fen,
         persons.c.death_date,
+        last,
     ).join(persons, persons.c.id == entitlements.c.person_id)
-    return conn.execution_options(yield_per=50_000).execute(stmt)
+    return conn.execution_options(yield_per=20_000).execute(stmt)
 
 
-def entitlements_due_between(conn: Connection):
-    """Every entitlement with its person (for lists computed in Python)."""
-    return all_entitlements_for_payroll(conn)
+def person_ids_of_entitlements(conn: Connection, entitlement_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(list(entitlement_ids)):
+        out.update(r[0] for r in conn.execute(select(entitlements.c.person_id).where(entitlements.c.id.in_(part))))
+    return out
+
+
+def dead_person_ids(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute(select(persons.c.id).where(persons.c.death_date.is_not(None)))}
 
 
 # --- certifications --------------------------------------------------------------------------

@@ -77,22 +77,19 @@ class PayrollService:
         run_day = run_day or self.run_day(month)
         rules = self.db.rule_table()
         states = fold_events(repo.live_events_before(conn, str(month)))
-        last = repo.last_passed_by_person(conn, run_day)
-
-        rows = list(repo.all_entitlements_for_payroll(conn))
         # persons whose certifications matter beyond the latest: suspended ones, and the dead
-        suspended_pids = {r[1] for r in rows if (st := states.get(r[0])) and st.state == "suspended"}
-        dead_pids = {r[1] for r in rows if r[7] is not None}
-        dates = repo.passed_dates_for_persons(conn, sorted(suspended_pids | dead_pids), run_day)
+        suspended_pids = repo.person_ids_of_entitlements(conn, [e for e, st in states.items() if st.state == "suspended"])
+        dates = repo.passed_dates_for_persons(conn, sorted(suspended_pids | repo.dead_person_ids(conn)), run_day)
+        rows = repo.stream_payroll_rows(conn, run_day)  # streamed: constant memory at a million rows
 
         def facts():
-            for eid, pid, number, name, cohort, start, fen, death in rows:
+            for eid, pid, number, name, cohort, start, fen, death, last in rows:
                 death = _to_date(death)
                 if death is not None and death > run_day:
                     death = None
                 st = states.get(eid)
                 f = EntitlementFacts(eid, pid, number, name, cohort, _to_date(start), fen,
-                                     last_certified=last.get(pid), death_date=death)
+                                     last_certified=_to_date(last), death_date=death)
                 if st is not None:
                     f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
                     if st.state == "suspended":
