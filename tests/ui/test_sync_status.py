@@ -129,7 +129,7 @@ def test_visits_page_book_schedule_close(qtbot, tmp_path):
     roster = write_roster(tmp_path / "r.csv", [["张桂兰", number, "企业离退休人员", "2020-01-01", "2025-12-20", "",
                                                 "阿尔山市林海街道", "本地", ""]])
     db = Database.open(str(tmp_path / "v.sqlite"))
-    ImportService(db).import_roster(roster, ACTOR, today=date(2026, 11, 29))
+    ImportService(db).import_roster(roster, Actor("sup", "ws-test", "supervisor"), today=date(2026, 11, 29))
     page = VisitsPage(VisitService(db), PersonService(db), ACTOR, today=date(2026, 11, 29))
     qtbot.addWidget(page)
     page.id_edit.setText(number)

@@ -337,4 +337,4 @@ class DashboardsPage(QWidget):
             self.export_xlsx(Path(path))
 
 
-PAGE_SPEC = {"key": "dashboards", "title": "统计看板", "shortcut": "F9", "order": 33, "cls": DashboardsPage}
+PAGE_SPEC = {"key": "dashboards", "title": "统计看板", "shortcut": "Ctrl+0", "order": 33, "cls": DashboardsPage}

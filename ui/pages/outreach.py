@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from ui.long_task import TaskBar
 from ui.models.table import Column, RowTableModel
+from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text
 from ui.pages.common import fmt_month, heading, hint, make_table, row_of
 from ui.workers import run_in_background
@@ -261,5 +262,9 @@ class OutreachPage(QWidget):
         self._set_enabled()
         self.finished.emit("done")
 
+    def set_operator(self, operator, workstation: str) -> None:
+        """The signed-in operator (called by the shell on login and unlock)."""
+        self.actor = Actor(operator.username, workstation, operator.role)
 
-PAGE_SPEC = {"key": "outreach", "title": "认证到期提醒", "shortcut": "F6", "order": 30, "cls": OutreachPage}
+
+PAGE_SPEC = {"key": "outreach", "title": "认证到期提醒", "shortcut": "Ctrl+7", "order": 30, "cls": OutreachPage}

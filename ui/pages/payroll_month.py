@@ -17,6 +17,7 @@ from desktop.months import Month
 from desktop.rules import COHORTS
 from ui.long_task import TaskBar
 from ui.models.table import Column, RowTableModel
+from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
 from ui.pages.common import fmt_month, heading, hint, make_table, row_of
 from ui.workers import run_in_background
@@ -221,5 +222,9 @@ class PayrollMonthPage(QWidget):
         self.summary.setText(f"已导出 {rec.filename}（{rec.operator}，{rec.exported_at:%H:%M}）")
         self.finished.emit("exported")
 
+    def set_operator(self, operator, workstation: str) -> None:
+        """The signed-in operator (called by the shell on login and unlock)."""
+        self.actor = Actor(operator.username, workstation, operator.role)
 
-PAGE_SPEC = {"key": "payroll_month", "title": "发放月名单", "shortcut": "F7", "order": 31, "cls": PayrollMonthPage}
+
+PAGE_SPEC = {"key": "payroll_month", "title": "发放月名单", "shortcut": "Ctrl+8", "order": 31, "cls": PayrollMonthPage}

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFormLayout
 
 from desktop.services.deaths import METHOD_ZH
 from ui.models.table import Column, RowTableModel
+from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
 from ui.pages.common import heading, hint, make_table
 from ui.workers import run_in_background
@@ -219,5 +220,9 @@ class RecoveriesPage(QWidget):
             if back else "本人认证后下次发放补发停发月份"))
         self.load()
 
+    def set_operator(self, operator, workstation: str) -> None:
+        """The signed-in operator (called by the shell on login and unlock)."""
+        self.actor = Actor(operator.username, workstation, operator.role)
 
-PAGE_SPEC = {"key": "recoveries", "title": "死亡与追回", "shortcut": "F8", "order": 32, "cls": RecoveriesPage}
+
+PAGE_SPEC = {"key": "recoveries", "title": "死亡与追回", "shortcut": "Ctrl+9", "order": 32, "cls": RecoveriesPage}
