@@ -243,10 +243,13 @@ class CounterService:
     # --- 2. certify ---------------------------------------------------------------------------------
 
     def certify_by_face(self, person_id: str, as_of: date, actor: Actor, face: FaceOutcome, *,
-                        card: CardFacts, helper: Helper | None = None, seconds: float | None = None) -> CounterResult:
+                        card: CardFacts, helper: Helper | None = None, seconds: float | None = None,
+                        attempts: int = 1, failures: tuple[str, ...] = ()) -> CounterResult:
         if not face.liveness_passed:
             raise UserFacingError("活体检测未通过，不能记录现场认证", code="liveness_failed")
-        evidence = {"face": face.evidence(), "card": card.evidence()}
+        # face_attempts / face_passed / face_failures feed the dashboards (first-attempt pass rate)
+        evidence = {"face": face.evidence(), "card": card.evidence(), "face_attempts": attempts,
+                    "face_passed": True, "face_failures": list(failures)}
         attach = None
         if face.photo_png:
             def attach(conn, certification_id):  # same transaction as the certification
@@ -257,7 +260,8 @@ class CounterService:
 
     def certify_by_attestation(self, person_id: str, as_of: date, actor: Actor, approver, reason: str, *,
                                note: str = "", card: CardFacts, helper: Helper | None = None,
-                               seconds: float | None = None, face_attempts: int = 0) -> CounterResult:
+                               seconds: float | None = None, face_attempts: int = 0,
+                               face_failures: tuple[str, ...] = ()) -> CounterResult:
         """``approver``: the OperatorView returned by ``OperatorService.verify_second_officer``."""
         if approver is None or not approver.can("supervisor"):
             raise UserFacingError("人工核验需要审核主管审批", code="needs_approver")
@@ -270,7 +274,8 @@ class CounterService:
         evidence = {"attestation": {"reason": reason, "reason_zh": ATTESTATION_REASONS[reason], "note": note.strip(),
                                     "approver": approver.username, "approver_role": approver.role,
                                     "face_attempts": face_attempts},
-                    "card": card.evidence()}
+                    "card": card.evidence(), "face_attempts": face_attempts, "face_passed": False,
+                    "face_failures": list(face_failures)}
         return self._certify(person_id, as_of, actor, "staff_attestation", evidence, helper=helper, seconds=seconds,
                              approver=approver.username)
 

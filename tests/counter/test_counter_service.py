@@ -180,3 +180,21 @@ def test_receipt_pdf_renders_masked(db, people):
     res = svc.certify_by_face(svc.lookup(people["suspended"], TODAY).person.id, TODAY, CLERK, FACE, card=CARD)
     pdf = receipt_pdf_bytes(res.receipt, res.bureau)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+
+
+def test_counter_evidence_feeds_the_dashboards(db, people):
+    """What the counter records is what the director's dashboard counts: service time and the
+    first-attempt face pass rate (a retry after a failed attempt is not a first-attempt pass)."""
+    from desktop.services.dashboards import DashboardService
+
+    svc = CounterService(db)
+    first = svc.lookup(people["normal"], TODAY).person.id
+    retry = svc.lookup(people["two"], TODAY).person.id
+    svc.certify_by_face(first, TODAY, CLERK, FACE, card=CARD, seconds=40.0)
+    svc.certify_by_face(retry, TODAY, CLERK, FACE, card=CARD, seconds=80.0, attempts=2, failures=("not_matching",))
+    board = DashboardService(db).build(TODAY)
+    month = str(Month.of(TODAY))
+    assert board.service_time[month]["n"] == 2 and board.service_time[month]["median"] == 60.0
+    assert sum(v["n"] for v in board.face_by_age.values()) == 2
+    assert sum(v["first_pass"] for v in board.face_by_age.values()) == 1
+    assert any(n >= 1 for _, n in board.failures)

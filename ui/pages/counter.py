@@ -91,6 +91,7 @@ class CounterPage(QWidget):
         self.helper = None
         self.result = None
         self.face_attempts = 0
+        self.face_failure_reasons: list[str] = []
         self.t0: float | None = None
         self.last_seconds: float | None = None
         self.dialog = None  # the open dialog (tests drive it)
@@ -381,6 +382,7 @@ class CounterPage(QWidget):
             return
         self.card = self.card_facts = self.lookup = self.helper = self.result = None
         self.face_attempts = 0
+        self.face_failure_reasons: list[str] = []
         self.t0 = None
         self._clear_person()
         self._clean_receipts()
@@ -462,6 +464,7 @@ class CounterPage(QWidget):
         self._clean_receipts()
         self.card, self.helper, self.result, self.lookup = card, None, None, None
         self.face_attempts = 0
+        self.face_failure_reasons: list[str] = []
         self.t0 = time.perf_counter()
         self.card_facts = CardFacts(card.source, card.name, tuple(i.code for i in card.issues), card.photo_status,
                                     manual_reason)
@@ -550,13 +553,15 @@ class CounterPage(QWidget):
             counter, pid, as_of, actor = (self.backend.services.counter, self.lookup.person.id, self.backend.as_of,
                                           self.actor)
             card, helper, secs = self.card_facts, self.helper, self._elapsed()
+            attempts, failures = self.face_attempts + 1, tuple(self.face_failure_reasons)
             run_in_background(lambda: counter.certify_by_face(pid, as_of, actor, face, card=card, helper=helper,
-                                                              seconds=secs),
+                                                              seconds=secs, attempts=attempts, failures=failures),
                               self._recorded, self._record_error, owner=self)
         else:
             self.face_attempts += 1
             t = result.triage
             reason = result.reason.value if result.reason else "cancelled"
+            self.face_failure_reasons.append(reason)
             self.face_result.setObjectName("resultFail")
             self.face_result.setStyleSheet("")
             self.face_result.setText(f"✘ 未通过：{t.title_zh if t else FAILURE_ZH.get(reason, reason)}\n"
@@ -671,7 +676,8 @@ class CounterPage(QWidget):
         card, helper, secs, tries = self.card_facts, self.helper, self._elapsed(), self.face_attempts
         run_in_background(lambda: counter.certify_by_attestation(pid, as_of, actor, approver, reason, note=note,
                                                                  card=card, helper=helper, seconds=secs,
-                                                                 face_attempts=tries),
+                                                                 face_attempts=tries,
+                                                                 face_failures=tuple(self.face_failure_reasons)),
                           self._recorded, self._record_error, owner=self)
 
     def open_helper(self) -> None:
