@@ -48,6 +48,8 @@ from db.models import (
     utcnow,
 )
 
+from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment  # noqa: E402
+
 LOCK_KEY = 727_0003  # the same key the capture trigger takes (migration 0003)
 CONFLICT_NS = uuid.UUID("6b1f3c1e-8d0f-4d6e-9a57-0c3e2f7a9b11")
 
@@ -79,6 +81,10 @@ TABLES: dict[str, SyncTable] = {
         SyncTable(_t(AssistForm), "id", "progress"),
         SyncTable(_t(HomeVisit), "id", "visit"),
         SyncTable(_t(FaceImage), "id", "owned"),  # encrypted; a purge (newer) wins
+        SyncTable(_t(OutreachMark), "id", "fact"),
+        SyncTable(_t(OutreachFlag), "person_id", "owned"),
+        SyncTable(_t(PayrollExport), "id", "fact"),
+        SyncTable(_t(RecoveryInstalment), "id", "fact"),
         SyncTable(_t(SyncConflict), "id", "owned"),
         SyncTable(_t(AuditEvent), "id", "audit"),
     )
@@ -91,6 +97,8 @@ ENTITY_TABLE = {
     "entitlement_event": "entitlement_events", "recovery_case": "recovery_cases",
     "assist_form": "assist_forms", "operator": "operators", "setting": "settings",
     "home_visit": "home_visits", "sync_conflict": "sync_conflicts", "face_image": "face_images",
+    "outreach_mark": "outreach_marks", "outreach_flag": "outreach_flags", "payroll_export": "payroll_exports",
+    "recovery_instalment": "recovery_instalments",
     **{name: name for name in TABLES},
 }
 
