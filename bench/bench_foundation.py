@@ -40,6 +40,9 @@ from desktop.workstation import Actor  # noqa: E402
 TODAY = date(2026, 11, 29)
 REGIONS = ["152201", "152202", "152221", "152222", "152223", "152224", "150102", "150203"]
 ACTOR = Actor("bench", "bench-ws", "admin")
+# the cycle of each cohort in COHORTS order (retirees 12 months, resident pension half-year,
+# survivors 1 month, injury half-year), in days
+CYCLE_DAYS = [365, 365, 182, 30, 182, 182]
 
 
 def write_roster(path: Path, start: int, count: int, rng: random.Random) -> list[str]:
@@ -55,7 +58,12 @@ def write_roster(path: Path, start: int, count: int, rng: random.Random) -> list
             seq = (i // (len(REGIONS) * 12000)) + 1
             number = make_number(region, birth, seq)
             numbers.append(number)
-            last = TODAY - timedelta(days=rng.randint(0, 500))
+            # most residents certify within their cycle; ~5 % are overdue (a realistic payroll month)
+            cycle = CYCLE_DAYS[i % 6]
+            if rng.random() < 0.95:
+                last = TODAY - timedelta(days=rng.randint(0, int(cycle * 0.9)))
+            else:
+                last = TODAY - timedelta(days=rng.randint(cycle + 1, cycle + 200))
             w.writerow(["王桂兰", number, cohorts[i % 6], "2012-05-01", last.isoformat(), "13900000000",
                         "阿尔山市林海街道", "本地" if i % 5 else "异地", str(1000 + i % 3000)])
     return numbers
