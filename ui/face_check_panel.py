@@ -17,9 +17,12 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, Q
                                QWidget)
 
 from desktop.face.session import FaceCheckResult, Progress, Prompt
-from desktop.face.triage import NEXT_STEP_ZH
+from desktop.face.triage import NEXT_STEP_ZH, REASON_ZH
 from ui.resident_screen import ResidentScreen, bgr_to_qimage
 
+
+
+PHASE_ZH = {"find_face": "寻找人脸", "baseline": "采集基准", "challenge": "动作", "final": "比对中", "done": "完成"}
 
 class _FaceWorker(QObject):
     """Runs in its own QThread: newest frame -> session.feed -> events (queued to the GUI)."""
@@ -179,8 +182,9 @@ class FaceCheckPanel(QWidget):
                 self.resident.show_prompt(ev.code, ev.text_zh)
         elif isinstance(ev, Progress):
             self.progress.setValue(int(ev.fraction * 100))
-            issues = "、".join(i.value for i in ev.issues)
-            step = f"动作 {ev.challenge_index + 1}/{ev.challenge_total}" if ev.phase.value == "challenge" else ev.phase.value
+            issues = "、".join(REASON_ZH.get(i, getattr(i, "value", str(i))) for i in ev.issues)
+            step = (f"动作 {ev.challenge_index + 1}/{ev.challenge_total}" if ev.phase.value == "challenge"
+                    else PHASE_ZH.get(ev.phase.value, ev.phase.value))
             self.status.setText(f"{step}  人脸数 {ev.face_count}  {issues}")
             if self.resident is not None:
                 self.resident.set_progress(ev.fraction)
