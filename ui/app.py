@@ -218,6 +218,12 @@ def run_gui(argv: list[str]) -> int:
                                 on_sign_in=state["audit"].signed_in)
         window.set_backend(backend)
         state["audit"].start()
+        # the retention job: face images past their keep-until day are dropped at every start
+        from desktop.workstation import system_actor
+
+        evidence, today = backend.services.evidence, backend.as_of
+        workers.run_in_background(lambda: evidence.purge_expired(system_actor("retention-job"), today),
+                                  lambda n: None, lambda exc: None)
         if "counter" in window.extra_pages:
             window.show_page("counter")
         t_ready = time.perf_counter() - _T0

@@ -84,3 +84,19 @@ def test_purge_respects_retention_and_permissions(db, person_id, tmp_path):
         assert conn.execute(text("select count(*) from face_images where purged_at is not null")).scalar() == 1
         details = " ".join(r[0] or "" for r in conn.execute(text("select detail from audit_log")))
     assert "PNG" not in details
+
+
+def test_purge_command(db, person_id, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    svc = EvidenceService(db)  # the installation's key (CERTDESK_HOME of this test)
+    svc.store(person_id, "captured", PNG, ACTOR, today=d(2025, 1, 1))
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "evidence", "purge", "--as-of", "2026-11-29", "--json"],
+                       cwd=root, capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"purged": 1}

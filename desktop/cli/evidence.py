@@ -1,0 +1,25 @@
+"""``certdesk evidence purge [--as-of DATE] --json``: the retention job for face images."""
+
+from __future__ import annotations
+
+from desktop.cli import emit, parse_date
+from desktop.cli._common import add_json, cli_actor, open_db
+
+
+def register(sub) -> None:
+    ev = sub.add_parser("evidence", help="人脸图像等敏感证据").add_subparsers(dest="evidence_command")
+    p = ev.add_parser("purge", help="清除超过保存期限的人脸图像")
+    p.add_argument("--as-of", type=parse_date, help="以该日期判断是否到期（默认今天）")
+    add_json(p)
+    p.set_defaults(handler=_purge)
+
+
+def _purge(args) -> int:
+    from desktop.services.evidence import EvidenceService
+
+    n = EvidenceService(open_db(args)).purge_expired(cli_actor(), args.as_of)
+    if args.json:
+        emit({"purged": n})
+    else:
+        print(f"已清除 {n} 张到期的人脸图像")
+    return 0
