@@ -65,6 +65,12 @@ class Services:
         return OperatorService(self.db)
 
     @cached_property
+    def approvals(self):
+        from desktop.services.approvals import ApprovalService
+
+        return ApprovalService(self.db, self.payroll)
+
+    @cached_property
     def counter(self):
         from desktop.services.counter import CounterService
 
