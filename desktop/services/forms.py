@@ -13,8 +13,11 @@ Decisions (issue 6):
 * **Batch** = remote, living, no outstanding form, and some live entitlement's deadline within
   ``[as_of, as_of + N]``. People already past their deadline are not re-picked by a batch (issue
   them individually), so a batch never prints a deadline in the past.
-* **Serials** are ``AES-<year>-<6 digits>``, allocated as max + 1 in the transaction that records
-  the forms. The PDF is written first and the forms recorded after it (a cancelled or failed
+* **Serials** are ``AES-<year>-<TAG>-<6 digits>``: ``TAG`` is 4 characters derived from this
+  installation's workstation id (:func:`workstation_tag`), so workstations that keep their own
+  database and sync never hand out the same serial; each workstation numbers its own forms as
+  max + 1 of its own prefix. Older serials ``AES-<year>-<6 digits>`` (before the tag) stay valid for
+  receiving, reprinting and cancelling. The PDF is written first and the forms recorded after it (a cancelled or failed
   render records nothing); if another workstation took the same serials meanwhile the unique
   constraint refuses the insert and the batch is re-rendered with fresh serials.
 * **Receiving** checks the QR's signature (qrsign), that the signed ID reference belongs to the
@@ -57,6 +60,8 @@ from desktop.services.settings import SettingsService
 from desktop.workstation import Actor
 
 SERIAL_PREFIX = "AES"
+TAG_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
+TAG_LEN = 4
 FOLLOW_UP_DAYS = 60
 INSERT_RETRIES = 3
 METHOD = "remote_assist"
@@ -68,7 +73,7 @@ REASONS_ZH = {
     "accepted": "已登记异地协助认证",
     "no_qr": "图像中没有找到本系统认证表的二维码，请重新扫描或手工输入表格编号",
     "scan_error": "无法读取扫描文件",
-    "bad_serial": "表格编号格式错误（应为字母、数字和“-”，例如 AES-2026-000123）",
+    "bad_serial": "表格编号格式错误（应为字母、数字和“-”，例如 AES-2026-7K3M-000123）",
     "unknown_serial": "系统中没有这个表格编号：可能不是本机构打印的认证表",
     "foreign_form": "这份认证表不是当前人员的，请核对后再登记",
     "id_mismatch": "二维码与表格登记的人员不一致：认证表可能被篡改",
@@ -290,6 +295,24 @@ def _category(ents: list[dict]) -> str:
     return "；".join(parts)
 
 
+def workstation_tag(workstation_id: str) -> str:
+    """4 characters (20 bits, Crockford base32) derived from a workstation id: the part of a serial
+    that keeps forms of different workstations apart. Stable for one id; ids differ → tags differ
+    except with probability 2**-20 per pair."""
+    import hashlib
+
+    value = int.from_bytes(hashlib.sha256(workstation_id.encode("utf-8")).digest()[:4], "big") >> (32 - 5 * TAG_LEN)
+    return "".join(TAG_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(TAG_LEN)))
+
+
+def _clean_typed_serial(serial: str) -> str:
+    """A typed tagged serial with the letters a clerk confuses with digits put right (O→0, I/L→1)."""
+    parts = serial.split("-")
+    if len(parts) == 4 and len(parts[2]) == TAG_LEN:
+        parts[2] = parts[2].translate(str.maketrans("OIL", "011"))
+    return "-".join(parts)
+
+
 def _is_cancelled(cancel) -> bool:
     if cancel is None:
         return False
@@ -306,8 +329,10 @@ class FormService:
 
     def __init__(self, db: Database, key_provider: qrsign.KeyProvider | None = None, *,
                  persons: PersonService | None = None, settings: SettingsService | None = None,
-                 payroll: PayrollService | None = None):
+                 payroll: PayrollService | None = None, workstation_id: str | None = None):
         self.db = db
+        self._workstation_id = workstation_id
+        self._tag: str | None = None
         self.key_provider = key_provider or qrsign.file_key_provider(paths.config_dir() / "qr-hmac.key")
         self.persons = persons or PersonService(db)
         self.settings = settings or SettingsService(db)
@@ -339,8 +364,21 @@ class FormService:
 
     # ----- serials and recording
 
+    @property
+    def workstation_tag(self) -> str:
+        if self._tag is None:
+            if self._workstation_id is None:
+                from desktop.workstation import workstation_id
+
+                self._workstation_id = workstation_id()
+            self._tag = workstation_tag(self._workstation_id)
+        return self._tag
+
+    def serial_prefix(self, year: int) -> str:
+        return f"{SERIAL_PREFIX}-{year}-{self.workstation_tag}-"
+
     def _next_serials(self, conn, n: int, year: int) -> list[str]:
-        prefix = f"{SERIAL_PREFIX}-{year}-"
+        prefix = self.serial_prefix(year)
         last = forms_repo.last_serial(conn, prefix)
         start = int(last[len(prefix):]) + 1 if last else 1
         return [f"{prefix}{i:06d}" for i in range(start, start + n)]
@@ -511,7 +549,7 @@ class FormService:
     @staticmethod
     def _norm_serial(serial: str) -> str:
         try:
-            return qrsign.normalize_serial(serial)
+            return _clean_typed_serial(qrsign.normalize_serial(serial))
         except ValueError:
             raise UserFacingError(REASONS_ZH["bad_serial"], code="bad_serial") from None
 
@@ -566,7 +604,7 @@ class FormService:
             payload, serial, qr_verified = v.payload, v.payload.serial, True
         else:
             try:
-                serial = qrsign.normalize_serial(text)
+                serial = _clean_typed_serial(qrsign.normalize_serial(text))
             except ValueError:
                 return FormCheck(False, "bad_serial" if text else "empty")
         with self.db.engine.connect() as conn:

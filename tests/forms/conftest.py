@@ -73,5 +73,13 @@ def forms(db) -> FormService:
     return FormService(db)
 
 
+def sn(n: int, year: int = 2026) -> str:
+    """The n-th serial this test's workstation hands out (its id lives in the test's config dir)."""
+    from desktop.services.forms import workstation_tag
+    from desktop.workstation import workstation_id
+
+    return f"AES-{year}-{workstation_tag(workstation_id())}-{n:06d}"
+
+
 def run_payroll(db, month: str):
     return PayrollService(db).run(Month.parse(month), SUPERVISOR)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from desktop import paths, qrsign, scan
 from desktop.services.persons import PersonService
-from tests.forms.conftest import ACTOR, TODAY, run_payroll
+from tests.forms.conftest import ACTOR, TODAY, run_payroll, sn
 
 d = date
 
@@ -64,7 +64,7 @@ def suspended(db, roster):
 def test_issue_render_decode_receive_resumes_a_suspended_person(db, forms, suspended, tmp_path):
     pdf = tmp_path / "form.pdf"
     issued = forms.issue(suspended, ACTOR, pdf, today=d(2026, 11, 2))
-    assert issued.serial == "AES-2026-000001"
+    assert issued.serial == sn(1)
     # all deadlines are past: the form carries a follow-up date, not a date in the past
     assert issued.form.deadline == d(2026, 11, 2) + __import__("datetime").timedelta(days=60)
     row = form_row(db, issued.serial)
@@ -159,7 +159,7 @@ def test_forged_and_tampered_qr_are_refused(db, forms, issued):
     body, _, sig = issued["payload"].rpartition(".")
     tampered = body.replace("20261210", "20271210") + "." + sig  # push the deadline a year out
     assert receive(forms, text=tampered).reason == "bad_signature"
-    other_serial = body.replace(issued["serial"], "AES-2026-000002") + "." + sig
+    other_serial = body.replace(issued["serial"], sn(2)) + "." + sig
     assert receive(forms, text=other_serial).reason == "bad_signature"
     assert receive(forms, text="CD1.garbage").reason == "malformed"
     assert receive(forms, text="https://example.com/x").reason == "bad_serial"
@@ -185,7 +185,7 @@ def test_duplicate_future_unknown_cancelled_and_missing_fields(db, forms, issued
     assert receive(forms, text=issued["payload"], body_date=d(2026, 11, 1)).reason == "before_issue"
     assert receive(forms, text=issued["payload"], body_name="  ").reason == "missing_body"
     assert receive(forms, text=issued["payload"], certifier="").reason == "missing_certifier"
-    assert receive(forms, text="AES-2026-999999").reason == "unknown_serial"
+    assert receive(forms, text=sn(999999)).reason == "unknown_serial"
     assert count(db, "select count(*) from certifications where method = 'remote_assist'") == 0
 
     first = receive(forms, text=issued["payload"])
@@ -251,14 +251,14 @@ def test_batch_picks_exactly_the_remote_residents_due_without_a_form(db, roster,
     res = forms.batch(30, ACTOR, tmp_path / "batch.pdf", labels_out=tmp_path / "labels.pdf", as_of=TODAY,
                       progress=lambda i, n: seen.append((i, n)))
     assert len(res.forms) == 2 and seen[-1] == (2, 2)
-    assert res.serials == ("AES-2026-000002", "AES-2026-000003")
+    assert res.serials == (sn(2), sn(3))
     assert res.as_json()["forms"] == 2 and res.pdf.endswith("batch.pdf") and res.labels.endswith("labels.pdf")
     reads = scan.decode_file(tmp_path / "batch.pdf")
     assert {qrsign.verify(r.text, forms.key_provider).serial for r in reads} == set(res.serials)
     assert {f.deadline for f in res.forms} == {d(2026, 12, 10), d(2026, 12, 15)}
     with db.engine.connect() as conn:
         batch_ids = {r[0] for r in conn.execute(text("select batch_id from assist_forms where serial in "
-                                                       "('AES-2026-000002','AES-2026-000003')"))}
+                                                       f"('{sn(2)}','{sn(3)}')"))}
     assert batch_ids == {res.batch_id}
     # run again: everyone due now holds a form
     assert forms.batch(30, ACTOR, tmp_path / "batch2.pdf", as_of=TODAY).forms == ()

@@ -117,7 +117,7 @@ def test_receive_flow(qtbot, page, service, tmp_path):
     with qtbot.waitSignal(page.check_finished, timeout=20_000) as blocker:
         page.check_button.click()
     chk = blocker.args[0]
-    assert chk.ok and chk.serial == "AES-2026-000001"
+    assert chk.ok and chk.serial == service.serial_prefix(2026) + "000001"
     assert "张秀兰" in page.verdict.text() and number not in page.verdict.text()
     assert page.accept_button.isEnabled()
 
@@ -138,7 +138,7 @@ def test_receive_flow(qtbot, page, service, tmp_path):
 
     # a typed serial that does not exist
     page.scan_edit.clear()
-    qtbot.keyClicks(page.serial_edit, "AES-2026-009999")
+    qtbot.keyClicks(page.serial_edit, service.serial_prefix(2026) + "009999")
     with qtbot.waitSignal(page.check_finished, timeout=10_000):
         qtbot.keyClick(page.serial_edit, Qt.Key.Key_Return)
     assert "没有这个表格编号" in page.verdict.text()
@@ -153,7 +153,7 @@ def test_tracking_and_reprint(qtbot, page, service, tmp_path):
     (row,) = blocker.args[0]
     assert page.track_model.rowCount() == 1
     shown = [page.track_model.index(0, c).data() for c in range(page.track_model.columnCount())]
-    assert "AES-2026-000001" in shown and number not in shown and row.masked_id in shown
+    assert service.serial_prefix(2026) + "000001" in shown and number not in shown and row.masked_id in shown
 
     page.which.setCurrentIndex(1)  # overdue: none yet
     qtbot.waitUntil(lambda: page.track_model.rowCount() == 0 and "共 0 份" in page.track_label.text(),
@@ -163,7 +163,7 @@ def test_tracking_and_reprint(qtbot, page, service, tmp_path):
     page.track_table.selectRow(0)
     with qtbot.waitSignal(page.reprinted, timeout=20_000) as blocker:
         page.reprint_button.click()
-    assert blocker.args[0].endswith("补打-AES-2026-000001.pdf")
+    assert blocker.args[0].endswith(f"补打-{service.serial_prefix(2026)}000001.pdf")
     qtbot.waitUntil(lambda: page.preview is not None and page.preview.total == 2, timeout=20_000)
     qtbot.waitUntil(lambda: page.track_model.rowCount() == 1 and
                     page.track_model.index(0, 6).data() == "2", timeout=10_000)

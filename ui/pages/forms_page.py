@@ -187,7 +187,7 @@ class FormsPage(QWidget):
         browse = QPushButton("选择扫描件…", w)
         browse.clicked.connect(self._browse)
         self.serial_edit = QLineEdit(w)
-        self.serial_edit.setPlaceholderText("或：用扫码枪扫描二维码 / 手工输入表格编号，如 AES-2026-000123")
+        self.serial_edit.setPlaceholderText("或：用扫码枪扫描二维码 / 手工输入表格编号，如 AES-2026-7K3M-000123")
         self.check_button = QPushButton("校验", w)
         self.check_button.clicked.connect(self.check)
         self.verdict = QLabel("", w)
