@@ -119,7 +119,9 @@ class OperatorService:
             return None
         pw = password or one_time_password()
         system = Actor("system", workstation, "admin")
-        self._insert(ADMIN_USERNAME, "系统管理员", "admin", pw, system, must_change=True, check_rules=password is not None)
+        # not queued for the central database: every workstation's first start makes its own admin
+        self._insert(ADMIN_USERNAME, "系统管理员", "admin", pw, system, must_change=True, check_rules=password is not None,
+                     queue=False)
         return pw
 
     def create(self, username: str, display_name: str, role: str, password: str, actor: Actor, *,
@@ -128,7 +130,8 @@ class OperatorService:
             raise PermissionDenied("只有系统管理员可以添加工作人员账号")
         return self._insert(username, display_name, role, password, actor, must_change=must_change)
 
-    def _insert(self, username, display_name, role, password, actor, *, must_change, check_rules=True) -> OperatorView:
+    def _insert(self, username, display_name, role, password, actor, *, must_change, check_rules=True,
+                queue=True) -> OperatorView:
         username = (username or "").strip()
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{2,32}", username):
             raise UserFacingError("用户名只能使用2-32位字母、数字、下划线、点或横线", code="bad_username")
@@ -146,6 +149,8 @@ class OperatorService:
             repo.insert(conn, row)
             journal.audit(conn, actor.operator, actor.workstation, "operator.create", "operator", row["id"],
                           {"username": username, "role": role})
+            if queue:  # accounts reach the other workstations through the central database
+                journal.enqueue(conn, [("operator", row["id"], None)])
         return _view(row)
 
     def set_active(self, username: str, active: bool, actor: Actor) -> None:
@@ -156,6 +161,7 @@ class OperatorService:
             repo.update(conn, row["id"], active=active, updated_at=self.clock())
             journal.audit(conn, actor.operator, actor.workstation, "operator.activate" if active else "operator.deactivate",
                           "operator", row["id"], {"username": row["username"]})
+            journal.enqueue(conn, [("operator", row["id"], None)])
 
     def reset_password(self, username: str, new_password: str, actor: Actor) -> None:
         """Admin sets a temporary password; the operator must change it at next login; unlocks."""
@@ -168,6 +174,18 @@ class OperatorService:
                         failed_attempts=0, locked_until=None, updated_at=self.clock())
             journal.audit(conn, actor.operator, actor.workstation, "operator.reset_password", "operator", row["id"],
                           {"username": row["username"]})
+            journal.enqueue(conn, [("operator", row["id"], None)])
+
+    def unlock(self, username: str, actor: Actor) -> None:
+        """Admin lifts a lockout (too many wrong passwords) without changing the password."""
+        if role_rank(actor.role) < role_rank("admin"):
+            raise PermissionDenied("只有系统管理员可以解锁账号")
+        with self.db.engine.begin() as conn:
+            row = self._row(conn, username)
+            repo.update(conn, row["id"], failed_attempts=0, locked_until=None, updated_at=self.clock())
+            journal.audit(conn, actor.operator, actor.workstation, "operator.unlock", "operator", row["id"],
+                          {"username": row["username"]})
+            journal.enqueue(conn, [("operator", row["id"], None)])
 
     def change_password(self, username: str, old_password: str, new_password: str, workstation: str) -> OperatorView:
         check_password_rules(new_password, username)
@@ -178,6 +196,7 @@ class OperatorService:
             repo.update(conn, view.id, password_hash=self.hasher.hash(new_password), must_change_password=False,
                         updated_at=self.clock())
             journal.audit(conn, view.username, workstation, "operator.change_password", "operator", view.id, None)
+            journal.enqueue(conn, [("operator", view.id, None)])
         return OperatorView(view.id, view.username, view.display_name, view.role, view.active, False, None)
 
     # --- authentication -------------------------------------------------------------------------
