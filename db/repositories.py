@@ -52,19 +52,32 @@ def _iso_datetime(v):
     return text
 
 
+_D_TEXT: dict = {}
+
+
 def _iso_date(v):
-    return v.isoformat() if v is not None else None
+    if v is None:
+        return None
+    text = _D_TEXT.get(v)
+    if text is None:
+        if len(_D_TEXT) > 100_000:
+            _D_TEXT.clear()
+        text = _D_TEXT[v] = v.isoformat()
+    return text
 
 
 def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
     """Insert many rows. On SQLite this goes straight to the driver's executemany, converting
     dates the way SQLAlchemy stores them (bulk imports spend most of their time in per-row
-    parameter processing otherwise); elsewhere it is a plain SQLAlchemy executemany."""
+    parameter processing otherwise); elsewhere it is a plain SQLAlchemy executemany. Every row
+    must carry the same keys."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), rows)
         return
+    from operator import itemgetter
+
     from sqlalchemy import Date, DateTime
 
     cols = [c for c in table.columns if c.name in rows[0]]
@@ -74,14 +87,17 @@ def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
         for i, c in enumerate(cols)
         if isinstance(c.type, (Date, DateTime))
     ]
-    data = []
-    for r in rows:
-        values = [r[n] for n in names]
-        for i, f in conv:
-            values[i] = f(values[i])
-        data.append(tuple(values))
+    get = itemgetter(*names)
+
+    def data():
+        for r in rows:
+            values = list(get(r))
+            for i, f in conv:
+                values[i] = f(values[i])
+            yield values
+
     sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
-    conn.exec_driver_sql(sql, data)
+    conn.connection.driver_connection.executemany(sql, data())
 
 
 # --- persons -------------------------------------------------------------------------------

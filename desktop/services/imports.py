@@ -36,6 +36,7 @@ DEATH_COLUMNS = ["公民身份号码", "姓名", "死亡日期", "来源"]
 
 RESIDENCE = {"本地": "local", "异地": "remote"}
 _PHONE = re.compile(r"[0-9+()/\-]+")
+_DIGIT = re.compile(r"\d")
 RESULT_METHODS = {"手机认证": "mobile_app", "信息比对": "data_match"}
 RESULT_VALUES = {"通过": "passed", "未通过": "failed"}
 
@@ -87,7 +88,7 @@ def _check_name(raw: object) -> str:
     name = clean(raw).replace(" ", "")
     if not name:
         raise CellError("姓名为空")
-    if len(name) > 40 or any(ch.isdigit() for ch in name):
+    if len(name) > 40 or _DIGIT.search(name):
         raise CellError(f"姓名无效：{name[:20]}")
     return name
 
@@ -232,6 +233,7 @@ class ImportService:
         new_persons, person_updates, new_ents, ent_updates, new_certs = [], [], [], [], []
         audit, outbox = [], []
         person_state: dict[str, dict] = {}  # id_number -> current person row (incl. new ones)
+        created: set[str] = set()  # ids of the persons this file creates
         for number, p in existing_persons.items():
             person_state[number] = p
 
@@ -251,10 +253,11 @@ class ImportService:
                 }
                 person_state[r.id_number] = person
                 new_persons.append(person)
+                created.add(person["id"])
                 outbox.append(("person", person["id"], None))
                 is_new_person = True
             else:
-                is_new_person = person in new_persons
+                is_new_person = person["id"] in created
                 upd = {
                     "phone": r.phone or person["phone"],
                     "address": r.address or person["address"],
@@ -296,7 +299,7 @@ class ImportService:
             if r.last_cert is not None and (person["id"], r.last_cert) not in cert_dates:
                 cert = {
                     "id": new_id(), "person_id": person["id"], "cert_date": r.last_cert, "method": "legacy",
-                    "result": "passed", "evidence": json.dumps({"source": "roster", "line": r.line}),
+                    "result": "passed", "evidence": f'{{"source":"roster","line":{r.line}}}',
                     "operator": actor.operator, "approver": None, "workstation": actor.workstation,
                     "batch_id": batch_id, "created_at": now,
                 }
