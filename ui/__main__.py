@@ -32,6 +32,9 @@ def _first_command(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the frozen app re-enters here to run the face-encoder child
     argv = list(sys.argv[1:] if argv is None else argv)
     from desktop.logging_setup import setup_logging
 

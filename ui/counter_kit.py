@@ -10,9 +10,6 @@ reader with cards of people on the demo roster, a simulated camera showing a dem
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,26 +19,31 @@ FACES_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "faces
 
 
 class ReceiptPrinter:
-    """Sends a finished PDF to the system queue: ``lp`` on Linux/macOS, the shell print verb on
-    Windows. ``dry_run`` (demo/test) only counts the jobs."""
+    """Sends a finished PDF to the system queue through the shared printing layer
+    (:func:`desktop.printing.spool.send_pdf`: ``lp`` on Linux/macOS, the shell print verb on
+    Windows). ``dry_run`` (demo/test) only counts the jobs."""
 
     def __init__(self, printer_name: str = "", *, dry_run: bool = False):
         self.printer_name = printer_name
         self.dry_run = dry_run
         self.jobs: list[str] = []
 
+    @property
+    def has_queue(self) -> bool:
+        from desktop.printing.spool import queue_available
+
+        return self.dry_run or queue_available()
+
     def print_file(self, path: str | Path) -> str:
+        from desktop.printing.spool import printer_label, send_pdf
+
         path = str(path)
         if self.dry_run:
             self.jobs.append(Path(path).name)
             return "演示模式：回执已生成（未发送到打印机）"
-        if sys.platform.startswith("win"):
-            os.startfile(path, "print")  # type: ignore[attr-defined]  # noqa: S606 - the default PDF handler prints
-        else:
-            cmd = ["lp"] + (["-d", self.printer_name] if self.printer_name else []) + [path]
-            subprocess.run(cmd, check=True, capture_output=True, timeout=20)
-        self.jobs.append(Path(path).name)
-        return "已发送到打印机" + (f"“{self.printer_name}”" if self.printer_name else "")
+        job = send_pdf(path, self.printer_name or None, title="认证回执")
+        self.jobs.append(job or Path(path).name)
+        return f"已发送到打印机{printer_label(self.printer_name)}" + (f"（作业 {job}）" if job else "")
 
 
 @dataclass
@@ -125,9 +127,16 @@ def build_production_kit(station, settings, *, resident_screen=None) -> CounterK
     def load_engine():  # background: models take a few seconds to load
         try:
             from desktop.face.detect import FaceEngine
+            from desktop.face.encoder import EncoderUnavailable, ProcessEncoder
 
             e = FaceEngine()
             e.warm_up()
+            try:  # dlib's encoding holds the GIL ~110 ms: run it in a child so the preview stays smooth
+                e.encoder = ProcessEncoder().start()
+            except (EncoderUnavailable, OSError) as exc:
+                import logging
+
+                logging.getLogger(__name__).warning("face encoder process unavailable, encoding in-process: %s", exc)
             engine_box["engine"] = e
         except Exception as exc:  # noqa: BLE001 - reported when a check is started
             engine_box["error"] = exc

@@ -4,7 +4,8 @@ Injected: a frame source (anything with ``latest()`` and ``wait_next(after_index
 desktop.devices.cameras.*), a session factory returning a fresh ``FaceCheckSession`` and optionally
 the :class:`ResidentScreen`. Threads: the camera captures on its own thread; the face session runs on
 a QThread worker (always on the newest frame, dropping the rest); the GUI thread only paints the
-newest frame from a 30 Hz timer and never waits for face work.
+newest frame and never waits for face work. The timer polls at twice the camera rate (a 30 Hz
+poll of a 30 Hz camera drops every frame that lands just after a tick) and paints only new frames.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, Q
 
 from desktop.face.session import FaceCheckResult, Progress, Prompt
 from desktop.face.triage import NEXT_STEP_ZH, REASON_ZH
+from ui.qt_compat import guard_none_refcount
 from ui.resident_screen import ResidentScreen, bgr_to_qimage
 
 
@@ -63,8 +65,9 @@ class FaceCheckPanel(QWidget):
     next_step_chosen = Signal(str)      # a NextStep value chosen by the clerk
 
     def __init__(self, source, session_factory: Callable[[], object], *,
-                 resident_screen: ResidentScreen | None = None, preview_hz: int = 30, parent=None):
+                 resident_screen: ResidentScreen | None = None, preview_hz: int = 60, parent=None):
         super().__init__(parent)
+        guard_none_refcount()   # PySide6 6.12 + Python 3.11: painting leaks None references
         self.source = source
         self.session_factory = session_factory
         self.resident = resident_screen

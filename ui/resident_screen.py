@@ -15,6 +15,8 @@ from PySide6.QtCore import QLocale, QObject, QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
 from PySide6.QtWidgets import QWidget
 
+from ui.qt_compat import guard_none_refcount
+
 AUDIO_DIR = Path(__file__).resolve().parent.parent / "resources" / "audio"
 
 TITLE_ZH = "社保待遇资格认证"
@@ -92,6 +94,7 @@ class ResidentScreen(QWidget):
 
     def __init__(self, speaker: PromptSpeaker | None = None, *, mirror: bool = True, parent=None):
         super().__init__(parent)
+        guard_none_refcount()   # PySide6 6.12 + Python 3.11: painting leaks None references
         self.setWindowTitle(TITLE_ZH)
         self.setMinimumSize(640, 480)
         self.speaker = speaker if speaker is not None else PromptSpeaker()

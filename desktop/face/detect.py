@@ -83,9 +83,12 @@ def to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
 class FaceEngine:
     """Thin wrapper over face_recognition's dlib models (loaded lazily, once per process)."""
 
-    def __init__(self, loader: Callable = load_face_recognition):
+    def __init__(self, loader: Callable = load_face_recognition, *, encoder=None):
+        """``encoder``: a :class:`desktop.face.encoder.ProcessEncoder` to run the ResNet off this
+        process (the GUI keeps painting while it works); None encodes in-process."""
         self._loader = loader
         self._fr = None
+        self.encoder = encoder
 
     @property
     def fr(self):
@@ -108,6 +111,21 @@ class FaceEngine:
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def encode_rgb(self, rgb: np.ndarray, box: Box) -> np.ndarray:
+        if self.encoder is not None:
+            import dlib
+
+            from desktop.face.encoder import CHIP_PADDING, CHIP_SIZE, EncoderUnavailable
+
+            # the same 68-point landmarks and chip alignment compute_face_descriptor(img, shape) uses
+            shape = self.fr.api.pose_predictor_68_point(rgb, dlib.rectangle(box.left, box.top, box.right, box.bottom))
+            chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+            try:
+                return self.encoder.encode_chip(chip)
+            except EncoderUnavailable as exc:
+                import logging
+
+                logging.getLogger(__name__).warning("encoding in-process: %s", exc)
+                self.encoder = None
         # face_recognition's (top, right, bottom, left) order; 68-point ("large") model as the library default
         enc = self.fr.face_encodings(rgb, [(box.top, box.right, box.bottom, box.left)], num_jitters=1, model="large")
         return np.asarray(enc[0], dtype=np.float64)

@@ -67,6 +67,22 @@ class SimulatedCamera(FrameSource):
             image = np.stack([(xx * 255 // max(1, w - 1)), (yy * 255 // max(1, h - 1)),
                               np.full_like(xx, 128)], axis=2).astype(np.uint8)
         self.image = self._fit(image)
+        self._noise_bank = self._make_noise_bank()
+
+    _BANK_MARGIN = 64
+
+    def _make_noise_bank(self):
+        """Sensor noise drawn once: ``rng.normal`` on a 640x480x3 frame costs ~20 ms *with the GIL
+        held*, which alone ate most of a core at 30 frames/s (bench_face.py). Each frame takes a
+        random window of a slightly larger bank (two ``cv2`` calls, ~0.5 ms, GIL released)."""
+        if not self.noise:
+            return None
+        h, w = self.image.shape[:2]
+        m = self._BANK_MARGIN
+        n = self._rng.normal(0.0, self.noise, (h + m, w + m, 3))
+        pos = np.clip(n, 0, 255).astype(np.uint8)
+        neg = np.clip(-n, 0, 255).astype(np.uint8)
+        return pos, neg
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         import cv2
@@ -91,6 +107,9 @@ class SimulatedCamera(FrameSource):
             dx = 3.0 * np.sin(self._n / 15.0)
             m = np.float32([[1, 0, dx], [0, 1, 0]])
             img = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REPLICATE)
-        if self.noise:
-            img = cv2.add(img, self._rng.normal(0, self.noise, img.shape).astype(np.int16).clip(0, 255).astype(np.uint8))
+        if self._noise_bank is not None and img.shape == self.image.shape:
+            pos, neg = self._noise_bank
+            h, w = img.shape[:2]
+            oy, ox = (int(v) for v in self._rng.integers(0, self._BANK_MARGIN, 2))
+            img = cv2.subtract(cv2.add(img, pos[oy:oy + h, ox:ox + w]), neg[oy:oy + h, ox:ox + w])
         return img
