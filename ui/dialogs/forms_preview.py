@@ -1,5 +1,10 @@
 """打印预览: the pages of a generated PDF painted onto WHITE, then printed or saved as PDF.
 
+打印 sends the vector PDF itself to the system queue through the shared printing layer
+(:func:`desktop.printing.spool.send_pdf`, the same path as the counter receipt), off the GUI thread;
+only a machine without a system queue falls back to a QPrinter dialog (pages rasterised at
+PRINT_DPI, :func:`print_pdf`).
+
 PySide6's QtPdf (the ``PySide6-Pdf`` wheel) is used when it is installed; otherwise the pages are
 rendered by pdfium through :func:`desktop.scan.render_pdf_pages` (already white-backed). Either
 way a PDF page is painted onto an opaque white image first: QtPdf renders transparent pages.
@@ -12,11 +17,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
+from desktop.printing import spool
 from ui.workers import run_in_background
 
 PREVIEW_DPI = 60
@@ -31,7 +37,8 @@ def _qtpdf_pages(path: str, dpi: int, limit: int | None):
     except ImportError:
         return None
     doc = QPdfDocument()
-    doc.load(path)
+    if doc.load(path) != QPdfDocument.Error.None_:
+        return None  # let pdfium try (and report) it
     out = []
     n = doc.pageCount() if limit is None else min(limit, doc.pageCount())
     for i in range(n):
@@ -103,14 +110,33 @@ def print_pdf(path: str | Path, printer) -> int:
         painter.end()
 
 
+def print_with_dialog(path: str | Path, parent=None) -> str | None:
+    """The fallback where no system queue exists: a QPrintDialog, then :func:`print_pdf`.
+    Returns the status text, or None when the clerk cancelled."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dlg = QPrintDialog(printer, parent)
+    if dlg.exec() != QDialog.DialogCode.Accepted:
+        return None
+    n = print_pdf(path, printer)
+    return f"已发送 {n} 页到打印机"
+
+
 class FormsPreviewDialog(QDialog):
-    """Shows the first pages of ``pdf``; 打印… and 另存为 PDF… act on the whole file."""
+    """Shows the first pages of ``pdf``; 打印 and 另存为 PDF… act on the whole file.
+
+    ``printer_name``: this workstation's printer (station setting ``printer_name``; a string or a
+    zero-argument callable read at print time; empty = the system default)."""
 
     pages_loaded = Signal(int)
+    printed = Signal(str)  # the job id ("" when the system gives none)
+    print_failed = Signal(str)  # the Chinese message
 
-    def __init__(self, pdf: str | Path, title: str = "打印预览", parent=None):
+    def __init__(self, pdf: str | Path, title: str = "打印预览", parent=None, *, printer_name=None):
         super().__init__(parent)
         self.pdf = Path(pdf)
+        self.printer_name = printer_name
         self.images: list[QImage] = []
         self.total = 0
         self.setWindowTitle(title)
@@ -124,7 +150,7 @@ class FormsPreviewDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.pages)
         scroll.setStyleSheet("QScrollArea { background: #808080; }")
-        self.print_button = QPushButton("打印…", self)
+        self.print_button = QPushButton("打印", self)
         self.print_button.setObjectName("primaryButton")
         self.print_button.clicked.connect(self._print)
         self.save_button = QPushButton("另存为 PDF…", self)
@@ -165,12 +191,32 @@ class FormsPreviewDialog(QDialog):
             self.save_as(path)
             self.info.setText(f"已保存：{path}")
 
-    def _print(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    def _printer(self) -> str | None:
+        name = self.printer_name() if callable(self.printer_name) else self.printer_name
+        return (name or "").strip() or None
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        dlg = QPrintDialog(printer, self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.info.setText("正在发送到打印机…")
-            n = print_pdf(self.pdf, printer)
-            self.info.setText(f"已发送 {n} 页到打印机")
+    def _print(self) -> None:
+        if not spool.queue_available():
+            text = print_with_dialog(self.pdf, self)
+            if text is not None:
+                self.info.setText(text)
+                self.printed.emit("")
+            return
+        printer, pdf = self._printer(), self.pdf
+        self.print_button.setEnabled(False)
+        self.info.setText(f"正在发送到打印机{spool.printer_label(printer)}…")
+        run_in_background(lambda: spool.send_pdf(pdf, printer, title=pdf.name),
+                          lambda job: self._sent(job, printer), self._send_failed, owner=self,
+                          pool=QThreadPool.globalInstance())
+
+    def _sent(self, job: str, printer: str | None) -> None:
+        self.print_button.setEnabled(True)
+        pages = f"共 {self.total} 页，" if self.total else ""
+        self.info.setText(f"已发送到打印机{spool.printer_label(printer)}（{pages}作业 {job or '已提交'}）")
+        self.printed.emit(job)
+
+    def _send_failed(self, exc: BaseException) -> None:
+        self.print_button.setEnabled(True)
+        msg = getattr(exc, "message_zh", None) or str(exc)
+        self.info.setText(f"打印失败：{msg}")
+        self.print_failed.emit(msg)

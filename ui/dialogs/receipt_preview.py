@@ -1,6 +1,7 @@
 """认证回执预览: the receipt PDF painted onto WHITE (QtPdf renders transparent pages), then printed
-to the system queue (``lp`` / the Windows print verb, through :class:`ui.counter_kit.ReceiptPrinter`)
-or saved as PDF. Enter prints, Esc closes."""
+to the system queue (``lp`` / the Windows print verb: :class:`ui.counter_kit.ReceiptPrinter` over the
+shared :mod:`desktop.printing.spool`) or saved as PDF; a QPrinter dialog only where the machine has
+no system queue. Enter prints, Esc closes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout
 
-from ui.dialogs.forms_preview import render_pages
+from ui.dialogs.forms_preview import print_with_dialog, render_pages
 from ui.dialogs.login import DIALOG_CSS
 from ui.workers import run_in_background
 
@@ -67,7 +68,13 @@ class ReceiptPreviewDialog(QDialog):
     def print_now(self) -> None:
         self.print_button.setEnabled(False)
         try:
-            text = self.printer.print_file(self.pdf)
+            if self.printer is None or not getattr(self.printer, "has_queue", True):
+                text = print_with_dialog(self.pdf, self)  # no system queue: QPrinter fallback
+                if text is None:
+                    self.print_button.setEnabled(True)
+                    return
+            else:
+                text = self.printer.print_file(self.pdf)
         except Exception as exc:  # noqa: BLE001 - shown to the clerk
             self.print_button.setEnabled(True)
             self.info.setText(f"打印失败：{exc}")

@@ -1,7 +1,10 @@
 """异地协助认证表: batch printing, receiving returned forms, tracking (issue 6).
 
 A self-contained page: the main window passes the services in the constructor,
-``FormsPage(forms_service, actor, as_of=backend.as_of)``. Every service call goes through
+``FormsPage(forms_service, actor, as_of=backend.as_of, printer_name=…, camera_factory=…)``
+(``printer_name``: the station's printer, a string or a callable; ``camera_factory``: returns a
+started frame source for 用摄像头扫描, see :func:`ui.dialogs.qr_camera_dialog.camera_factory_for`).
+Every service call goes through
 :func:`ui.workers.run_in_background`; nothing here touches the database or SQL.
 """
 
@@ -42,9 +45,13 @@ class FormsPage(QWidget):
     person_requested = Signal(str)  # person id (double-click in the tracking list)
 
     def __init__(self, forms, actor, as_of: date | None = None, *, output_dir: str | Path | None = None,
-                 parent=None):
+                 printer_name=None, camera_factory=None, parent=None):
         super().__init__(parent)
         self.forms, self.actor = forms, actor
+        self.printer_name = printer_name
+        self.camera_factory = camera_factory
+        self.camera_dialog = None
+        self.camera_scan: Path | None = None  # the webcam frame the QR was read from, kept as the scan
         self.as_of = as_of or date.today()
         self.output_dir = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="certdesk-forms-"))
         self.expected_id_number: str | None = None
@@ -174,7 +181,7 @@ class FormsPage(QWidget):
         self.batch_finished.emit(exc)
 
     def open_preview(self, pdf, title: str) -> FormsPreviewDialog:
-        self.preview = FormsPreviewDialog(pdf, title, self)
+        self.preview = FormsPreviewDialog(pdf, title, self, printer_name=self.printer_name)
         self.preview.show()
         return self.preview
 
@@ -186,6 +193,11 @@ class FormsPage(QWidget):
         self.scan_edit.setPlaceholderText("扫描件或照片（PNG、JPEG、TIFF、PDF）")
         browse = QPushButton("选择扫描件…", w)
         browse.clicked.connect(self._browse)
+        self.camera_button = QPushButton("用摄像头扫描", w)
+        self.camera_button.clicked.connect(self.scan_with_camera)
+        if self.camera_factory is None:
+            self.camera_button.setEnabled(False)
+            self.camera_button.setToolTip("本机没有配置摄像头")
         self.serial_edit = QLineEdit(w)
         self.serial_edit.setPlaceholderText("或：用扫码枪扫描二维码 / 手工输入表格编号，如 AES-2026-7K3M-000123")
         self.check_button = QPushButton("校验", w)
@@ -216,6 +228,7 @@ class FormsPage(QWidget):
         src = QHBoxLayout()
         src.addWidget(self.scan_edit, 1)
         src.addWidget(browse)
+        src.addWidget(self.camera_button)
         ser = QHBoxLayout()
         ser.addWidget(self.serial_edit, 1)
         ser.addWidget(self.check_button)
@@ -241,9 +254,30 @@ class FormsPage(QWidget):
         if path:
             self.scan_edit.setText(path)
 
+    def scan_with_camera(self):
+        from ui.dialogs.qr_camera_dialog import QrCameraDialog
+
+        if self.camera_factory is None:
+            return None
+        self.camera_dialog = QrCameraDialog(self.camera_factory, self)
+        self.camera_dialog.payload_found.connect(self._camera_read)
+        self.camera_dialog.open()
+        return self.camera_dialog
+
+    def _camera_read(self, text: str, frame) -> None:
+        """Fill the form from the webcam read and check it; the frame is kept as the scan."""
+        from ui.resident_screen import bgr_to_qimage
+
+        self.scan_edit.clear()
+        self.serial_edit.setText(text)
+        snap = self.output_dir / f"摄像头扫描-{len(list(self.output_dir.glob('摄像头扫描-*'))) + 1}.png"
+        self.camera_scan = snap if bgr_to_qimage(frame).save(str(snap), "PNG") else None
+        self.check()
+
     def _source_changed(self) -> None:
         self.accept_button.setEnabled(False)
         self.last_check = None
+        self.camera_scan = None
         self.verdict.setText("")
 
     def _source(self) -> dict:
@@ -287,6 +321,8 @@ class FormsPage(QWidget):
         qd = self.date_edit.date()
         body_date = date(qd.year(), qd.month(), qd.day())
         src, forms, actor, as_of, expected = self._source(), self.forms, self.actor, self.as_of, self.expected_id_number
+        if "text" in src and self.camera_scan is not None:
+            src["scan_path"] = str(self.camera_scan)
         body, certifier = self.body_edit.text().strip(), self.certifier_edit.text().strip()
         self.accept_button.setEnabled(False)
         self.result_label.setText("正在登记…")

@@ -43,9 +43,13 @@ class _OperatorPage(QWidget):
 
 class AssistFormsPage(_OperatorPage):
     def build(self, backend, actor, operator):
+        from ui.dialogs.qr_camera_dialog import camera_factory_for
         from ui.pages.forms_page import FormsPage
 
-        return FormsPage(backend.services.forms, actor, backend.as_of, parent=self)
+        station = backend.services.station
+        return FormsPage(backend.services.forms, actor, backend.as_of, parent=self,
+                         printer_name=lambda: station.get("printer_name"),
+                         camera_factory=camera_factory_for(station, backend.demo))
 
 
 class HomeVisitsPage(_OperatorPage):
