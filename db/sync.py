@@ -267,10 +267,37 @@ def _fetch(conn: Connection, st: SyncTable, keys: Iterable[str]) -> list[dict]:
 # --- push --------------------------------------------------------------------------------------
 
 
+class _Remap(Exception):
+    """Raised inside the central transaction (rolled back) when pushed persons duplicate central
+    ones by ID number; the caller merges them locally and starts the batch again."""
+
+    def __init__(self, dups: dict[str, dict], ents: list[dict]):
+        super().__init__("duplicate persons")
+        self.dups, self.ents = dups, ents
+
+
 def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
          after_central_commit: Callable[[], None] | None = None) -> PushResult:
-    """Push every waiting outbox entry and this workstation's new audit events."""
+    """Push every waiting outbox entry and this workstation's new audit events.
+
+    Before pushing, entries the central database once refused are retried when their row changed
+    since (a newer outbox entry for it), and persons created here that the central database
+    already holds under another UUID (same ID number) are merged onto the central person
+    (docs/sync.md §3.4)."""
     result = PushResult()
+    retry_superseded(local)
+    with local.connect() as lc:
+        unpushed = lc.execute(select(_outbox.c.entity_id).where(
+            _outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(("person", "persons")))).scalars().all()
+        candidates = _fetch(lc, TABLES["persons"], {str(i) for i in unpushed})
+    if candidates:
+        with central.begin() as cc:
+            _lock(cc, workstation)
+            dups = _duplicates(cc, candidates)
+            ents = _central_entitlements(cc, [str(r["id"]) for r in dups.values()])
+        if dups:
+            result.conflicts.extend(merge_persons(local, dups, ents, workstation))
+    merges = 0
     while True:
         with local.connect() as lc:
             entries = lc.execute(
@@ -291,33 +318,217 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
             rows = {name: _fetch(lc, TABLES[name], keys) for name, keys in wanted.items()}
 
         errors: dict[tuple[str, str], str] = {}
-        with central.begin() as cc:
-            _lock(cc, workstation)
-            for name in ORDER:
-                if rows.get(name):
-                    conflicts, errs = _push_table(cc, TABLES[name], rows[name], workstation)
-                    result.conflicts.extend(conflicts)
-                    errors.update({(name, k): v for k, v in errs.items()})
+        try:
+            with central.begin() as cc:
+                _lock(cc, workstation)
+                if rows.get("persons"):
+                    dups = _duplicates(cc, rows["persons"])
+                    if dups:  # another workstation pushed the same new person meanwhile
+                        raise _Remap(dups, _central_entitlements(cc, [str(r["id"]) for r in dups.values()]))
+                _push_tables(cc, rows, workstation, result, errors)
+        except _Remap as remap:
+            merges += 1
+            if merges > 10:
+                raise RuntimeError("duplicate persons keep reappearing") from remap
+            result.conflicts.extend(merge_persons(local, remap.dups, remap.ents, workstation))
+            continue
         if after_central_commit is not None:
             after_central_commit()
-
-        now = utcnow()
-        for seq, entity, entity_id in entries:
-            err = errors.get((ENTITY_TABLE.get(entity), str(entity_id)))
-            if err:
-                refused[seq] = err
-        with local.begin() as lc:
-            ok = [e[0] for e in entries if e[0] not in refused]
-            for part in _chunks(ok):
-                lc.execute(update(_outbox).where(_outbox.c.seq.in_(part)).values(pushed_at=now))
-            for seq, err in refused.items():
-                lc.execute(update(_outbox).where(_outbox.c.seq == seq).values(push_error=err[:500]))
-        result.pushed += len(ok)
-        result.rejected += len(refused)
+        _mark(local, entries, refused, errors, result)
         if len(entries) < batch:
             break
     result.audit_pushed = _push_audit(local, central, workstation, batch)
     return result
+
+
+def _push_tables(cc: Connection, rows: dict[str, list[dict]], workstation: str, result: PushResult,
+                     errors: dict) -> None:
+    for name in ORDER:
+        if rows.get(name):
+            conflicts, errs = _push_table(cc, TABLES[name], rows[name], workstation)
+            result.conflicts.extend(conflicts)
+            errors.update({(name, k): v for k, v in errs.items()})
+
+
+def _mark(local: Engine, entries, refused: dict, errors: dict, result: PushResult) -> None:
+    """After the central commit: mark entries pushed, or refused with the database's reason."""
+    now = utcnow()
+    for seq, entity, entity_id in entries:
+        err = errors.get((ENTITY_TABLE.get(entity), str(entity_id)))
+        if err:
+            refused[seq] = err
+    ok = [e[0] for e in entries if e[0] not in refused]
+    with local.begin() as lc:
+        for part in _chunks(ok):
+            lc.execute(update(_outbox).where(_outbox.c.seq.in_(part)).values(pushed_at=now))
+        for seq, err in refused.items():
+            lc.execute(update(_outbox).where(_outbox.c.seq == seq).values(push_error=err[:500]))
+    result.pushed += len(ok)
+    result.rejected += len(refused)
+
+
+# --- refused entries: retry ---------------------------------------------------------------------
+
+
+def retry_superseded(local: Engine) -> int:
+    """Retry refused entries whose row changed since (a newer outbox entry for the same row): the
+    change may have fixed the cause. Returns how many were cleared."""
+    newer = _outbox.alias("newer")
+    stmt = (update(_outbox)
+            .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.isnot(None),
+                   select(newer.c.seq).where(newer.c.entity == _outbox.c.entity, newer.c.entity_id == _outbox.c.entity_id,
+                                             newer.c.seq > _outbox.c.seq).exists())
+            .values(push_error=None))
+    with local.begin() as lc:
+        return lc.execute(stmt).rowcount or 0
+
+
+def refused(local: Engine, limit: int = 500) -> list[dict]:
+    """Entries the central database refused, waiting for someone to fix the cause and retry."""
+    with local.connect() as lc:
+        return [dict(r) for r in lc.execute(
+            select(_outbox.c.seq, _outbox.c.entity, _outbox.c.entity_id, _outbox.c.push_error, _outbox.c.created_at)
+            .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.isnot(None))
+            .order_by(_outbox.c.seq).limit(limit)).mappings()]
+
+
+def refused_count(local: Engine) -> int:
+    with local.connect() as lc:
+        return lc.execute(select(func.count()).select_from(_outbox).where(
+            _outbox.c.pushed_at.is_(None), _outbox.c.push_error.isnot(None))).scalar_one()
+
+
+def clear_refused(conn: Connection, seqs: Sequence[int] | None = None) -> int:
+    """Clear ``push_error`` (all refused entries, or those ``seqs``) so the next push retries them."""
+    stmt = update(_outbox).where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.isnot(None))
+    if seqs is not None:
+        stmt = stmt.where(_outbox.c.seq.in_(list(seqs)))
+    return conn.execute(stmt.values(push_error=None)).rowcount or 0
+
+
+# --- the same new person created on two workstations (docs/sync.md §3.4) -------------------------
+
+IDENTITY_FIELDS = ("name", "sex", "birth_date")
+
+
+def _duplicates(cc: Connection, persons: list[dict]) -> dict[str, dict]:
+    """{local person id: central person row} for local persons whose ID number the central
+    database holds under another UUID."""
+    pt = TABLES["persons"].table
+    by_number = {p["id_number"]: p for p in persons if p.get("id_number")}
+    out: dict[str, dict] = {}
+    for part in _chunks(sorted(by_number)):
+        for r in cc.execute(select(pt).where(pt.c.id_number.in_(part))).mappings():
+            mine = by_number[r["id_number"]]
+            if str(r["id"]) != str(mine["id"]):
+                out[str(mine["id"])] = dict(r)
+    return out
+
+
+def _central_entitlements(cc: Connection, person_ids: list[str]) -> list[dict]:
+    et = TABLES["entitlements"].table
+    return [dict(r) for part in _chunks(person_ids) for r in
+            cc.execute(select(et).where(et.c.person_id.in_(part))).mappings()]
+
+
+def _refs(parent: str) -> list[tuple[SyncTable, str]]:
+    """Synced tables and columns referring to ``parent`` (persons or entitlements)."""
+    out = []
+    for st in TABLES.values():
+        for fk in st.table.foreign_keys:
+            if fk.column.table.name == parent:
+                out.append((st, fk.parent.name))
+    if parent == "persons":
+        out.append((TABLES["sync_conflicts"], "person_id"))
+    return out
+
+
+def merge_persons(local: Engine, dups: dict[str, dict], central_ents: list[dict], workstation: str) -> list[dict]:
+    """Map persons created here onto the central persons with the same ID number.
+
+    In one local transaction: the central person (and its entitlements) replace the local copies;
+    a local entitlement of a cohort the central person already has is replaced by the central one;
+    every local row that referred to them (certifications, events, forms, visits …) is re-pointed
+    and queued, so it is pushed under the central ids; the local copies' outbox entries are marked
+    done (``push_error = 'merged:<central id>'``); refused entries of re-pointed rows are retried.
+    A ``duplicate_person_merged`` case records it (open when name, sex or birth date differed).
+    """
+    from db import journal  # the audit log and outbox (same package, no cycle at import)
+
+    pt, et = TABLES["persons"].table, TABLES["entitlements"].table
+    person_refs, ent_refs = _refs("persons"), _refs("entitlements")
+    cases: list[dict] = []
+    now = utcnow()
+    with local.begin() as lc:
+        set_state(lc, "last_person_merge", now.isoformat())  # a write first: the transaction is open
+        if lc.dialect.name == "sqlite":
+            lc.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # checked at commit; reset after it
+        for local_id, cp in dups.items():
+            central_id = str(cp["id"])
+            mine = lc.execute(select(pt).where(pt.c.id == local_id)).mappings().first()
+            if mine is None:
+                continue
+            mine = dict(mine)
+            cents = {r["cohort"]: r for r in central_ents if str(r["person_id"]) == central_id}
+            local_ents = [dict(r) for r in lc.execute(select(et).where(et.c.person_id == local_id)).mappings()]
+            ent_map = {str(e["id"]): cents[e["cohort"]] for e in local_ents if e["cohort"] in cents}
+            # 1. the local copies go, the central rows come in (FKs are checked at commit)
+            lc.execute(pt.delete().where(pt.c.id == local_id))
+            _apply(lc, TABLES["persons"], [cp], central=False)
+            for old in ent_map:
+                lc.execute(et.delete().where(et.c.id == old))
+            _apply(lc, TABLES["entitlements"], list(ent_map.values()), central=False)
+            # 2. re-point what referred to them, and queue it
+            queue: list[tuple[str, str]] = []
+            moved: dict[str, int] = {}
+            for st, col in ent_refs:
+                for old, ce in ent_map.items():
+                    keys = [str(k) for k in lc.execute(select(st.table.c[st.key]).where(st.table.c[col] == old)).scalars()]
+                    if keys:
+                        lc.execute(update(st.table).where(st.table.c[col] == old).values({col: str(ce["id"])}))
+                        queue += [(st.table.name, k) for k in keys]
+                        moved[st.table.name] = moved.get(st.table.name, 0) + len(keys)
+            for st, col in person_refs:
+                keys = [str(k) for k in lc.execute(select(st.table.c[st.key]).where(st.table.c[col] == local_id)).scalars()]
+                if keys:
+                    lc.execute(update(st.table).where(st.table.c[col] == local_id).values({col: central_id}))
+                    if st.push:
+                        queue += [(st.table.name, k) for k in keys]
+                    moved[st.table.name] = moved.get(st.table.name, 0) + len(keys)
+            # person_id is the key of outreach_flags: its re-pointed rows are queued under the new key
+            queue = [(t, central_id if (t == "outreach_flags" and k == local_id) else k) for t, k in queue]
+            # 3. the local copies' entries are done; refused entries of re-pointed rows are retried
+            gone = [("person", local_id), ("persons", local_id)]
+            gone += [(e, old) for old in ent_map for e in ("entitlement", "entitlements")]
+            for entity, eid in gone:
+                lc.execute(update(_outbox).where(_outbox.c.entity == entity, _outbox.c.entity_id == eid,
+                                                 _outbox.c.pushed_at.is_(None))
+                           .values(pushed_at=now, push_error=f"merged:{central_id}"))
+            for table, key in queue:
+                entities = [e for e, t in ENTITY_TABLE.items() if t == table]
+                lc.execute(update(_outbox).where(_outbox.c.entity.in_(entities), _outbox.c.entity_id == key,
+                                                 _outbox.c.pushed_at.is_(None), _outbox.c.push_error.isnot(None))
+                           .values(push_error=None))
+            journal.enqueue(lc, [(t, k, None) for t, k in dict.fromkeys(queue)])
+            # 4. the record: a case and an audit event (never the ID number)
+            differ = [f for f in IDENTITY_FIELDS if _norm(mine.get(f)) != _norm(cp.get(f))]
+            detail = {"local_person_id": local_id, "central_person_id": central_id, "differing_fields": differ,
+                      "merged_entitlements": {old: str(ce["id"]) for old, ce in ent_map.items()},
+                      "repointed": moved, "local_name": mine.get("name"), "central_name": cp.get("name")}
+            case = {"id": str(uuid.uuid5(CONFLICT_NS, f"duplicate_person_merged:{local_id}")),
+                    "kind": "duplicate_person_merged", "entity": "persons", "entity_id": central_id,
+                    "person_id": central_id, "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+                    "workstation": workstation, "status": "open" if differ else "resolved",
+                    "resolved_by": None if differ else "system", "resolved_at": None if differ else now,
+                    "created_at": now, "updated_at": now}
+            lc.execute(sqlite_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"])
+                       if lc.dialect.name == "sqlite" else pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]),
+                       [case])
+            journal.enqueue(lc, [("sync_conflict", case["id"], None)])
+            journal.audit(lc, "system", workstation, "sync.duplicate_person_merged", "person", central_id,
+                          {k: v for k, v in detail.items() if k not in ("local_name", "central_name")})
+            cases.append(conflict_json(case))
+    return cases
 
 
 def _lock(cc: Connection, workstation: str) -> None:
@@ -574,3 +785,31 @@ def open_conflicts(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return [conflict_json(dict(r)) for r in conn.execute(
             select(_conflicts).where(_conflicts.c.status == "open").order_by(_conflicts.c.created_at)).mappings()]
+
+
+def conflict_rows(conn: Connection, status: str | None = "open", limit: int = 1000) -> list[dict]:
+    """Sync cases with the person's name and ID number (the caller masks it), newest first."""
+    pt = TABLES["persons"].table
+    stmt = (select(_conflicts, pt.c.name.label("person_name"), pt.c.id_number.label("person_id_number"))
+            .select_from(_conflicts.outerjoin(pt, pt.c.id == _conflicts.c.person_id))
+            .order_by(_conflicts.c.created_at.desc(), _conflicts.c.id).limit(limit))
+    if status is not None:
+        stmt = stmt.where(_conflicts.c.status == status)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def conflict_row(conn: Connection, conflict_id: str) -> dict | None:
+    row = conn.execute(select(_conflicts).where(_conflicts.c.id == conflict_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def resolve_conflict(conn: Connection, conflict_id: str, resolved_by: str, note: str, when: datetime) -> int:
+    """Close an open case; the note goes into ``detail.resolution_note``. Returns rows changed."""
+    row = conflict_row(conn, conflict_id)
+    if row is None or row["status"] != "open":
+        return 0
+    detail = json.loads(row["detail"]) if row.get("detail") else {}
+    detail["resolution_note"] = note
+    return conn.execute(update(_conflicts).where(_conflicts.c.id == conflict_id, _conflicts.c.status == "open").values(
+        status="resolved", resolved_by=resolved_by, resolved_at=when, updated_at=when,
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True))).rowcount or 0

@@ -39,6 +39,7 @@ MATRIX: dict[str, tuple[frozenset, str]] = {
     "recovery.manage": (SENIOR, "处理多领待遇追回"),
     "audit.verify": (SENIOR, "校验审计日志"),
     "sync.run": (ALL, "与中心数据库同步"),
+    "sync.resolve": (SENIOR, "处理同步冲突、重试被拒绝的上传"),
     "settings.change": (frozenset((ADMIN,)), "修改系统设置"),
     "operators.manage": (frozenset((ADMIN,)), "管理操作员账号"),
     "data.purge": (frozenset((ADMIN,)), "按保存期限清理人脸图像"),

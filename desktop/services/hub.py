@@ -71,6 +71,12 @@ class Services:
         return ApprovalService(self.db, self.payroll)
 
     @cached_property
+    def sync_conflicts(self):
+        from desktop.services.sync import ConflictService
+
+        return ConflictService(self.db)
+
+    @cached_property
     def counter(self):
         from desktop.services.counter import CounterService
 

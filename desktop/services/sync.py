@@ -24,8 +24,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from db import sync as dbsync
 from db.engine import make_engine
 from db.migrate import upgrade
-from desktop.errors import SyncError
+from desktop.errors import SyncError, UserFacingError
 from desktop.services.database import Database
+from desktop.workstation import Actor
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ class SyncService:
 
     def open_conflicts(self) -> list[dict]:
         return dbsync.open_conflicts(self.local.engine)
+
+    def refused(self) -> list[dict]:
+        """Outbox entries the central database refused (``push_error``)."""
+        return dbsync.refused(self.local.engine)
 
     def close(self) -> None:
         if self._central is not None:
@@ -266,3 +271,127 @@ class OnlineMonitor:
             raise
         self.succeeded(result.waiting)
         return result
+
+
+# --- 同步冲突: cases for a supervisor, refused uploads ----------------------------------------------
+
+KIND_ZH = {
+    "certified_after_death": "死亡后仍有认证",
+    "duplicate_person_merged": "同一人员在两台工作站新建（已合并）",
+    "pull_rejected": "下载的数据本机无法保存",
+    "rejected": "上传被中心拒绝",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictView:
+    id: str
+    kind: str
+    status: str
+    person_id: str | None
+    name: str
+    masked_id: str
+    workstation: str | None
+    created_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    detail: dict
+
+    @property
+    def kind_zh(self) -> str:
+        return KIND_ZH.get(self.kind, self.kind)
+
+    @property
+    def summary_zh(self) -> str:
+        d = self.detail
+        if self.kind == "certified_after_death":
+            return (f"中心登记死亡日期 {d.get('death_date', '—')}，之后 {d.get('cert_date', '—')} 仍有认证"
+                    f"（{d.get('certified_by') or '—'}@{d.get('certified_at') or '—'}）。请核实：死亡登记有误则在中心撤销；"
+                    "认证有误则调查。")
+        if self.kind == "duplicate_person_merged":
+            fields = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
+            differ = "、".join(fields.get(f, f) for f in d.get("differing_fields") or [])
+            moved = sum((d.get("repointed") or {}).values())
+            return (f"本机新建的人员与中心已有人员身份号码相同，已并入中心记录，{moved} 条本机记录改挂到中心人员。"
+                    + (f"两边{differ}不一致（本机：{d.get('local_name')}，中心：{d.get('central_name')}），请核对名册。"
+                       if differ else ""))
+        if self.kind == "pull_rejected":
+            return f"{d.get('error', '')}"
+        return json_text(d)
+
+    @property
+    def note(self) -> str:
+        return self.detail.get("resolution_note") or ""
+
+
+def json_text(d: dict) -> str:
+    import json
+
+    return json.dumps(d, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class ConflictService:
+    """Sync cases (``sync_conflicts``) and refused uploads on this workstation. Works without a
+    central database: a resolution is a local change, audited and queued like any other."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def cases(self, status: str | None = "open") -> list[ConflictView]:
+        import json
+
+        from desktop.idnumber import mask
+
+        with self.db.engine.connect() as conn:
+            rows = dbsync.conflict_rows(conn, status)
+        out = []
+        for r in rows:
+            try:
+                detail = json.loads(r["detail"]) if r.get("detail") else {}
+            except ValueError:
+                detail = {"text": r["detail"]}
+            out.append(ConflictView(str(r["id"]), r["kind"], r["status"], r.get("person_id"),
+                                    r.get("person_name") or "—",
+                                    mask(r["person_id_number"]) if r.get("person_id_number") else "—",
+                                    r.get("workstation"), r.get("created_at"), r.get("resolved_by"),
+                                    r.get("resolved_at"), detail))
+        return out
+
+    def resolve(self, conflict_id: str, note: str, actor: Actor) -> bool:
+        """A supervisor closes a case with a note (resolved_by/at); audited and queued for sync.
+        False when it was already resolved."""
+        from db import journal
+        from db.models import utcnow
+        from desktop.services.guard import require
+
+        require(self.db, actor, "sync.resolve")
+        note = (note or "").strip()
+        if not note:
+            raise UserFacingError("请填写处理说明", code="note_required")
+        with self.db.engine.begin() as conn:
+            if dbsync.conflict_row(conn, conflict_id) is None:
+                raise UserFacingError("没有该同步冲突", code="no_such_conflict")
+            done = dbsync.resolve_conflict(conn, conflict_id, actor.operator, note[:500], utcnow()) == 1
+            if done:
+                journal.audit(conn, actor.operator, actor.workstation, "sync.conflict_resolved", "sync_conflict",
+                              conflict_id, {"note": note[:500]})
+                journal.enqueue(conn, [("sync_conflict", conflict_id, None)])
+        return done
+
+    def refused(self) -> list[dict]:
+        return dbsync.refused(self.db.engine)
+
+    def refused_count(self) -> int:
+        return dbsync.refused_count(self.db.engine)
+
+    def retry_refused(self, actor: Actor, seqs=None) -> int:
+        """重试: clear ``push_error`` so the next sync pushes those entries again (after the cause
+        was fixed, e.g. on the central database). Audited."""
+        from db import journal
+        from desktop.services.guard import require
+
+        require(self.db, actor, "sync.resolve")
+        with self.db.engine.begin() as conn:
+            n = dbsync.clear_refused(conn, seqs)
+            journal.audit(conn, actor.operator, actor.workstation, "sync.retry_refused", None, None, {"entries": n})
+        return n
