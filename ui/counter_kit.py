@@ -57,6 +57,8 @@ class CounterKit:
     demo_cards: list = field(default_factory=list)
     face_script: list = field(default_factory=list)  # demo/test: outcomes for the next checks ("pass", reasons)
     face_ready: threading.Event = field(default_factory=threading.Event)
+    enrolment: Any = None  # desktop.services.enrolment.EnrolmentService
+    enrol_collector_factory: Callable[[], Any] | None = None  # -> desktop.face.enrol.EnrolmentCollector (worker thread)
 
     def next_outcome(self) -> str:
         return self.face_script.pop(0) if self.face_script else "pass"
@@ -110,12 +112,32 @@ def build_demo_kit(*, cards: list | None = None, resident_screen=None, frames_pe
                                    accept=s.get("accept", 0.5), reject=s.get("reject", 0.6))
 
     kit.face_session_factory = face_factory
+    kit.enrol_collector_factory = _lazy_collector_factory()
     kit.face_ready.set()
     _ = build_session  # the production path below uses it
     return kit
 
 
-def build_production_kit(station, settings, *, resident_screen=None) -> CounterKit:
+def _lazy_collector_factory(engine_box: dict | None = None, ready: threading.Event | None = None):
+    """EnrolmentCollector on the shared engine (production) or a lazily loaded one (demo)."""
+    from desktop.errors import UserFacingError
+
+    box = engine_box if engine_box is not None else {}
+
+    def factory():
+        from desktop.face.detect import FaceEngine
+        from desktop.face.enrol import EnrolmentCollector
+
+        if ready is not None and (not ready.wait(30) or "engine" not in box):
+            raise UserFacingError("人脸识别模块不可用，无法采集参考照片", code="engine_unavailable")
+        if "engine" not in box:
+            box["engine"] = FaceEngine()
+        return EnrolmentCollector(box["engine"])
+
+    return factory
+
+
+def build_production_kit(station, settings, *, resident_screen=None, enrolment=None) -> CounterKit:
     """The configured reader and webcam, and the real face check against the chip photo."""
     from desktop.devices.registry import build_session
     from desktop.errors import UserFacingError
@@ -155,18 +177,25 @@ def build_production_kit(station, settings, *, resident_screen=None) -> CounterK
         from desktop.face.session import FaceCheckSession
         from desktop.face.settings import FaceSettings
 
-        if card is None or not getattr(card, "photo_bmp", None):
-            raise UserFacingError("证件没有可用的芯片照片，无法进行人脸比对；请改用人工核验", code="no_photo")
+        chip = getattr(card, "photo_bmp", None) if card is not None else None
+        person = getattr(lookup, "person", None)
+        source = (enrolment.reference_image(person.id if person else None, chip) if enrolment is not None
+                  else (("chip", chip) if chip else None))
+        if source is None:
+            raise UserFacingError("没有可用的参考照片（无芯片照片、未采集），请按 F7 采集参考照片或改用人工核验",
+                                  code="no_photo")
         if not ready.wait(30) or "engine" not in engine_box:
             raise UserFacingError("人脸识别模块不可用，请改用人工核验", code="engine_unavailable")
         engine = engine_box["engine"]
-        ref = encode_single_face(engine, decode_image(card.photo_bmp), name="card")
+        ref = encode_single_face(engine, decode_image(source[1]), name=source[0])
         fs = FaceSettings(accept_threshold=settings.get("face_accept"), reject_threshold=settings.get("face_reject"))
         return FaceCheckSession(ref, fs, engine=engine)
 
     kit = CounterKit(lambda sink: build_session(reader_cfg, sink), camera_factory, face_factory,
                      ReceiptPrinter(station.get("printer_name")), demo=False, resident_screen=resident_screen)
     kit.face_ready = ready
+    kit.enrolment = enrolment
+    kit.enrol_collector_factory = _lazy_collector_factory(engine_box, ready)
     return kit
 
 
@@ -204,6 +233,11 @@ def build_kit(services, demo: bool, info: dict, *, resident_screen=None) -> Coun
     """GUI thread (the resident screen is a widget)."""
     settings = services.settings
     face = {"accept": settings.get("face_accept"), "reject": settings.get("face_reject")}
+    from desktop.services.enrolment import EnrolmentService
+
+    enrolment = EnrolmentService(services.db, services.evidence)
     if demo:
-        return build_demo_kit(cards=info.get("demo_cards"), resident_screen=resident_screen, face_settings=face)
-    return build_production_kit(services.station, settings, resident_screen=resident_screen)
+        kit = build_demo_kit(cards=info.get("demo_cards"), resident_screen=resident_screen, face_settings=face)
+        kit.enrolment = enrolment
+        return kit
+    return build_production_kit(services.station, settings, resident_screen=resident_screen, enrolment=enrolment)
