@@ -300,3 +300,38 @@ def test_outstanding_and_overdue_lists(db, roster, forms, tmp_path):
     assert row.days_overdue == 10 and row.deadline == d(2026, 12, 10) and row.name == "张秀兰"
     assert row.masked_id == a[:6] + "********" + a[-4:] and a not in json.dumps(row.as_json())
     assert [r.serial for r in forms.overdue(d(2027, 1, 21))] == [sa, sb]
+
+
+def test_batch_window_matches_the_issue_and_the_person_screen(db, roster, forms, tmp_path):
+    """Issue 6: batch = every remote resident whose deadline falls within N days (both ends
+    included) and who has no outstanding form — with the same deadline the person screen shows and
+    a single issue would print."""
+    edge = roster.add("边界甲", "enterprise_retiree", d(2025, 12, 29))  # deadline 2026-12-29 = TODAY + 30
+    today_due = roster.add("今天乙", "enterprise_retiree", d(2025, 11, 29))  # deadline today
+    cancelled = roster.add("作废丙", "enterprise_retiree", d(2025, 12, 20))  # its form was cancelled
+    received = roster.add("已回丁", "enterprise_retiree", d(2025, 12, 15))  # its form came back
+    roster.add("逾期戊", "enterprise_retiree", d(2025, 11, 28))  # deadline yesterday: issue individually
+    roster.load()
+    c = forms.issue(cancelled, ACTOR, tmp_path / "c.pdf", today=d(2026, 11, 2))
+    forms.cancel(c.serial, ACTOR, "地址有误")
+    r = forms.issue(received, ACTOR, tmp_path / "r.pdf", today=d(2026, 11, 2))
+    assert receive(forms, text=r.serial).accepted  # certified 2026-11-20: next deadline a year on
+
+    within = lambda n: [x.id_number for x in forms.batch_candidates(n, TODAY)]  # noqa: E731
+    assert within(30) == [today_due, cancelled, edge]
+    assert within(29) == [today_due, cancelled]
+    assert within(0) == [today_due]
+
+    persons = PersonService(db)
+    for cand in forms.batch_candidates(30, TODAY):
+        screen = [e.deadline for e in persons.show(cand.id_number, TODAY).entitlements if e.deadline >= TODAY]
+        assert cand.deadline == min(screen)
+    res = forms.batch(30, ACTOR, tmp_path / "b.pdf", as_of=TODAY)
+    assert [(f.id_number, f.deadline) for f in res.forms] == [
+        (x, y) for x, y in zip([today_due, cancelled, edge], [TODAY, d(2026, 12, 20), d(2026, 12, 29)])]
+    # every one now holds an outstanding form: neither the batch nor a single issue gives a second;
+    # the received form's person comes round again for next year's deadline (2027-11-20)
+    assert within(300) == [] and within(366) == [received]
+    with pytest.raises(Exception) as exc:
+        forms.issue(edge, ACTOR, tmp_path / "again.pdf", today=TODAY)
+    assert exc.value.code == "has_outstanding"

@@ -168,3 +168,94 @@ def test_tracking_and_reprint(qtbot, page, service, tmp_path):
     qtbot.waitUntil(lambda: page.track_model.rowCount() == 1 and
                     page.track_model.index(0, 6).data() == "2", timeout=10_000)
     page.preview.close()
+
+
+def test_preview_prints_the_vector_pdf_to_the_station_printer(qtbot, service, tmp_path, monkeypatch):
+    from tests import fake_lp
+
+    log = fake_lp.install(tmp_path, monkeypatch)
+    station = {"printer_name": "二楼-HP-M404"}
+    (tmp_path / "out").mkdir()
+    page = FormsPage(service, ACTOR, TODAY, output_dir=tmp_path / "out",
+                     printer_name=lambda: station["printer_name"])
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.batch_finished, timeout=30_000) as blocker:
+        page.generate_button.click()
+    res = blocker.args[0]
+    page.preview_button.click()
+    dlg = page.preview
+    qtbot.waitUntil(lambda: dlg.total == 4, timeout=20_000)
+    with qtbot.waitSignal(dlg.printed, timeout=10_000) as sent:
+        qtbot.mouseClick(dlg.print_button, Qt.MouseButton.LeftButton)
+    assert sent.args[0] == "二楼-HP-M404-101"
+    assert "二楼-HP-M404" in dlg.info.text() and "二楼-HP-M404-101" in dlg.info.text()
+    (call,) = fake_lp.calls(log)
+    assert call["args"][:2] == ["-d", "二楼-HP-M404"] and call["args"][-1] == res.pdf
+    assert Path(call["copy"]).read_bytes() == Path(res.pdf).read_bytes()  # the vector PDF, not pixels
+
+    # the labels go the same way; a refused job is reported in Chinese and nothing is lost
+    fake_lp.install(tmp_path, monkeypatch, fail="lp: The printer or class does not exist.", name="broken")
+    station["printer_name"] = "不存在的打印机"
+    page.labels_button.click()
+    labels = page.preview
+    qtbot.waitUntil(lambda: labels.total > 0, timeout=20_000)
+    with qtbot.waitSignal(labels.print_failed, timeout=10_000):
+        labels.print_button.click()
+    assert "找不到打印机“不存在的打印机”" in labels.info.text() and labels.print_button.isEnabled()
+    labels.close()
+    dlg.close()
+
+
+def test_without_a_system_queue_the_preview_falls_back_to_qprinter(qtbot, service, tmp_path, monkeypatch):
+    from ui.dialogs import forms_preview
+
+    empty = tmp_path / "no-lp"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    used = []
+    monkeypatch.setattr(forms_preview, "print_with_dialog", lambda pdf, parent: used.append(pdf) or "已发送 2 页到打印机")
+    number = make_number("152202", date(1950, 1, 1), 1)
+    pdf = service.issue(number, ACTOR, tmp_path / "one.pdf", today=TODAY).pdf
+    dlg = forms_preview.FormsPreviewDialog(pdf, "打印预览", printer_name="无")
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.printed, timeout=5_000):
+        dlg.print_button.click()
+    assert used == [Path(pdf)] and dlg.info.text() == "已发送 2 页到打印机"
+
+
+def test_overdue_tab_reprint_from_the_ui_then_print(qtbot, service, tmp_path, monkeypatch):
+    """跟踪 → 已逾期 → 补打所选: same serial, count 2 in the list, and the reprint goes to the queue."""
+    from desktop import scan
+    from tests import fake_lp
+
+    log = fake_lp.install(tmp_path, monkeypatch)
+    number = make_number("152202", date(1950, 1, 1), 1)  # deadline 2026-12-10
+    first = service.issue(number, ACTOR, tmp_path / "one.pdf", today=TODAY)
+    later = date(2027, 1, 15)
+    (tmp_path / "out").mkdir()
+    page = FormsPage(service, ACTOR, later, output_dir=tmp_path / "out", printer_name="柜台A4")
+    qtbot.addWidget(page)
+    page.show()
+    page.tabs.setCurrentIndex(2)
+    with qtbot.waitSignal(page.list_loaded, timeout=10_000):
+        page.which.setCurrentIndex(1)  # 已逾期
+    assert page.track_model.rowCount() == 1
+    assert page.track_model.index(0, 4).data() == "36"  # days overdue on 2027-01-15
+
+    page.reprint_button.click()  # nothing selected
+    assert "请先选择" in page.track_label.text()
+    page.track_table.selectRow(0)
+    with qtbot.waitSignal(page.reprinted, timeout=20_000) as blocker:
+        qtbot.mouseClick(page.reprint_button, Qt.MouseButton.LeftButton)
+    pdf = blocker.args[0]
+    assert scan.find_payload(scan.decode_file(pdf)).text == scan.find_payload(scan.decode_file(first.pdf)).text
+    qtbot.waitUntil(lambda: page.track_model.rowCount() == 1 and page.track_model.index(0, 6).data() == "2"
+                    and page.which.currentData() == "overdue", timeout=10_000)
+    dlg = page.preview
+    qtbot.waitUntil(lambda: dlg.total == 2, timeout=20_000)
+    assert dlg.images[0].pixelColor(2, 2) == QColor("white")
+    with qtbot.waitSignal(dlg.printed, timeout=10_000):
+        dlg.print_button.click()
+    (call,) = fake_lp.calls(log)
+    assert call["args"][:2] == ["-d", "柜台A4"] and call["args"][-1] == pdf
+    dlg.close()
