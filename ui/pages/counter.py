@@ -225,6 +225,7 @@ class CounterPage(QWidget):
         self.manual_button = button("手工录入 F4", self.open_manual_entry)
         self.helper_button = button("代办人 F6", self.open_helper)
         self.attest_button = button("人工核验 F9", self.open_attestation)
+        self.enrol_button = button("采集参考照片 F7", self.open_enrolment)
         self.note_button = button("登记来访", self.note_not_on_roster)
         self.print_button = button("打印回执", self.open_receipt)
         self.next_button = button("下一位 F12", self.next_resident)
@@ -233,7 +234,8 @@ class CounterPage(QWidget):
         self.lock_button = button("锁屏 Ctrl+L", self.lock_requested.emit)
         self.settings_button = button("设置", self.settings_requested.emit)
         actions = QHBoxLayout()
-        for b in (self.manual_button, self.helper_button, self.attest_button, self.note_button, self.detail_button):
+        for b in (self.manual_button, self.helper_button, self.enrol_button, self.attest_button, self.note_button,
+                  self.detail_button):
             actions.addWidget(b)
         actions.addStretch(1)
         for b in (self.lock_button, self.settings_button, self.next_button, self.print_button, self.primary_button):
@@ -248,7 +250,7 @@ class CounterPage(QWidget):
         layout.addLayout(actions)
 
         for key, slot in (("Return", self.primary_action), ("Enter", self.primary_action), ("F4", self.open_manual_entry),
-                          ("F6", self.open_helper), ("F9", self.open_attestation), ("F12", self.next_resident),
+                          ("F6", self.open_helper), ("F7", self.open_enrolment), ("F9", self.open_attestation), ("F12", self.next_resident),
                           ("Ctrl+L", self.lock_requested.emit), ("Ctrl+P", self.open_receipt)):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -340,6 +342,7 @@ class CounterPage(QWidget):
         self.primary_button.setEnabled(primary[1])
         self.attest_button.setEnabled(person and state in ("person", "face_failed") and not self._terminated())
         self.helper_button.setEnabled(person and state in ("person", "face_failed"))
+        self.enrol_button.setEnabled(person and state in ("person", "face_failed") and self._enrol_reason() is not None)
         self.note_button.setVisible(state == "not_found")
         self.print_button.setEnabled(state in ("done", "printed"))
         self.next_button.setEnabled(not busy)
@@ -578,6 +581,8 @@ class CounterPage(QWidget):
             self.open_attestation()
         elif step in ("retry_with_advice", "another_challenge"):
             self.start_face_check()
+        elif step == "re_enrol":
+            self.open_enrolment()
 
     def _elapsed(self) -> float | None:
         return None if self.t0 is None else time.perf_counter() - self.t0
@@ -679,6 +684,40 @@ class CounterPage(QWidget):
                                                                  face_attempts=tries,
                                                                  face_failures=tuple(self.face_failure_reasons)),
                           self._recorded, self._record_error, owner=self)
+
+    def _enrol_reason(self) -> str | None:
+        """Offer 采集参考照片 when there is no chip photo, or after repeated failures."""
+        kit = self.kit
+        if kit is None or kit.enrolment is None or kit.enrol_collector_factory is None or self.camera is None \
+                or self.card is None or self._terminated():
+            return None
+        if not getattr(self.card, "photo_bmp", None):
+            return "no_reference"
+        return "keeps_failing" if self.face_attempts >= 2 else None
+
+    def open_enrolment(self) -> None:
+        reason = self._enrol_reason()
+        if not (self.lookup and self.lookup.found) or self.state not in ("person", "face_failed") or reason is None:
+            return
+        from ui.dialogs.enrol_dialog import EnrolDialog
+
+        self.dialog = EnrolDialog(self.camera, self.kit.enrol_collector_factory, clerk=self.actor.operator,
+                                  helper=self.helper, reason=reason,
+                                  resident=f"{self.lookup.person.name}（{self.lookup.masked_id}）", parent=self)
+        self.dialog.captured.connect(lambda enrolment, consent: self._enrolled(enrolment, consent, reason))
+        self.dialog.open()
+
+    def _enrolled(self, enrolment, consent, reason: str) -> None:
+        self._set_state("recording")
+        self._banner("正在保存参考照片…")
+        service, pid, actor = self.kit.enrolment, self.lookup.person.id, self.actor
+        run_in_background(lambda: service.enrol_from(pid, enrolment, consent, actor, reason=reason),
+                          self._enrol_saved, self._record_error, owner=self)
+
+    def _enrol_saved(self, image_id) -> None:
+        self.enrolled_reference = image_id
+        self._set_state("person")
+        self._banner("参考照片已登记（已记录同意）。按 Enter 用新参考照片进行人脸认证。", "ok")
 
     def open_helper(self) -> None:
         if not (self.lookup and self.lookup.found) or self.state not in ("person", "face_failed"):
