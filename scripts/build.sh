@@ -19,6 +19,8 @@ if [ -z "${CERTDESK_BUNDLE_FONT:-}" ] && ! [ -f /usr/share/fonts/truetype/wqy/wq
 fi
 
 uv sync --quiet
+# spoken prompts for machines without a Mandarin TTS voice (resources/README.md; needs espeak-ng)
+uv run python scripts/render_prompts.py || echo "warning: prompts not rendered; the resident screen will be visual-only" >&2
 PYINSTALLER_VERSION="${PYINSTALLER_VERSION:->=6.10,<7}"
 uv run --with "pyinstaller${PYINSTALLER_VERSION}" pyinstaller --noconfirm --clean \
   --distpath dist --workpath build installer.spec

@@ -2,8 +2,9 @@
 
 Independent of the rest of the app: the panel (or any controller) calls :meth:`show_frame`,
 :meth:`show_prompt`, :meth:`set_progress`. Speech: QtTextToSpeech with a Mandarin voice when one
-exists; otherwise pre-rendered WAV files ``resources/audio/<prompt code>.wav`` played with
-QSoundEffect; otherwise visual only (the clerk sees which mode is active in :attr:`PromptSpeaker.mode`).
+exists; otherwise pre-rendered WAV files ``resources/audio/<prompt code>[@slow].wav`` (espeak-ng,
+rendered at build time by scripts/render_prompts.py; the ``@slow`` variant while the speed is set
+slow, +/- keys) played with QSoundEffect; otherwise visual only (the clerk sees which mode is active in :attr:`PromptSpeaker.mode`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PromptSpeaker(QObject):
         self._tts = None
         self._effect = None
         self.spoken: list[str] = []     # what was said (text), for the clerk's log view and tests
+        self.last_source: Path | None = None   # the WAV of the last prompt in audio mode
         if use_tts:
             self._init_tts()
         if self.mode == "visual" and audio_dir.is_dir() and any(audio_dir.glob("*.wav")):
@@ -71,13 +73,33 @@ class PromptSpeaker(QObject):
             self._tts.stop()
             self._tts.say(text)
         elif self.mode == "audio":
-            wav = self.audio_dir / f"{code}.wav"
-            if wav.is_file():
+            wav = self.audio_file(code)
+            if wav is not None:   # no file for this code: this prompt is visual only
                 from PySide6.QtMultimedia import QSoundEffect
 
+                if self._effect is not None:
+                    self._effect.stop()
                 self._effect = QSoundEffect(self)
                 self._effect.setSource(QUrl.fromLocalFile(str(wav)))
                 self._effect.play()
+            self.last_source = wav
+
+    def audio_file(self, code: str) -> Path | None:
+        """The pre-rendered WAV for a prompt code (scripts/render_prompts.py): the slow variant
+        ``<code>@slow.wav`` when the chosen rate is slow (the default for elderly residents)."""
+        if not code:
+            return None
+        names = ([f"{code}@slow.wav"] if self.rate <= -0.15 else []) + [f"{code}.wav"]
+        for name in names:
+            path = self.audio_dir / name
+            if path.is_file():
+                return path
+        return None
+
+    @property
+    def player(self):
+        """The QSoundEffect of the last pre-rendered prompt (None in tts/visual mode)."""
+        return self._effect
 
 
 def bgr_to_qimage(image: np.ndarray, mirror: bool = False) -> QImage:
