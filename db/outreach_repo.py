@@ -248,30 +248,134 @@ def max_recorded_month(conn: Connection) -> str | None:
     return conn.execute(select(func.max(events.c.payroll_month))).scalar()
 
 
+# Persons with a certification that did not pass: for everyone else the latest certification of
+# any result is the latest passed one, which the (person_id, cert_date) index answers alone
+# (a covering index read, no table row per person). Few persons are in this set.
+_NOT_PASSED = "SELECT f.person_id FROM certifications f WHERE f.result <> 'passed'"
+
+
+def _greatest(conn: Connection) -> str:
+    return "max" if conn.dialect.name == "sqlite" else "greatest"
+
+
+def _effective_last(conn: Connection, not_passed: str = _NOT_PASSED) -> str:
+    """SQL for an entitlement's effective ``last`` (alias ``e``, parameter ``:asof``): the person's
+    latest passed certification up to ``as_of``, or the start date when that is later (or there
+    is none).
+
+    The latest certification is a correlated scalar subquery answered from the
+    (person_id, cert_date) index — one index seek per entitlement, no GROUP BY over the whole
+    table and no per-person dictionary (as ``repositories.stream_payroll_rows``); for persons
+    without a failed certification the seek does not even read the table row."""
+    passed = ("(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+              "AND c.result = 'passed' AND c.cert_date <= :asof)")
+    any_result = ("(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+                  "AND c.cert_date <= :asof)")
+    last = f"CASE WHEN e.person_id IN ({not_passed}) THEN {passed} ELSE {any_result} END"
+    return f"{_greatest(conn)}(e.start_date, coalesce({last}, e.start_date))"
+
+
+def _cohort_case(values: dict[str, object], prefix: str, params: dict, alias: str = "e") -> str:
+    """``CASE e.cohort WHEN :c THEN :v … END`` over bound parameters (NULL for other cohorts)."""
+    whens = []
+    for i, (cohort, value) in enumerate(sorted(values.items())):
+        params[f"{prefix}c{i}"], params[f"{prefix}v{i}"] = cohort, value
+        whens.append(f"WHEN :{prefix}c{i} THEN :{prefix}v{i}")
+    return f"CASE {alias}.cohort " + " ".join(whens) + " END"
+
+
+def _param_date(conn: Connection, d: date):
+    return d.isoformat() if conn.dialect.name == "sqlite" else d
+
+
+def _no_flatten(conn: Connection) -> str:
+    """Keeps a FROM subquery a co-routine (each computed column evaluated once per row)."""
+    return " LIMIT -1 OFFSET 0" if conn.dialect.name == "sqlite" else " OFFSET 0"
+
+
 def outreach_candidates(conn: Connection, as_of: date, bounds: dict[str, tuple[date, date]]) -> list[tuple]:
     """Active entitlements of living persons whose effective ``last`` (latest passed certification
     up to ``as_of``, or the start date when later) lies within the per-cohort bounds, with the
     person's card: (eid, pid, cohort, last ISO, name, id_number, phone, address, residence).
 
-    The bounds come from the rule table (the caller inverts the clock), so SQLite filters a
-    million entitlements in C and Python only sees the few that are due."""
-    sqlite = conn.dialect.name == "sqlite"
-    params: dict = {"asof": as_of.isoformat() if sqlite else as_of}
-    parts = []
-    for i, (cohort, (lo, hi)) in enumerate(sorted(bounds.items())):
-        params[f"c{i}"], params[f"lo{i}"], params[f"hi{i}"] = cohort, (lo.isoformat() if sqlite else lo), (hi.isoformat() if sqlite else hi)
-        parts.append(f"(e.cohort = :c{i} AND eff BETWEEN :lo{i} AND :hi{i})")
-    if not parts:
+    The bounds come from the rule table (the caller inverts the clock), so no entitlement is
+    visited unless its ``last`` can qualify. Three disjoint parts, by where ``last`` comes from:
+
+    ``by_cert``   persons whose certifications all passed: one ordered pass over the
+                  (person_id, cert_date) index (covering: no table rows) gives each person's
+                  latest date; only the dates inside one of the cohorts' ranges are joined to
+                  their entitlements (index seek) and checked against that cohort's range;
+    ``by_start``  the same persons' entitlements that started after their latest certification
+                  (or have none): start dates in range, checked with one index probe each;
+    ``mixed``     persons with a failed certification (few): the exact per-entitlement subquery.
+
+    Persons are read (by primary key) only for the rows that qualify."""
+    ranges = sorted({(lo, hi) for lo, hi in bounds.values() if lo <= hi})
+    if not ranges:
         return []
+    sqlite = conn.dialect.name == "sqlite"
+    params: dict = {"asof": _param_date(conn, as_of)}
+    lo_e = _cohort_case({c: _param_date(conn, b[0]) for c, b in bounds.items()}, "lo", params)
+    hi_e = _cohort_case({c: _param_date(conn, b[1]) for c, b in bounds.items()}, "hi", params)
+    any_range = []
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"rlo{i}"], params[f"rhi{i}"] = _param_date(conn, lo), _param_date(conn, hi)
+        any_range.append(f"l.last BETWEEN :rlo{i} AND :rhi{i}")
+    join = "CROSS JOIN" if sqlite else "JOIN"  # SQLite: keep the left side as the outer loop
+    by_cert = (
+        f"SELECT e.id, e.person_id, e.cohort, l.last AS eff "
+        f"FROM (SELECT c.person_id, max(c.cert_date) AS last FROM certifications c WHERE c.cert_date <= :asof "
+        f"      GROUP BY c.person_id{_no_flatten(conn)}) l "
+        f"{join} entitlements e ON e.person_id = l.person_id "
+        f"WHERE ({' OR '.join(any_range)}) AND l.person_id NOT IN (SELECT person_id FROM np) "
+        f"AND e.status = 'active' AND l.last >= e.start_date AND l.last BETWEEN {lo_e} AND {hi_e}"
+    )
+    by_start = (
+        "SELECT e.id, e.person_id, e.cohort, e.start_date AS eff FROM entitlements e "
+        f"WHERE e.status = 'active' AND e.start_date BETWEEN {lo_e} AND {hi_e} "
+        "AND e.person_id NOT IN (SELECT person_id FROM np) "
+        "AND NOT EXISTS (SELECT 1 FROM certifications c WHERE c.person_id = e.person_id "
+        "                AND c.cert_date >= e.start_date AND c.cert_date <= :asof)"
+    )
+    eff = _effective_last(conn, "SELECT person_id FROM np")
+    mixed = (
+        f"SELECT x.id, x.person_id, x.cohort, x.eff FROM ("
+        f"  SELECT e.id, e.person_id, e.cohort, {eff} AS eff, {lo_e} AS lo, {hi_e} AS hi FROM entitlements e "
+        f"  WHERE e.status = 'active' AND e.person_id IN (SELECT person_id FROM np){_no_flatten(conn)}) x "
+        f"WHERE x.eff BETWEEN x.lo AND x.hi"
+    )
     sql = text(
-        "WITH l AS (SELECT person_id, max(cert_date) AS last FROM certifications "
-        "           WHERE result = 'passed' AND cert_date <= :asof GROUP BY person_id), "
-        "x AS (SELECT e.id, e.person_id, e.cohort, "
-        "             CASE WHEN l.last IS NULL OR l.last < e.start_date THEN e.start_date ELSE l.last END AS eff, "
-        "             p.name, p.id_number, p.phone, p.address, p.residence "
-        "      FROM entitlements e JOIN persons p ON p.id = e.person_id LEFT JOIN l ON l.person_id = e.person_id "
-        "      WHERE p.death_date IS NULL AND e.status = 'active') "
-        "SELECT id, person_id, cohort, eff, name, id_number, phone, address, residence FROM x e WHERE "
-        + " OR ".join(parts)
+        f"WITH np AS ({_NOT_PASSED}) "
+        f"SELECT q.id, q.person_id, q.cohort, q.eff, p.name, p.id_number, p.phone, p.address, p.residence "
+        f"FROM ({by_cert} UNION ALL {by_start} UNION ALL {mixed}) q {join} persons p ON p.id = q.person_id "
+        f"WHERE p.death_date IS NULL"
     )
     return [(r[0], r[1], r[2], _iso(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in conn.execute(sql, params)]
+
+
+def coverage_counts(conn: Connection, as_of: date, thresholds: dict[str, tuple[date, date, date]]) -> list[tuple[str, str, int]]:
+    """(cohort, status, n) over the living persons' entitlements that are not terminated, counted
+    in SQL. ``thresholds`` gives per cohort the latest effective ``last`` that is still
+    (suspended, overdue, due_soon) on ``as_of`` — the caller inverts the rule table; a later
+    ``last`` is the next status, and after the third, valid. A stored ``suspended`` status wins.
+
+    One pass over the entitlements with each ``last`` answered from the (person_id, cert_date)
+    index; the dead are excluded with one pass over persons (no per-row person lookup)."""
+    if not thresholds:
+        return []
+    params: dict = {"asof": _param_date(conn, as_of)}
+    cases = [_cohort_case({c: _param_date(conn, t[k]) for c, t in thresholds.items()}, f"t{k}_", params)
+             for k in range(3)]
+    sql = text(
+        f"WITH np AS ({_NOT_PASSED}) "
+        "SELECT x.cohort, CASE WHEN x.status = 'suspended' OR x.eff <= x.s THEN 'suspended' "
+        "                      WHEN x.eff <= x.o THEN 'overdue' WHEN x.eff <= x.d THEN 'due_soon' "
+        "                      ELSE 'valid' END AS st, count(*) "
+        f"FROM (SELECT e.cohort, e.status, {_effective_last(conn, 'SELECT person_id FROM np')} AS eff, "
+        f"             {cases[0]} AS s, {cases[1]} AS o, {cases[2]} AS d "
+        "      FROM entitlements e WHERE e.status <> 'terminated' "
+        "      AND e.person_id NOT IN (SELECT d.id FROM persons d WHERE d.death_date IS NOT NULL)"
+        f"{_no_flatten(conn)}) x "
+        "GROUP BY x.cohort, st"
+    )
+    return [(r[0], r[1], int(r[2])) for r in conn.execute(sql, params)]

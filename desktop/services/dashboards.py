@@ -18,14 +18,15 @@ import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from db import outreach_repo as orepo
 from desktop.months import Month
 from desktop.rules import COHORTS, STATUS_ZH, STATUSES
 from desktop.services.database import Database
-from desktop.services.outreach import scan_deadlines
+from desktop.rules import RuleTable
+from desktop.services.outreach import _last_before, check_cancel
 
 METHODS_ZH = {"counter": "现场认证", "home_visit": "上门认证", "remote_assist": "异地认证", "mobile_app": "手机认证",
               "data_match": "信息比对", "staff_attestation": "人工核验", "legacy": "历史记录"}
@@ -107,6 +108,25 @@ def _face(ev: dict) -> tuple[int | None, bool | None, list[str]]:
             bool(passed) if passed is not None else None, [str(r) for r in reasons])
 
 
+def coverage_thresholds(rules: RuleTable, as_of: date) -> dict[str, tuple[date, date, date]]:
+    """Per cohort, the latest effective ``last`` that is still (suspended, overdue, due_soon) on
+    ``as_of`` — the clock of :func:`desktop.rules.clock` inverted (deadlines never decrease as
+    ``last`` grows), so the database classifies a million entitlements by comparing dates:
+
+    suspended  the suspension month has come: month(deadline) + offset ≤ this month
+    overdue    deadline < as_of
+    due_soon   deadline ≤ as_of + warn_days
+    """
+    current = Month.of(as_of)
+    out = {}
+    for rule in rules.rules():
+        first_paid = (current - rule.suspend_offset_months + 1).first_day()  # deadlines from here still pay
+        out[rule.cohort] = (_last_before(rule, first_paid - timedelta(days=1)),
+                            _last_before(rule, as_of - timedelta(days=1)),
+                            _last_before(rule, as_of + timedelta(days=rule.warn_days)))
+    return out
+
+
 def _band(birth: str | None, on: str) -> str | None:
     if not birth:
         return None
@@ -135,23 +155,14 @@ class DashboardService:
         months = tuple(str(here - k) for k in range(11, -1, -1))
         since = Month.parse(months[0]).first_day()
         rules = self.db.rule_table()
-        warn = {r.cohort: r.warn_days for r in rules.rules()}
-        current = str(here)
+        thresholds = coverage_thresholds(rules, as_of)
         coverage: dict[str, Counter] = {c: Counter() for c in COHORTS}
         say(5, "统计覆盖情况")
         with self.db.engine.connect() as conn:
-            for eid, pid, cohort, status, last, deadline, suspend in scan_deadlines(conn, rules, as_of, cancel, say):
-                if status == "suspended":
-                    st = "suspended"
-                elif suspend <= current:
-                    st = "suspended"  # payment stops at this month's run (not recorded yet)
-                elif deadline < as_of.isoformat():
-                    st = "overdue"
-                elif (date.fromisoformat(deadline) - as_of).days <= warn[cohort]:
-                    st = "due_soon"
-                else:
-                    st = "valid"
-                coverage[cohort][st] += 1
+            for cohort, status, n in orepo.coverage_counts(conn, as_of, thresholds):
+                if cohort in coverage:
+                    coverage[cohort][status] += n
+            check_cancel(cancel)
             for cohort, status, n in orepo.status_counts(conn):
                 if status == "terminated" and cohort in coverage:
                     coverage[cohort]["terminated"] += n

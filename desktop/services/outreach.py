@@ -150,41 +150,56 @@ class OutreachService:
                 lo_deadline = max(lo_deadline, as_of)
             bounds[rule.cohort] = (_last_after(rule, lo_deadline), _last_before(rule, hi))
         check_cancel(cancel)
+        # pid → [card, [(deadline, suspend month, cohort), …]]; most persons have one entitlement
         per_person: dict[str, list] = {}
-        cards: dict[str, tuple] = {}
         with self.db.engine.connect() as conn:
             found = orepo.outreach_candidates(conn, as_of, bounds)
             check_cancel(cancel)
             say(70, f"计算 {len(found):,} 项待遇的截止日期")
             rule_of = {r.cohort: r for r in rules.rules()}
-            cache: dict[tuple[str, str], tuple[date, Month]] = {}
+            # (cohort, last) → (deadline, suspend month text) or None when outside the list
+            cache: dict[tuple[str, str], tuple[date, str] | None] = {}
             for eid, pid, cohort, last, name, number, phone, address, residence in found:
-                hit = cache.get((cohort, last))
-                if hit is None:
+                key = (cohort, last)
+                try:
+                    hit = cache[key]
+                except KeyError:
                     rule = rule_of[cohort]
                     dl = deadline_for(rule, date.fromisoformat(last))
-                    hit = cache[(cohort, last)] = (dl, Month.of(dl) + rule.suspend_offset_months)
-                dl, suspend = hit
-                if dl > hi or suspend <= current or (not include_overdue and dl < as_of):
+                    suspend = Month.of(dl) + rule.suspend_offset_months
+                    inside = dl <= hi and suspend > current and (include_overdue or dl >= as_of)
+                    hit = cache[key] = (dl, str(suspend)) if inside else None
+                if hit is None:
                     continue
-                per_person.setdefault(pid, []).append((dl, str(suspend), cohort))
-                cards[pid] = (name, number, phone, address, residence)
+                entry = per_person.get(pid)
+                if entry is None:
+                    per_person[pid] = [(name, number, phone, address, residence), [(hit[0], hit[1], cohort)]]
+                else:
+                    entry[1].append((hit[0], hit[1], cohort))
+            del found
             say(85, f"读取 {len(per_person):,} 人的联系记录")
             housebound = orepo.housebound_ids(conn)
             visits = orepo.open_visit_ids(conn)
             marks = orepo.latest_marks(conn, since=as_of - timedelta(days=max(days, 30) + 31))
+        check_cancel(cancel)
+        home = housebound | visits
+        zh = {c: k.name_zh for c, k in COHORTS.items()}
         rows = []
-        for pid, items in per_person.items():
-            items.sort()
-            name, number, phone, address, residence = cards[pid]
-            ch = "home_visit" if (pid in housebound or pid in visits) else ("remote" if residence == "remote" else "local")
+        append = rows.append
+        for pid, (card, items) in per_person.items():
+            name, number, phone, address, residence = card
+            ch = "home_visit" if pid in home else ("remote" if residence == "remote" else "local")
             if channel and ch != channel:
                 continue
+            if len(items) == 1:
+                first, cohorts_zh = items[0], zh[items[0][2]]
+            else:
+                items.sort()
+                first, cohorts_zh = items[0], "、".join(dict.fromkeys(zh[c] for _, _, c in items))
             mark = marks.get(pid)
-            rows.append(OutreachRow(
-                pid, name, number, phone, address, residence or "local", ch, items[0][0],
-                items[0][1], "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in items)), len(items),
-                mark[0] if mark else None, mark[1] if mark else None,
+            append(OutreachRow(
+                pid, name, number, phone, address, residence or "local", ch, first[0], first[1], cohorts_zh,
+                len(items), mark[0] if mark else None, mark[1] if mark else None,
             ))
         rows.sort(key=lambda r: (r.deadline, r.name, r.person_id))
         say(100, f"共 {len(rows):,} 人")
