@@ -379,3 +379,22 @@ def coverage_counts(conn: Connection, as_of: date, thresholds: dict[str, tuple[d
         "GROUP BY x.cohort, st"
     )
     return [(r[0], r[1], int(r[2])) for r in conn.execute(sql, params)]
+
+
+def unprocessed_deaths(conn: Connection, person_id: str | None = None) -> list[dict]:
+    """Entitlements of persons with a death date that are not terminated and have no live
+    ``terminate`` event (no payroll run or death report has stopped them), one row each:
+    person_id, name, id_number, death_date, death_source, entitlement_id, cohort — the
+    earliest deaths first."""
+    p, n, e = persons.c, entitlements.c, events.c
+    stopped = select(e.id).where(and_(e.entitlement_id == n.id, e.kind == "terminate", e.voided_at.is_(None))).exists()
+    stmt = (
+        select(p.id.label("person_id"), p.name, p.id_number, p.death_date, p.death_source,
+               n.id.label("entitlement_id"), n.cohort)
+        .join(entitlements, n.person_id == p.id)
+        .where(and_(p.death_date.is_not(None), n.status != "terminated", ~stopped))
+        .order_by(p.death_date, p.name, n.cohort)
+    )
+    if person_id is not None:
+        stmt = stmt.where(p.id == person_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]

@@ -64,6 +64,22 @@ class DeathOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingDeath:
+    """A death on file whose entitlements have not been stopped yet."""
+
+    person_id: str
+    name: str
+    id_number: str
+    death_date: date | None
+    source: str | None
+    cohorts_zh: tuple[str, ...]
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+
+@dataclass(frozen=True, slots=True)
 class Reversal:
     person_id: str
     entitlement_id: str
@@ -146,57 +162,97 @@ class DeathService:
         as_of = as_of or date.today()
         if death_date > as_of:
             raise UserFacingError("死亡日期不能晚于今天", code="future_date")
-        rules = self.db.rule_table()
-        now = utcnow()
         with self.db.engine.begin() as conn:
             person = repo.person_by_id(conn, person_id)
             if person is None:
                 raise NotFound("没有找到该人员")
             if person["death_date"] is not None:
                 raise UserFacingError(f"该人员已登记死亡（{_d(person['death_date']).isoformat()}）", code="already_dead")
-            month = self.next_payroll_month(conn, as_of)
-            ents = repo.entitlements_of(conn, person_id)
-            states = fold_events([e for e in orepo.live_events_of_person(conn, person_id) if e["payroll_month"] < str(month)])
-            dates = repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])
-            dates = [_d(x) for x in dates]
-            facts = []
-            for e in ents:
-                f = EntitlementFacts(e["id"], person_id, person["id_number"], person["name"], e["cohort"],
-                                     _d(e["start_date"]), e["monthly_amount_fen"],
-                                     last_certified=dates[-1] if dates else None, death_date=death_date)
-                st = states.get(e["id"])
-                if st is not None:
-                    f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
-                    if st.state == "suspended":
-                        after = [x for x in dates if st.missed_deadline is None or x > st.missed_deadline]
-                        f.first_certified_after_missed = after[0] if after else None
-                later = [x for x in dates if x > death_date]
-                f.certified_after_death = later[-1] if later else None
-                facts.append(f)
-            result = compute(month, as_of, facts, rules)
+            return self._stop(conn, person, death_date, source, actor, as_of, new_death=True)
 
+    def pending_deaths(self) -> list[PendingDeath]:
+        """Deaths on file (e.g. from the civil-affairs data exchange, which only records the date)
+        whose entitlements no payroll run or death report has stopped yet."""
+        with self.db.engine.connect() as conn:
+            rows = orepo.unprocessed_deaths(conn)
+        out: dict[str, dict] = {}
+        for r in rows:
+            p = out.setdefault(r["person_id"], {**r, "cohorts": []})
+            p["cohorts"].append(COHORTS[r["cohort"]].name_zh if r["cohort"] in COHORTS else r["cohort"])
+        return [PendingDeath(p["person_id"], p["name"], p["id_number"], _d(p["death_date"]), p["death_source"],
+                             tuple(p["cohorts"])) for p in out.values()]
+
+    def process_reported_death(self, person_id: str, actor: Actor, *, as_of: date | None = None) -> DeathOutcome:
+        """立即终止并计算多领: a death already on file (the person's death date, set by an import)
+        stops the entitlements now and opens the recovery cases, exactly as a death reported at
+        the counter would, instead of waiting for the next payroll run."""
+        require(self.db, actor, "death.record")
+        as_of = as_of or date.today()
+        with self.db.engine.begin() as conn:
+            person = repo.person_by_id(conn, person_id)
+            if person is None:
+                raise NotFound("没有找到该人员")
+            death = _d(person["death_date"])
+            if death is None:
+                raise UserFacingError("该人员没有死亡登记", code="not_dead")
+            if death > as_of:
+                raise UserFacingError("死亡日期晚于今天，请先核实", code="future_date")
+            if not any(r["person_id"] == person_id for r in orepo.unprocessed_deaths(conn, person_id)):
+                raise UserFacingError("该人员的待遇已终止，无需重复处理", code="already_processed")
+            return self._stop(conn, person, death, person["death_source"] or "数据比对", actor, as_of, new_death=False)
+
+    def _stop(self, conn, person: dict, death_date: date, source: str, actor: Actor, as_of: date, *,
+              new_death: bool) -> DeathOutcome:
+        """Terminate every entitlement of a dead person and open the recovery cases (one transaction)."""
+        person_id = person["id"]
+        rules = self.db.rule_table()
+        now = utcnow()
+        month = self.next_payroll_month(conn, as_of)
+        ents = repo.entitlements_of(conn, person_id)
+        states = fold_events([e for e in orepo.live_events_of_person(conn, person_id) if e["payroll_month"] < str(month)])
+        dates = repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])
+        dates = [_d(x) for x in dates]
+        facts = []
+        for e in ents:
+            f = EntitlementFacts(e["id"], person_id, person["id_number"], person["name"], e["cohort"],
+                                 _d(e["start_date"]), e["monthly_amount_fen"],
+                                 last_certified=dates[-1] if dates else None, death_date=death_date)
+            st = states.get(e["id"])
+            if st is not None:
+                f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
+                if st.state == "suspended":
+                    after = [x for x in dates if st.missed_deadline is None or x > st.missed_deadline]
+                    f.first_certified_after_missed = after[0] if after else None
+            later = [x for x in dates if x > death_date]
+            f.certified_after_death = later[-1] if later else None
+            facts.append(f)
+        result = compute(month, as_of, facts, rules)
+
+        if new_death:
             repo.set_death(conn, person_id, death_date, source, now, actor.operator)
-            repo.set_entitlement_status(conn, [{"eid": t["entitlement_id"], "status": "terminated",
-                                                "status_since": str(month), "updated_at": now} for t in result.terminate])
-            have = repo.recoveries_of_month(conn, str(month))
-            cases, audit, outbox = [], [], []
-            for item in result.recover:
-                if item["entitlement_id"] in have:
-                    continue
-                case = {"id": new_id(), "entitlement_id": item["entitlement_id"], "person_id": person_id,
-                        "opened_month": str(month), "overpaid_months": json.dumps(item["overpaid_months"]),
-                        "amount_fen": None if item["overpaid_amount"] is None else round(item["overpaid_amount"] * 100),
-                        "method": None, "status": "open", "note": None, "created_at": now}
-                cases.append(case)
-                audit.append(("recovery.opened", "recovery_case", case["id"],
-                              {"month": str(month), "months": len(item["overpaid_months"])}))
-                outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
-            repo.insert_recoveries(conn, cases)
-            audit.insert(0, ("person.death_reported", "person", person_id,
-                             {"death_date": death_date.isoformat(), "source": source, "terminations": len(result.terminate)}))
-            journal.audit_many(conn, actor.operator, actor.workstation, audit)
-            outbox.append(("person", person_id, {"id": person_id, "death_date": death_date.isoformat(), "death_source": source}))
-            journal.enqueue(conn, outbox)
+        repo.set_entitlement_status(conn, [{"eid": t["entitlement_id"], "status": "terminated",
+                                            "status_since": str(month), "updated_at": now} for t in result.terminate])
+        have = repo.recoveries_of_month(conn, str(month))
+        cases, audit, outbox = [], [], []
+        for item in result.recover:
+            if item["entitlement_id"] in have:
+                continue
+            case = {"id": new_id(), "entitlement_id": item["entitlement_id"], "person_id": person_id,
+                    "opened_month": str(month), "overpaid_months": json.dumps(item["overpaid_months"]),
+                    "amount_fen": None if item["overpaid_amount"] is None else round(item["overpaid_amount"] * 100),
+                    "method": None, "status": "open", "note": None, "created_at": now}
+            cases.append(case)
+            audit.append(("recovery.opened", "recovery_case", case["id"],
+                          {"month": str(month), "months": len(item["overpaid_months"])}))
+            outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
+        repo.insert_recoveries(conn, cases)
+        audit.insert(0, ("person.death_reported" if new_death else "person.death_processed", "person", person_id,
+                         {"death_date": death_date.isoformat(), "source": source, "terminations": len(result.terminate)}))
+        journal.audit_many(conn, actor.operator, actor.workstation, audit)
+        if new_death:
+            outbox.append(("person", person_id, {"id": person_id, "death_date": death_date.isoformat(),
+                                                 "death_source": source}))
+        journal.enqueue(conn, outbox)
         return DeathOutcome(person_id, death_date, str(month), tuple(result.terminate), tuple(result.recover),
                             tuple(c["id"] for c in cases))
 

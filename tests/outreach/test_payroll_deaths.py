@@ -156,3 +156,58 @@ def test_reversal_before_the_run_needs_no_back_pay(services, month_case):
     dec = services.payroll_review.record("2026-12", ADMIN)
     assert dec.counts["terminate"] == 0 and dec.counts["recover"] == 0
     assert services.persons.show_by_id(ids["dead"], TODAY).entitlements[0].status != "terminated"
+
+
+def _import_death(services, tmp_path, number, name, day, source="民政殡葬数据"):
+    import csv
+
+    from desktop.services.imports import DEATH_COLUMNS
+
+    path = tmp_path / "deaths.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(DEATH_COLUMNS)
+        w.writerow([number, name, day.isoformat(), source])
+    report = services.imports.import_results(path, ADMIN, today=TODAY)
+    assert not report.rejected, report.rejected
+
+
+def test_imported_death_listed_and_stopped_at_once(services, roster, tmp_path):
+    n_imp = roster.add("周比对", "enterprise_retiree", date(2020, 1, 1), date(2026, 5, 1), amount=2000)
+    roster.add("吴健在", "enterprise_retiree", date(2020, 1, 1), date(2026, 5, 1), amount=2000)
+    roster.load()
+    pid = roster.pid(n_imp)
+    services.payroll_review.record("2026-11", ADMIN)  # November paid before anyone knew
+    _import_death(services, tmp_path, n_imp, "周比对", date(2026, 9, 20))
+    deaths = services.deaths
+    (p,) = deaths.pending_deaths()
+    assert (p.name, p.death_date, p.source, p.cohorts_zh) == ("周比对", date(2026, 9, 20), "民政殡葬数据", ("企业离退休人员",))
+    assert "*" in p.masked_id
+    with pytest.raises(PermissionDenied):
+        deaths.process_reported_death(pid, CLERK, as_of=TODAY)
+    out = deaths.process_reported_death(pid, SUPERVISOR, as_of=TODAY)
+    assert out.payroll_month == "2026-12" and len(out.terminations) == 1
+    assert out.recoveries[0]["overpaid_months"] == ["2026-10", "2026-11"] and out.overpaid_total == 4000.0
+    assert deaths.pending_deaths() == []
+    assert services.persons.show_by_id(pid, TODAY).entitlements[0].status == "terminated"
+    (case,) = deaths.cases()
+    assert case.amount == 4000.0 and case.status == "open" and case.death_date == date(2026, 9, 20)
+    with pytest.raises(Exception) as again:
+        deaths.process_reported_death(pid, SUPERVISOR, as_of=TODAY)
+    assert getattr(again.value, "code", "") == "already_processed"
+    # the December run records the termination and does not open a second case
+    dec = services.payroll_review.record("2026-12", ADMIN)
+    assert [i["name"] for i in dec.items["terminate"]] == ["周比对"]
+    assert len(deaths.cases()) == 1
+
+
+def test_death_stopped_by_a_payroll_run_is_not_pending(services, roster, tmp_path):
+    n = roster.add("郑已停", "enterprise_retiree", date(2020, 1, 1), date(2026, 5, 1), amount=2000)
+    roster.load()
+    _import_death(services, tmp_path, n, "郑已停", date(2026, 10, 3))
+    assert [p.name for p in services.deaths.pending_deaths()] == ["郑已停"]
+    services.payroll_review.record("2026-12", ADMIN)
+    assert services.deaths.pending_deaths() == []
+    with pytest.raises(Exception) as exc:
+        services.deaths.process_reported_death(roster.pid(n), SUPERVISOR, as_of=TODAY)
+    assert getattr(exc.value, "code", "") == "already_processed"

@@ -36,6 +36,7 @@ class RecoveriesPage(QWidget):
         self.backend = None
         self.actor = None
         self.ready = False
+        self._notice = ""  # the outcome of the last action, shown with the reloaded summary
         self.title = heading("死亡登记与多领追回", self)
         self.summary = QLabel("", self)
         self.summary.setObjectName("summary")
@@ -58,6 +59,25 @@ class RecoveriesPage(QWidget):
         self.table.clicked.connect(self._selected)
         self.detail = QLabel("选择一个案件查看追回计划。", self)
         self.detail.setWordWrap(True)
+
+        # deaths on file (e.g. from the data exchange) not yet stopped by a payroll run
+        self.pending_box = QGroupBox("已有死亡信息、尚未停发的人员", self)
+        pv = QVBoxLayout(self.pending_box)
+        self.pending_model = RowTableModel([
+            Column("姓名", lambda d: d.name), Column("身份证号码", lambda d: d.masked_id),
+            Column("死亡日期", lambda d: d.death_date.isoformat() if d.death_date else ""),
+            Column("信息来源", lambda d: d.source or ""), Column("待遇", lambda d: "、".join(d.cohorts_zh)),
+        ], self.pending_box)
+        self.pending_table = make_table(self.pending_model, self.pending_box, sortable=False)
+        self.pending_table.setObjectName("pendingDeathTable")
+        self.pending_table.setMaximumHeight(180)
+        self.process_button = QPushButton("立即终止并计算多领", self.pending_box)
+        self.process_button.setObjectName("processDeathButton")
+        self.process_button.clicked.connect(self.process_pending)
+        pv.addWidget(hint("民政等数据比对导入的死亡信息只记录了死亡日期，下次发放时才会终止；"
+                          "可在此立即终止待遇并计算多领金额。", self.pending_box))
+        pv.addWidget(self.pending_table)
+        pv.addWidget(self.process_button)
 
         # plan and payment
         plan = QGroupBox("追回方式与收款", self)
@@ -110,6 +130,7 @@ class RecoveriesPage(QWidget):
         side.addWidget(death)
         side.addStretch(1)
         main = QVBoxLayout()
+        main.addWidget(self.pending_box)
         main.addWidget(self.table, 1)
         main.addWidget(self.detail)
         body = QHBoxLayout()
@@ -145,12 +166,17 @@ class RecoveriesPage(QWidget):
             return
         svc, status = self.service, self.status.currentData()
         self.ready = False
-        run_in_background(lambda: svc.cases(status), self._loaded, self._failed, owner=self)
+        run_in_background(lambda: (svc.cases(status), svc.pending_deaths()), self._loaded, self._failed, owner=self)
 
-    def _loaded(self, cases) -> None:
+    def _loaded(self, result) -> None:
+        cases, pending = result
         self.model.set_rows(cases)
+        self.pending_model.set_rows(pending)
+        self.pending_box.setTitle(f"已有死亡信息、尚未停发的人员（{len(pending)}）")
+        self.pending_box.setVisible(bool(pending))
         owed = sum((c.outstanding or 0) for c in cases if c.status in ("open", "planned"))
-        self.summary.setText(f"{len(cases)} 个案件，未追回合计 {yuan(owed)} 元")
+        notice, self._notice = self._notice, ""
+        self.summary.setText((notice + " · " if notice else "") + f"{len(cases)} 个案件，未追回合计 {yuan(owed)} 元")
         self.ready = True
         self.finished.emit("loaded")
 
@@ -203,9 +229,21 @@ class RecoveriesPage(QWidget):
 
     def _reported(self, outcome) -> None:
         total = outcome.overpaid_total
-        self.summary.setText(f"已登记死亡，{len(outcome.terminations)} 项待遇自次月停发；"
-                             f"多领 {yuan(total)} 元" if outcome.recoveries else "已登记死亡，无多领待遇")
+        self._notice = (f"已终止 {len(outcome.terminations)} 项待遇（死亡次月起停发），"
+                        + (f"多领 {yuan(total)} 元" if outcome.recoveries else "无多领待遇"))
+        self.summary.setText(self._notice)
         self.load()
+
+    def process_pending(self) -> None:
+        """立即终止并计算多领 for the selected death on file."""
+        idx = self.pending_table.currentIndex()
+        if not idx.isValid():
+            self.summary.setText("请先在上方名单中选择一人")
+            return
+        d = self.pending_model.row_at(idx.row())
+        svc, actor, as_of = self.service, self.actor, self.backend.as_of
+        run_in_background(lambda: svc.process_reported_death(d.person_id, actor, as_of=as_of),
+                          self._reported, self._failed, owner=self)
 
     def reverse_death(self) -> None:
         number, reason = self.number.text().strip(), self.reason.text().strip()
@@ -215,9 +253,10 @@ class RecoveriesPage(QWidget):
 
     def _reversed(self, reversals) -> None:
         back = [r for r in reversals if r.expected_back_pay_months]
-        self.summary.setText("已撤销死亡登记，待遇恢复；" + (
+        self._notice = "已撤销死亡登记，待遇恢复；" + (
             "下次发放补发 " + "、".join(f"{r.cohort_zh}{len(r.expected_back_pay_months)}个月" for r in back)
-            if back else "本人认证后下次发放补发停发月份"))
+            if back else "本人认证后下次发放补发停发月份")
+        self.summary.setText(self._notice)
         self.load()
 
     def set_operator(self, operator, workstation: str) -> None:
