@@ -96,7 +96,7 @@ def test_selftest_in_the_bundle(run, bundle):
 
 
 def test_main_window_opens_and_migrates(run):
-    r = run("certdesk", "--exit-when-ready", timeout=180)
+    r = run("certdesk", "--exit-when-ready", timeout=90)  # usable in ~2 s when healthy
     assert r.returncode == 0, r.stderr[-4000:]
     assert "usable" in r.stderr
     db = run.home / "data" / "certdesk.sqlite"
