@@ -109,7 +109,9 @@ class PayrollReviewService:
 
     def _review(self, month: Month, result: PayrollResult) -> MonthReview:
         with self.db.engine.connect() as conn:
-            recorded = bool(repo.live_events_of_month(conn, str(month))) or bool(repo.recoveries_of_month(conn, str(month)))
+            # events only: a death reported at the counter opens its recovery case for the next
+            # run's month ahead of that run, which must not make the month look recorded
+            recorded = bool(repo.live_events_of_month(conn, str(month)))
             approved = orepo.approvals_of_month(conn, str(month))
             flagged = orepo.flagged_resumptions(conn, str(month))
         items = {kind: [dict(i) for i in getattr(result, kind)] for kind, _, _ in SHEETS}
