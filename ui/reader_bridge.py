@@ -32,6 +32,7 @@ from desktop.devices.base import (
     ReadFailed,
 )
 from desktop.devices.io_thread import DeviceIOThread
+from desktop.errors import DeviceError
 
 SessionFactory = Callable[[Callable[[ReaderEvent], None]], object]  # sink -> session with step()/close()
 
@@ -58,12 +59,36 @@ class ReaderBridge(QObject):
     def running(self) -> bool:
         return self._io is not None and self._io.running
 
+    RETRY_SECONDS = 3.0  # how often to look for a reader that was absent
+
     def start(self) -> None:
+        """Start the device thread, which builds the session (port probing, vendor libraries:
+        never on the GUI thread). A reader that is not there is not an error: ``reader_lost``
+        says so once, the thread keeps looking every few seconds, and ``reader_found`` follows
+        when one is plugged in. ``session`` is set once built (after ``reader_found``)."""
         if self.running:
             return
-        self.session = self._factory(self._event_arrived.emit)
-        self._io = DeviceIOThread(self.session.step, name="idcard-reader", on_exit=self.session.close)
+        self._missing_announced = False
+        self._io = DeviceIOThread(self._step, name="idcard-reader", on_exit=self._close)
         self._io.start()
+
+    def _step(self) -> float:
+        # device thread
+        if self.session is None:
+            try:
+                self.session = self._factory(self._event_arrived.emit)
+            except DeviceError as exc:
+                if not self._missing_announced:
+                    self._missing_announced = True
+                    self._event_arrived.emit(ReaderLost(exc.code, exc.message_zh))
+                return self.RETRY_SECONDS
+            return 0.0
+        return self.session.step()
+
+    def _close(self) -> None:
+        # device thread
+        if self.session is not None:
+            self.session.close()
 
     def stop(self) -> None:
         """Non-blocking: the device thread closes the reader after its current exchange."""

@@ -104,3 +104,32 @@ def test_missing_reader_reports_lost(qtbot, make_bridge):
     with qtbot.waitSignal(bridge.reader_lost, timeout=2000) as lost:
         bridge.start()
     assert "未找到读卡器" in lost.args[0]
+
+
+def test_absent_reader_is_reported_and_found_later(qtbot):
+    """No reader at start: a clear message, no exception; plugged in later: found and reading."""
+    from desktop.devices.base import ReaderNotFound
+    from desktop.devices.registry import ReaderConfig, build_session
+    from ui.reader_bridge import ReaderBridge
+
+    attempts = {"n": 0}
+
+    def factory(sink):
+        attempts["n"] += 1
+        if attempts["n"] < 3:
+            raise ReaderNotFound("未检测到身份证读卡器，请检查连接或在设置中指定端口")
+        return build_session(ReaderConfig(driver="simulated"), sink)
+
+    bridge = ReaderBridge(factory)
+    bridge.RETRY_SECONDS = 0.05
+    lost = []
+    bridge.reader_lost.connect(lost.append)
+    with qtbot.waitSignal(bridge.reader_found, timeout=5000):
+        bridge.start()
+    assert lost and "读卡器" in lost[0]
+    assert attempts["n"] == 3
+    with qtbot.waitSignal(bridge.card_read, timeout=5000) as blocker:
+        bridge.submit(bridge.session.reader.place_card, 0)
+    assert blocker.args[0].id_number
+    bridge.stop()
+    assert bridge.wait(5)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFormLayout, Q
                                QLineEdit, QProgressBar, QPushButton, QSpinBox, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from ui.dialogs.forms_preview import FormsPreviewDialog
 from ui.models.table import Column, RowTableModel
 from ui.pages.common import heading, hint, make_table, row_of
 from ui.workers import progress_reporter, run_in_background
@@ -58,7 +57,7 @@ class FormsPage(QWidget):
         self.last_batch = None
         self.last_check = None
         self.last_result = None
-        self.preview: FormsPreviewDialog | None = None
+        self.preview = None  # ui.dialogs.forms_preview.FormsPreviewDialog (imported when first used)
         self._cancel = threading.Event()
 
         self.tabs = QTabWidget(self)
@@ -180,7 +179,9 @@ class FormsPage(QWidget):
         self.batch_label.setText(f"生成失败：{_err(exc)}")
         self.batch_finished.emit(exc)
 
-    def open_preview(self, pdf, title: str) -> FormsPreviewDialog:
+    def open_preview(self, pdf, title: str):
+        from ui.dialogs.forms_preview import FormsPreviewDialog  # pdf rendering stack: load on demand
+
         self.preview = FormsPreviewDialog(pdf, title, self, printer_name=self.printer_name)
         self.preview.show()
         return self.preview
