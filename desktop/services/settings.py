@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from db.models import Setting, utcnow
+from db import journal
+from db import settings_repo
 from desktop.services.database import Database
+from desktop.services.guard import require
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +53,8 @@ class SettingsService:
 
     def _load(self) -> dict[str, Any]:
         if self._cache is None:
-            t = Setting.__table__
             with self.db.engine.connect() as conn:
-                self._cache = {k: json.loads(v) for k, v in conn.execute(select(t.c.key, t.c.value))}
+                self._cache = {k: json.loads(v) for k, v in settings_repo.all_values(conn).items()}
         return self._cache
 
     def get(self, key: str) -> Any:
@@ -73,18 +72,9 @@ class SettingsService:
         option = OPTIONS[key]
         value = option.type(value)
         if actor is not None:
-            from desktop.services.guard import require
-
             require(self.db, actor, "settings.change")
-        t = Setting.__table__
-        from db import journal
-
         with self.db.engine.begin() as conn:
-            exists = conn.execute(select(t.c.key).where(t.c.key == key)).first()
-            if exists:
-                conn.execute(t.update().where(t.c.key == key).values(value=json.dumps(value), updated_at=utcnow()))
-            else:
-                conn.execute(t.insert().values(key=key, value=json.dumps(value), updated_at=utcnow()))
+            settings_repo.put(conn, key, json.dumps(value))
             if actor is not None:
                 journal.audit(conn, actor.operator, actor.workstation, "settings.change", "setting", None,
                               {"key": key, "value": value})
