@@ -344,13 +344,23 @@ def outreach_candidates(conn: Connection, as_of: date, bounds: dict[str, tuple[d
         f"  WHERE e.status = 'active' AND e.person_id IN (SELECT person_id FROM np){_no_flatten(conn)}) x "
         f"WHERE x.eff BETWEEN x.lo AND x.hi"
     )
-    sql = text(
+    sql = (
         f"WITH np AS ({_NOT_PASSED}) "
         f"SELECT q.id, q.person_id, q.cohort, q.eff, p.name, p.id_number, p.phone, p.address, p.residence "
         f"FROM ({by_cert} UNION ALL {by_start} UNION ALL {mixed}) q {join} persons p ON p.id = q.person_id "
         f"WHERE p.death_date IS NULL"
     )
-    return [(r[0], r[1], r[2], _iso(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in conn.execute(sql, params)]
+    if sqlite:
+        # A quarter of a million rows is a normal answer: the driver's own cursor gives plain
+        # tuples in one fetchall (no Row objects), and dates are stored as ISO text already.
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            cur.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            cur.close()
+    rows = conn.execute(text(sql), params).all()
+    return [(r[0], r[1], r[2], _iso(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
 
 def coverage_counts(conn: Connection, as_of: date, thresholds: dict[str, tuple[date, date, date]]) -> list[tuple[str, str, int]]:
