@@ -8,8 +8,11 @@ One proof of life covers every entitlement of a person (domain.md §1), so the l
 with the earliest deadline among their active entitlements. Suspended entitlements are not here:
 they have lapsed already (the payroll month view lists them).
 
-The scan over every entitlement is written for a league (a million entitlements): ISO-text dates,
-one deadline computation per distinct (cohort, last) pair, progress and cancellation callbacks.
+Written for a league (a million entitlements): the rule table is inverted per cohort into the
+range of ``last`` dates that are due (``_last_after`` / ``_last_before``), so the database returns
+only the entitlements that qualify (``db.outreach_repo.outreach_candidates``); Python computes one
+deadline per distinct (cohort, last) pair. ``scan_deadlines`` is the plain clock over every
+entitlement, the reference those ranges are tested against.
 """
 
 from __future__ import annotations
@@ -81,7 +84,10 @@ class OutreachRow:
 
 def scan_deadlines(conn, rules: RuleTable, as_of: date, cancel=None, progress: Progress | None = None):
     """Yields (entitlement_id, person_id, cohort, stored status, last ISO, deadline ISO, suspend month)
-    for every living, non-terminated entitlement, counting certifications up to ``as_of``."""
+    for every living, non-terminated entitlement, counting certifications up to ``as_of``.
+
+    The plain clock, one entitlement at a time: the reference the SQL of the outreach list and
+    the dashboard's coverage are checked against (tests/outreach/test_list_sql.py)."""
     last_of = orepo.last_passed_iso(conn, as_of)
     rule_of = {r.cohort: r for r in rules.rules()}
     cache: dict[tuple[str, str], tuple[str, str]] = {}
