@@ -305,7 +305,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         if state["operator"] is None or (state["lock"] is not None and state["lock"].isVisible()):
             return
         if page is not None and page.state in ("face", "recording"):
-            return  # never lock in the middle of a resident's face check
+            watcher.poke()  # never in the middle of a resident's face check; try again after it
+            return
         dlg = LockScreen(services.operators, state["operator"], ws, parent=window)
         dlg.unlocked.connect(signed_in)
         state["lock"] = dlg

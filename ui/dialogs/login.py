@@ -70,12 +70,14 @@ class LoginDialog(QDialog):
             info = QLabel(f"首次使用：已创建系统管理员账号 <b>admin</b>，临时密码 <b>{first_start_password}</b>"
                           "<br>登录后须立即修改密码。请妥善保管，本提示只显示一次。", self)
             info.setObjectName("dlgInfo")
+            info.setWordWrap(True)  # the whole password must be readable, never clipped
             info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(info)
             self.username.setText("admin")
         if demo_hint:
             info = QLabel(demo_hint, self)
             info.setObjectName("dlgInfo")
+            info.setWordWrap(True)
             layout.addWidget(info)
         form = QFormLayout()
         form.addRow("用户名", self.username)
@@ -107,6 +109,7 @@ class LoginDialog(QDialog):
 
     def _ok(self, op, pw: str) -> None:
         self.ok_button.setEnabled(True)
+        self.error.setText("")  # not a stale "正在验证…" behind the password change
         if op.must_change_password:
             self.change = ChangePasswordDialog(self.operators, op.username, self.workstation, old_password=pw,
                                                parent=self)
@@ -197,6 +200,7 @@ class LockScreen(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("dlgError")
         self.error.setStyleSheet("color: #fbd38d;")
+        self.error.setWordWrap(True)
         self.ok_button = QPushButton("解锁", self)
         self.ok_button.setObjectName("primaryButton")
         self.ok_button.setDefault(True)
@@ -217,16 +221,30 @@ class LockScreen(QDialog):
 
     def submit(self) -> None:
         user, pw = self.username.text().strip(), self.password.text()
+        if not user or not pw:  # an empty Enter must not count towards the lockout
+            self.error.setText("请输入用户名和密码")
+            return
         self.ok_button.setEnabled(False)
-        run_in_background(lambda: self.operators.verify_password(user, pw, self.workstation), self._ok,
-                          self._failed, owner=self)
+        self.error.setText("")
+        run_in_background(lambda: self.operators.verify_password(user, pw, self.workstation),
+                          lambda op: self._ok(op, pw), self._failed, owner=self)
 
     def _failed(self, exc) -> None:
         self.ok_button.setEnabled(True)
         self.error.setText(getattr(exc, "message_zh", str(exc)))
         self.password.clear()
 
-    def _ok(self, op) -> None:
+    def _ok(self, op, pw: str = "") -> None:
+        self.ok_button.setEnabled(True)
+        if op.must_change_password:  # another operator on a temporary password: changed first, as at login
+            self.change = ChangePasswordDialog(self.operators, op.username, self.workstation, old_password=pw,
+                                               parent=self)
+            self.change.changed.connect(self._finish)
+            self.change.open()
+            return
+        self._finish(op)
+
+    def _finish(self, op) -> None:
         self.operator = op
         self.unlocked.emit(op)
         self.accept()

@@ -1,6 +1,7 @@
 """设置: pages generated from the declarations (desktop.services.settings.OPTIONS for the bureau,
 desktop.services.station.STATION_OPTIONS for this workstation's devices and printer), one tab per
-group. Bureau settings are shared by every counter and need a supervisor or admin to change."""
+group. Bureau settings are shared by every counter and only an admin may change them
+(desktop.permissions "settings.change", the same rule SettingsService.set enforces)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
+from desktop.permissions import allowed
 from desktop.services.settings import OPTIONS
 from desktop.services.station import CAMERA_KINDS_ZH, READER_DRIVERS_ZH, STATION_OPTIONS
 from ui.dialogs.login import DIALOG_CSS
@@ -37,6 +39,7 @@ def editor_for(option, value, parent=None):
     if option.key == "printer_name":
         w = QComboBox(parent)
         w.setEditable(True)
+        w.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # a typed name is read back from the text
         w.addItem("（系统默认打印机）", "")
         for name in _printers():
             w.addItem(name, name)
@@ -45,7 +48,8 @@ def editor_for(option, value, parent=None):
             w.setCurrentIndex(idx)
         else:
             w.setEditText(value)
-        return w, lambda: (w.currentData() if w.currentText() == w.itemText(w.currentIndex()) else w.currentText()) or ""
+        # the items' data equal their text except the first (system default = "")
+        return w, lambda: "" if w.currentText().strip() in ("", w.itemText(0)) else w.currentText().strip()
     if option.type is bool:
         w = QCheckBox(parent)
         w.setChecked(bool(value))
@@ -72,7 +76,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings, station, actor, parent=None):
         super().__init__(parent)
         self.settings, self.station, self.actor = settings, station, actor
-        self.can_edit_bureau = actor.role in ("supervisor", "admin")
+        self.can_edit_bureau = allowed(actor.role, "settings.change")  # the service's rule, not a copy
         self.setWindowTitle("设置")
         self.setStyleSheet(DIALOG_CSS)
         self.resize(820, 560)
@@ -90,7 +94,7 @@ class SettingsDialog(QDialog):
             form.setContentsMargins(20, 18, 20, 18)
             form.setVerticalSpacing(12)
             shared = items[0][0] == "bureau"
-            note = QLabel("本页设置由全局所有柜台共用" + ("" if self.can_edit_bureau else "（仅审核主管或管理员可修改）")
+            note = QLabel("本页设置由本局所有柜台共用" + ("" if self.can_edit_bureau else "（仅系统管理员可修改）")
                           if shared else "本页设置只对这台电脑有效", page)
             note.setObjectName("dlgSub")
             form.addRow(note)
