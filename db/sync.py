@@ -24,7 +24,6 @@ from datetime import date, datetime
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, Table, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -49,6 +48,15 @@ from db.models import (
 )
 
 from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment  # noqa: E402
+
+
+def _pg_insert(table):
+    """PostgreSQL's INSERT … ON CONFLICT; the dialect module is imported only when syncing to one
+    (importing it costs the counter's start-up ~0.2 s)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    return insert(table)
+
 
 LOCK_KEY = 727_0003  # the same key the capture trigger takes (migration 0003)
 CONFLICT_NS = uuid.UUID("6b1f3c1e-8d0f-4d6e-9a57-0c3e2f7a9b11")
@@ -140,7 +148,7 @@ def get_state(conn: Connection, key: str, default: str | None = None) -> str | N
 
 
 def set_state(conn: Connection, key: str, value) -> None:
-    stmt = sqlite_insert(_state) if conn.dialect.name == "sqlite" else pg_insert(_state)
+    stmt = sqlite_insert(_state) if conn.dialect.name == "sqlite" else _pg_insert(_state)
     stmt = stmt.values(key=key, value=str(value), updated_at=utcnow())
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"],
                                             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}))
@@ -178,7 +186,7 @@ def _columns(st: SyncTable) -> list[str]:
 def _upsert(conn: Connection, st: SyncTable, *, central: bool):
     """The INSERT … ON CONFLICT statement implementing ``st.rule`` (docs/sync.md §3)."""
     t = st.table
-    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t)
+    ins = (_pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t)
     ex = ins.excluded
     key = [st.key]
     others = [c for c in _columns(st) if c != st.key]
@@ -522,7 +530,7 @@ def merge_persons(local: Engine, dups: dict[str, dict], central_ents: list[dict]
                     "resolved_by": None if differ else "system", "resolved_at": None if differ else now,
                     "created_at": now, "updated_at": now}
             lc.execute(sqlite_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"])
-                       if lc.dialect.name == "sqlite" else pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]),
+                       if lc.dialect.name == "sqlite" else _pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]),
                        [case])
             journal.enqueue(lc, [("sync_conflict", case["id"], None)])
             journal.audit(lc, "system", workstation, "sync.duplicate_person_merged", "person", central_id,
@@ -596,7 +604,7 @@ def _deaths_vs_certifications(cc: Connection, certs: list[dict], workstation: st
     if cases:
         # Logged with origin "central" so the reporting workstation pulls its own copy of the case.
         cc.execute(text("SELECT set_config('certdesk.origin', 'central', true)"))
-        cc.execute(pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), cases)
+        cc.execute(_pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), cases)
         cc.execute(text("SELECT set_config('certdesk.origin', :o, true)"), {"o": workstation})
     return [conflict_json(c) for c in cases]
 

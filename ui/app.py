@@ -29,6 +29,7 @@ CJK_FONTS_LINUX = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans S
 CJK_FONTS_WINDOWS = ["Microsoft YaHei UI", "Microsoft YaHei", "SimHei", "SimSun"]
 CJK_FONTS_MAC = ["PingFang SC", "Heiti SC"]
 BASE_POINT_SIZE = 13  # large, readable at arm's length
+STARTUP_SERVICES = ("settings", "station", "operators", "counter", "evidence")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -129,6 +130,10 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
     from desktop.services.hub import Services
 
     services = Services(db)
+    # the services the window touches as soon as it is usable (the counter's today panel, the
+    # login, the station settings) are built here, so their modules are not imported on the GUI thread
+    for name in STARTUP_SERVICES:
+        getattr(services, name)
     from desktop.workstation import workstation_id
     from ui.counter_kit import prepare_counter
 
@@ -263,6 +268,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
     then require a login before the window can be used; lock after ``idle_lock_minutes``."""
     from dataclasses import replace
 
+    from PySide6.QtCore import QThreadPool, QTimer
+
     from desktop.workstation import workstation_id
     from ui.counter_kit import DEMO_HINT, build_kit
     from ui.dialogs.login import LockScreen, LoginDialog
@@ -271,22 +278,54 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
     services = backend.services
     info = backend.counter_kit if isinstance(backend.counter_kit, dict) else {}
     ws = workstation_id()
-    resident = None
     try:
-        if services.station.get("resident_screen"):
-            from ui.resident_screen import PromptSpeaker, ResidentScreen
-
-            resident = ResidentScreen(PromptSpeaker(use_tts=not skip_login))
-    except Exception:  # noqa: BLE001 - the counter works without the second screen
-        resident = None
-    try:
-        kit = build_kit(services, demo, info, resident_screen=resident)
+        kit = build_kit(services, demo, info)
     except Exception as exc:  # noqa: BLE001 - e.g. simulated devices refused outside demo mode
         window.db_label.setText(f"柜台设备初始化失败：{exc}")
         kit = None
     backend = replace(backend, counter_kit=kit)
     page = window.extra_pages.get("counter")
-    state = {"operator": None, "lock": None}
+    state = {"operator": None, "lock": None, "resident": None}
+
+    def build_resident_screen() -> None:
+        # after the window is usable: its module (numpy) and QtTextToSpeech are imported on a
+        # worker first, then the widget and the speech engine are built here on the GUI thread
+        try:
+            from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+            resident = ResidentScreen(PromptSpeaker(use_tts=not skip_login))
+        except Exception:  # noqa: BLE001 - the counter works without the second screen
+            return
+        state["resident"] = resident
+        window._resident_screen = resident
+        if kit is not None:
+            kit.resident_screen = resident
+            if page is not None and page.kit is kit:
+                page.set_resident_screen(resident)
+        if state["operator"] is not None and not skip_login:
+            resident.place()
+
+    def preload_resident_modules() -> None:  # worker thread: imports only, no widgets
+        import ui.resident_screen  # noqa: F401
+
+        if not skip_login:
+            try:
+                import PySide6.QtTextToSpeech  # noqa: F401
+            except ImportError:
+                pass
+
+    try:
+        want_resident = bool(services.station.get("resident_screen"))
+    except Exception:  # noqa: BLE001
+        want_resident = False
+    if want_resident:
+        from ui import workers
+
+        workers.run_in_background(preload_resident_modules, lambda _: build_resident_screen(),
+                                  lambda _: build_resident_screen(), owner=window,
+                                  pool=QThreadPool.globalInstance())
+    if kit is not None:
+        QTimer.singleShot(0, kit.start_loading)  # face models: once the window is usable
 
     def signed_in(op) -> None:
         state["operator"] = op
@@ -297,8 +336,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
             on_sign_in(op)
         window.setEnabled(True)
         window.date_label.setText(f"{op.display_name}（{op.role_zh}） · 业务日期：{backend.as_of.isoformat()}")
-        if resident is not None and not skip_login:
-            resident.place()
+        if state["resident"] is not None and not skip_login:
+            state["resident"].place()
         watcher.start(services.settings.get("idle_lock_minutes"))
 
     def lock() -> None:

@@ -59,6 +59,9 @@ class CounterKit:
     face_ready: threading.Event = field(default_factory=threading.Event)
     enrolment: Any = None  # desktop.services.enrolment.EnrolmentService
     enrol_collector_factory: Callable[[], Any] | None = None  # -> desktop.face.enrol.EnrolmentCollector (worker thread)
+    # production: starts loading the face models on their own thread (idempotent). The composition
+    # root calls it once the window is usable; the face factories call it too, in case nobody did.
+    start_loading: Callable[[], None] = lambda: None
 
     def next_outcome(self) -> str:
         return self.face_script.pop(0) if self.face_script else "pass"
@@ -118,7 +121,8 @@ def build_demo_kit(*, cards: list | None = None, resident_screen=None, frames_pe
     return kit
 
 
-def _lazy_collector_factory(engine_box: dict | None = None, ready: threading.Event | None = None):
+def _lazy_collector_factory(engine_box: dict | None = None, ready: threading.Event | None = None,
+                            start_loading: Callable[[], None] | None = None):
     """EnrolmentCollector on the shared engine (production) or a lazily loaded one (demo)."""
     from desktop.errors import UserFacingError
 
@@ -128,6 +132,8 @@ def _lazy_collector_factory(engine_box: dict | None = None, ready: threading.Eve
         from desktop.face.detect import FaceEngine
         from desktop.face.enrol import EnrolmentCollector
 
+        if start_loading is not None:
+            start_loading()
         if ready is not None and (not ready.wait(30) or "engine" not in box):
             raise UserFacingError("人脸识别模块不可用，无法采集参考照片", code="engine_unavailable")
         if "engine" not in box:
@@ -165,7 +171,14 @@ def build_production_kit(station, settings, *, resident_screen=None, enrolment=N
         finally:
             ready.set()
 
-    threading.Thread(target=load_engine, name="face-models", daemon=True).start()
+    started = threading.Lock()
+    loading: list = []
+
+    def start_loading() -> None:
+        with started:
+            if not loading:
+                loading.append(threading.Thread(target=load_engine, name="face-models", daemon=True))
+                loading[0].start()
 
     def camera_factory():
         from desktop.devices.cameras import WebcamSource
@@ -184,6 +197,7 @@ def build_production_kit(station, settings, *, resident_screen=None, enrolment=N
         if source is None:
             raise UserFacingError("没有可用的参考照片（无芯片照片、未采集），请按 F7 采集参考照片或改用人工核验",
                                   code="no_photo")
+        start_loading()
         if not ready.wait(30) or "engine" not in engine_box:
             raise UserFacingError("人脸识别模块不可用，请改用人工核验", code="engine_unavailable")
         engine = engine_box["engine"]
@@ -195,7 +209,8 @@ def build_production_kit(station, settings, *, resident_screen=None, enrolment=N
                      ReceiptPrinter(station.get("printer_name")), demo=False, resident_screen=resident_screen)
     kit.face_ready = ready
     kit.enrolment = enrolment
-    kit.enrol_collector_factory = _lazy_collector_factory(engine_box, ready)
+    kit.enrol_collector_factory = _lazy_collector_factory(engine_box, ready, start_loading)
+    kit.start_loading = start_loading
     return kit
 
 

@@ -60,7 +60,7 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     op = services.operators.login("zhangmin", "Demo2026", ws)
     page.set_operator(op, ws)
     page.set_backend(backend)
-    _wait(app, lambda: page.reader_ok, 10)
+    _wait(app, lambda: page.reader_ok and page.camera_ready, 10)  # the camera opens on a worker
     times, failed = [], 0
     reader = page.bridge.session.reader
     removed = [0]

@@ -118,6 +118,13 @@ class FaceCheckPanel(QWidget):
         self._timer.start()
 
     # -- preview (GUI thread, never waits for face work)
+    def set_resident_screen(self, screen: ResidentScreen | None) -> None:
+        """Attach the resident screen once it exists (the counter builds it after start-up)."""
+        if screen is None or screen is self.resident:
+            return
+        self.resident = screen
+        screen.repeat_requested.connect(lambda: self._request("repeat"))
+
     def _paint_newest(self) -> None:
         frame = self.source.latest()
         if frame is None or frame.index == self._last_index:

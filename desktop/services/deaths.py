@@ -29,6 +29,7 @@ from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
+from desktop.labels import METHOD_ZH  # noqa: F401 - re-exported; defined there for the pages
 from desktop.months import Month, month_range
 from desktop.payroll import EntitlementFacts, compute, yuan
 from desktop.rules import COHORTS
@@ -38,7 +39,6 @@ from desktop.services.payroll import fold_events
 from desktop.workstation import Actor
 
 METHODS = ("lump_sum", "instalments", "offset")
-METHOD_ZH = {"lump_sum": "一次性退回", "instalments": "分期退回", "offset": "从后续待遇中抵扣"}
 STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销"}
 
 

@@ -21,14 +21,12 @@ from db import journal
 from db import operators_repo as repo
 from db.models import new_id, utcnow
 from desktop.errors import PermissionDenied, UserFacingError
+from desktop.labels import MIN_LENGTH, ROLE_ZH, ROLES  # noqa: F401 - re-exported; defined there for the pages
 from desktop.services.database import Database
 from desktop.workstation import Actor
 
-ROLES = ("clerk", "supervisor", "admin")
-ROLE_ZH = {"clerk": "经办员", "supervisor": "审核主管", "admin": "系统管理员"}
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-MIN_LENGTH = 8
 ADMIN_USERNAME = "admin"
 
 

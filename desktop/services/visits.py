@@ -20,12 +20,12 @@ from db.migrate import upgrade
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, SyncError, UserFacingError
+from desktop.labels import REASONS_ZH  # noqa: F401 - re-exported; defined there for the pages
 from desktop.services.database import Database
 from desktop.workstation import Actor
 
 STATUS_ZH = {"booked": "已预约", "scheduled": "已排班", "done": "已完成", "not_at_home": "未遇到本人", "cancelled": "已取消"}
 CLOSE_OUTCOMES = ("done", "not_at_home", "cancelled")
-REASONS_ZH = ("行动不便", "卧床", "高龄", "重病", "其他")
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ def counter(qtbot, styled_qapp, world, tmp_path):
     op = services.operators.login("zhangmin", "Counter2026", "ws-test")
     page.set_operator(op, "ws-test")
     page.set_backend(backend)
-    qtbot.waitUntil(lambda: page.reader_ok, timeout=5000)
+    qtbot.waitUntil(lambda: page.reader_ok and page.camera_ready, timeout=5000)  # the camera opens off the GUI thread
     page.helper_number = helper_number
     page.resident_screen = resident
     yield page

@@ -15,13 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from desktop import idnumber
-from desktop.services.counter import FAILURE_ZH, CardFacts, FaceOutcome
 from desktop.workstation import Actor
 from ui.widgets.entitlement_card import EntitlementCard
 from ui.widgets.status import StatusBadge
@@ -59,6 +59,20 @@ QPushButton#primaryButton:disabled { background: #a0aec0; border-color: #a0aec0;
 """
 
 
+_camera_pool = None
+
+
+def _device_pool():
+    """Opening a camera must not queue behind (or hold up) the single database worker."""
+    global _camera_pool
+    if _camera_pool is None:
+        from PySide6.QtCore import QThreadPool
+
+        _camera_pool = QThreadPool()
+        _camera_pool.setMaxThreadCount(1)
+    return _camera_pool
+
+
 def _ym(text: str) -> str:
     y, m = text.split("-")[:2]
     return f"{y}年{int(m)}月"
@@ -86,7 +100,7 @@ class CounterPage(QWidget):
         self.panel = None
         self.state = "idle"
         self.card = None
-        self.card_facts: CardFacts | None = None
+        self.card_facts = None  # desktop.services.counter.CardFacts
         self.lookup = None
         self.helper = None
         self.result = None
@@ -98,6 +112,9 @@ class CounterPage(QWidget):
         self.preview = None
         self.stats = None
         self.reader_ok = False
+        self.camera_ready = False  # set_kit: the camera worker has finished (camera/panel are final)
+        self._shut_down = False
+        self._camera_job = {"cancelled": False, "pending": False}
         self._pending_session = None
         self._receipt_files: list[Path] = []
         self._build()
@@ -278,11 +295,13 @@ class CounterPage(QWidget):
         return Actor(op.username, self.workstation, op.role) if op else Actor("unknown", self.workstation, "clerk")
 
     def set_kit(self, kit) -> None:
-        """Build the reader bridge, the camera and the face panel from the injected kit."""
-        from ui.face_check_panel import FaceCheckPanel
+        """Build the reader bridge from the injected kit and open the camera off the GUI thread
+        (a webcam's driver import and device probing take a while); the face panel is built when
+        the camera is ready (``camera_ready``, then ``camera``/``panel`` are final)."""
         from ui.reader_bridge import ReaderBridge
 
         self.kit = kit
+        self.camera_ready = False
         self.bridge = ReaderBridge(kit.reader_session_factory, self)
         self.bridge.card_placed.connect(self._card_placed)
         self.bridge.card_read.connect(self._card_read)
@@ -290,23 +309,66 @@ class CounterPage(QWidget):
         self.bridge.reader_lost.connect(self._reader_lost)
         self.bridge.reader_found.connect(self._reader_found)
         self.bridge.read_failed.connect(self._read_failed)
-        try:
-            self.camera = kit.camera_factory()
-        except Exception as exc:  # noqa: BLE001 - no camera: the non-face route remains
-            self.camera = None
+        self.bridge.start()  # before the camera worker starts importing its driver (Thread.start needs the GIL)
+        self.face_result.setText("正在打开摄像头…")
+        factory, job = kit.camera_factory, self._camera_job
+
+        def open_camera():  # camera worker: no widgets here
+            camera = factory()
+            if job["cancelled"]:  # shut down meanwhile: release the device at once
+                camera.stop()
+                return None
+            job["camera"] = camera  # until delivered: shutdown() releases it if the delivery never comes
+            return camera
+
+        job["pending"] = True
+        run_in_background(open_camera, lambda camera: self._camera_opened(kit, camera),
+                          lambda exc: self._camera_opened(kit, None, exc), pool=_device_pool())
+        self._resident_prompt("idle", "请将身份证放在读卡器上")
+
+    def _camera_opened(self, kit, camera, exc: BaseException | None = None) -> None:
+        """GUI thread: the camera worker finished (``camera`` is a started source, or None)."""
+        self._camera_job["pending"] = False
+        self._camera_job.pop("camera", None)
+        if not shiboken6.isValid(self) or self._shut_down or kit is not self.kit:
+            if camera is not None:  # the page went away meanwhile: release the device
+                camera.stop()
+            return
+        self.camera = camera
+        if camera is None:  # no camera: the non-face route remains
             self.face_result.setText(f"摄像头不可用：{getattr(exc, 'message_zh', exc)}。可改用人工核验。")
-        if self.camera is not None:
-            self.panel = FaceCheckPanel(self.camera, lambda: self._pending_session,
+        else:
+            from ui.face_check_panel import FaceCheckPanel
+
+            self.face_result.setText("")
+            self.panel = FaceCheckPanel(camera, lambda: self._pending_session,
                                         resident_screen=kit.resident_screen, parent=self.face_box)
             self.panel.start_button.hide()  # the counter's Enter starts the check
             self.panel.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             self.panel.check_finished.connect(self._face_finished)
             self.panel.next_step_chosen.connect(self._next_step_chosen)
             self.face_layout.insertWidget(1, self.panel, 1)
-        self.bridge.start()
-        self._resident_prompt("idle", "请将身份证放在读卡器上")
+        self.camera_ready = True
+        if self.state in ("person", "face_failed"):  # a resident arrived first: offer the face check now
+            self._set_state(self.state)
+
+    def set_resident_screen(self, screen) -> None:
+        """The resident screen, built after the window is usable (see ``ui.app.start_counter``)."""
+        if self.kit is not None:
+            self.kit.resident_screen = screen
+        if self.panel is not None:
+            self.panel.set_resident_screen(screen)
+        if screen is not None and self.state == "idle":
+            self._resident_prompt("idle", "请将身份证放在读卡器上")
 
     def shutdown(self) -> None:
+        self._shut_down = True
+        self._camera_job["cancelled"] = True
+        if self._camera_job["pending"] and _camera_pool is not None:
+            _camera_pool.waitForDone(5000)  # shutdown only: the worker then releases the camera itself
+        undelivered = self._camera_job.pop("camera", None)
+        if undelivered is not None:  # opened, but the GUI thread never got it
+            undelivered.stop()
         if self.panel is not None:
             self.panel.stop()
         if self.camera is not None:
@@ -469,6 +531,8 @@ class CounterPage(QWidget):
         self.face_attempts = 0
         self.face_failure_reasons: list[str] = []
         self.t0 = time.perf_counter()
+        from desktop.services.counter import CardFacts  # loaded by the database worker long before
+
         self.card_facts = CardFacts(card.source, card.name, tuple(i.code for i in card.issues), card.photo_status,
                                     manual_reason)
         self._clear_person()
@@ -543,6 +607,8 @@ class CounterPage(QWidget):
     def _face_finished(self, result) -> None:
         if self.state != "face":
             return
+        from desktop.services.counter import FAILURE_ZH, FaceOutcome
+
         ev = result.evidence
         if result.passed:
             dist = "—" if ev.distance is None else f"{ev.distance:.3f}"

@@ -11,12 +11,19 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
-from desktop.services.operators import MIN_LENGTH, ROLE_ZH, ROLES, one_time_password
+from desktop.labels import MIN_LENGTH, ROLE_ZH, ROLES
 from desktop.workstation import Actor
 from ui.models.table import Column, RowTableModel
 from ui.pages.bureau_common import error_text
 from ui.pages.common import heading, hint, make_table
 from ui.workers import run_in_background
+
+def one_time_password() -> str:
+    """A random first password (the service's generator, imported when a clerk asks for one)."""
+    from desktop.services.operators import one_time_password as generate
+
+    return generate()
+
 
 RULES_ZH = f"密码至少{MIN_LENGTH}位，须同时包含字母和数字，不能与用户名相同。"
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from desktop.services.deaths import METHOD_ZH
+from desktop.labels import METHOD_ZH
 from ui.models.table import Column, RowTableModel
 from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
