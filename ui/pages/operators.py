@@ -29,7 +29,12 @@ RULES_ZH = f"密码至少{MIN_LENGTH}位，须同时包含字母和数字，不�
 
 
 def _locked(op) -> str:
-    return op.locked_until.strftime("%Y-%m-%d %H:%M") if op.locked_until else "—"
+    """Stored in UTC (naive); shown in the workstation's local time."""
+    if not op.locked_until:
+        return "—"
+    from datetime import timezone
+
+    return op.locked_until.replace(tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class OperatorsPage(QWidget):
