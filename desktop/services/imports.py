@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -193,36 +194,10 @@ class ImportService:
             names.setdefault(r.id_number, (r.name, r.line, r.person_fields()))
             parsed.append(r)
 
-        batch_id = new_id()
-        now = utcnow()
-        with self.db.engine.connect() as conn:
-            tx = conn.begin()
-            try:
-                self._apply_roster(conn, parsed, report, actor, batch_id, now)
-                repo.insert_batch(
-                    conn,
-                    {
-                        "id": batch_id,
-                        "kind": "roster",
-                        "filename": Path(path).name,
-                        "summary": json.dumps({**report.as_json(), "rejected": len(report.rejected)}),
-                        "operator": actor.operator,
-                        "workstation": actor.workstation,
-                        "created_at": now,
-                    },
-                )
-                journal.audit(
-                    conn, actor.operator, actor.workstation, "roster.import", "import_batch", batch_id,
-                    {"file": Path(path).name, "imported": report.imported, "updated": report.updated,
-                     "unchanged": report.unchanged, "rejected": len(report.rejected)},
-                )
-            except BaseException:
-                tx.rollback()
-                raise
-            if dry_run:
-                tx.rollback()
-            else:
-                tx.commit()
+        batch_id, now = new_id(), utcnow()
+        with self._unit_of_work(dry_run) as conn:
+            self._apply_roster(conn, parsed, report, actor, batch_id, now)
+            self._finish_batch(conn, batch_id, "roster", path, report, actor, now)
         return report
 
     def _apply_roster(self, conn, rows: list[_RosterRow], report: ImportReport, actor: Actor, batch_id: str, now) -> None:
@@ -365,42 +340,36 @@ class ImportService:
             rows.append((row.line, number, name, d, method, result))
 
         batch_id, now = new_id(), utcnow()
-        with self.db.engine.connect() as conn:
-            tx = conn.begin()
-            try:
-                persons = repo.persons_by_numbers(conn, sorted({r[1] for r in rows}))
-                existing = repo.certification_keys_for_persons(conn, [p["id"] for p in persons.values()])
-                new_certs, audit, outbox = [], [], []
-                for line, number, name, d, method, result in rows:
-                    person = persons.get(number)
-                    if person is None:
-                        report.reject(line, "系统中没有该身份号码的待遇领取人员")
-                        continue
-                    if person["name"] != name:
-                        report.reject(line, "姓名与身份号码不符")
-                        continue
-                    key = (person["id"], d, method, result)
-                    if key in existing:
-                        report.unchanged += 1
-                        continue
-                    existing.add(key)
-                    cert = {
-                        "id": new_id(), "person_id": person["id"], "cert_date": d, "method": method,
-                        "result": result, "evidence": json.dumps({"source": Path(path).name, "line": line}, ensure_ascii=False),
-                        "operator": actor.operator, "approver": None, "workstation": actor.workstation,
-                        "batch_id": batch_id, "created_at": now,
-                    }
-                    new_certs.append(cert)
-                    outbox.append(("certification", cert["id"], None))
-                    report.imported += 1
-                repo.insert_certifications(conn, new_certs)
-                journal.audit_many(conn, actor.operator, actor.workstation, audit)
-                journal.enqueue(conn, outbox)
-                self._finish_batch(conn, batch_id, "results", path, report, actor, now)
-            except BaseException:
-                tx.rollback()
-                raise
-            tx.rollback() if dry_run else tx.commit()
+        with self._unit_of_work(dry_run) as conn:
+            persons = repo.persons_by_numbers(conn, sorted({r[1] for r in rows}))
+            existing = repo.certification_keys_for_persons(conn, [p["id"] for p in persons.values()])
+            new_certs, audit, outbox = [], [], []
+            for line, number, name, d, method, result in rows:
+                person = persons.get(number)
+                if person is None:
+                    report.reject(line, "系统中没有该身份号码的待遇领取人员")
+                    continue
+                if person["name"] != name:
+                    report.reject(line, "姓名与身份号码不符")
+                    continue
+                key = (person["id"], d, method, result)
+                if key in existing:
+                    report.unchanged += 1
+                    continue
+                existing.add(key)
+                cert = {
+                    "id": new_id(), "person_id": person["id"], "cert_date": d, "method": method,
+                    "result": result, "evidence": json.dumps({"source": Path(path).name, "line": line}, ensure_ascii=False),
+                    "operator": actor.operator, "approver": None, "workstation": actor.workstation,
+                    "batch_id": batch_id, "created_at": now,
+                }
+                new_certs.append(cert)
+                outbox.append(("certification", cert["id"], None))
+                report.imported += 1
+            repo.insert_certifications(conn, new_certs)
+            journal.audit_many(conn, actor.operator, actor.workstation, audit)
+            journal.enqueue(conn, outbox)
+            self._finish_batch(conn, batch_id, "results", path, report, actor, now)
         return report
 
     def _import_deaths(self, path: Path, actor: Actor, *, dry_run: bool, today: date) -> ImportReport:
@@ -427,43 +396,52 @@ class ImportService:
             rows.append((row.line, number, name, d, source))
 
         batch_id, now = new_id(), utcnow()
+        with self._unit_of_work(dry_run) as conn:
+            persons = repo.persons_by_numbers(conn, sorted({r[1] for r in rows}))
+            audit, outbox = [], []
+            for line, number, name, d, source in rows:
+                person = persons.get(number)
+                if person is None:
+                    report.reject(line, "系统中没有该身份号码的待遇领取人员")
+                    continue
+                if person["name"] != name:
+                    report.reject(line, "姓名与身份号码不符")
+                    continue
+                if person["birth_date"] and d < person["birth_date"]:
+                    report.reject(line, "死亡日期早于出生日期")
+                    continue
+                if person["death_date"] == d:
+                    report.unchanged += 1
+                    continue
+                was = person["death_date"]
+                repo.set_death(conn, person["id"], d, source, now, actor.operator)
+                person.update(death_date=d, death_source=source, updated_at=now)
+                audit.append(("person.death_reported", "person", person["id"],
+                              {"death_date": d.isoformat(), "source": source, "previous": was.isoformat() if was else None}))
+                outbox.append(("person", person["id"], None))
+                if was is None:
+                    report.imported += 1
+                else:
+                    report.updated += 1
+            journal.audit_many(conn, actor.operator, actor.workstation, audit)
+            journal.enqueue(conn, outbox)
+            self._finish_batch(conn, batch_id, "deaths", path, report, actor, now)
+        return report
+
+    @contextmanager
+    def _unit_of_work(self, dry_run: bool):
+        """One transaction for a whole file: committed, or rolled back for a dry run or an error."""
         with self.db.engine.connect() as conn:
             tx = conn.begin()
             try:
-                persons = repo.persons_by_numbers(conn, sorted({r[1] for r in rows}))
-                audit, outbox = [], []
-                for line, number, name, d, source in rows:
-                    person = persons.get(number)
-                    if person is None:
-                        report.reject(line, "系统中没有该身份号码的待遇领取人员")
-                        continue
-                    if person["name"] != name:
-                        report.reject(line, "姓名与身份号码不符")
-                        continue
-                    if person["birth_date"] and d < person["birth_date"]:
-                        report.reject(line, "死亡日期早于出生日期")
-                        continue
-                    if person["death_date"] == d:
-                        report.unchanged += 1
-                        continue
-                    was = person["death_date"]
-                    repo.set_death(conn, person["id"], d, source, now, actor.operator)
-                    person.update(death_date=d, death_source=source, updated_at=now)
-                    audit.append(("person.death_reported", "person", person["id"],
-                                  {"death_date": d.isoformat(), "source": source, "previous": was.isoformat() if was else None}))
-                    outbox.append(("person", person["id"], None))
-                    if was is None:
-                        report.imported += 1
-                    else:
-                        report.updated += 1
-                journal.audit_many(conn, actor.operator, actor.workstation, audit)
-                journal.enqueue(conn, outbox)
-                self._finish_batch(conn, batch_id, "deaths", path, report, actor, now)
+                yield conn
             except BaseException:
                 tx.rollback()
                 raise
-            tx.rollback() if dry_run else tx.commit()
-        return report
+            if dry_run:
+                tx.rollback()
+            else:
+                tx.commit()
 
     def _finish_batch(self, conn, batch_id, kind, path, report, actor, now) -> None:
         summary = {**report.as_json(), "rejected": len(report.rejected)}
