@@ -31,6 +31,10 @@ def latest_reference(conn: Connection, person_id: str) -> dict | None:
     return dict(row) if row else None
 
 
+def set_purge_after(conn: Connection, image_id: str, day: date, when: datetime) -> None:
+    conn.execute(update(images).where(images.c.id == image_id).values(purge_after=day, updated_at=when))
+
+
 def due_for_purge(conn: Connection, today: date) -> list[str]:
     stmt = select(images.c.id).where(and_(images.c.purge_after <= today, images.c.purged_at.is_(None)))
     return [r[0] for r in conn.execute(stmt)]

@@ -100,6 +100,13 @@ def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
     conn.connection.driver_connection.executemany(sql, data())
 
 
+def rule_rows(conn: Connection) -> list[dict]:
+    """The clock's rule table (cycle_rules)."""
+    from db.models import CycleRule
+
+    return [dict(r) for r in conn.execute(select(CycleRule.__table__)).mappings()]
+
+
 # --- persons -------------------------------------------------------------------------------
 
 

@@ -6,11 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
-from db.models import CycleRule as CycleRuleRow
 from desktop import paths
 from desktop.rules import CycleRule, RuleTable
 
@@ -45,8 +44,10 @@ class Database:
         return session_factory(self.engine)()
 
     def rule_table(self) -> RuleTable:
+        from db.repositories import rule_rows
+
         with self.engine.connect() as conn:
-            rows = conn.execute(select(CycleRuleRow.__table__)).mappings().all()
+            rows = rule_rows(conn)
         return RuleTable(
             {
                 r["cohort"]: CycleRule(r["cohort"], r["kind"], r["period"], r["warn_days"], r["suspend_offset_months"])

@@ -56,10 +56,7 @@ class EvidenceService:
             if kind == "reference":
                 old = repo.latest_reference(c, person_id)
                 if old is not None:  # the replaced reference starts its retention period now
-                    from sqlalchemy import update
-
-                    c.execute(update(repo.images).where(repo.images.c.id == old["id"])
-                              .values(purge_after=today + timedelta(days=keep), updated_at=now))
+                    repo.set_purge_after(c, old["id"], today + timedelta(days=keep), now)
                     journal.enqueue(c, [("face_image", old["id"], None)])
             repo.insert_image(c, row)
             journal.audit(c, actor.operator, actor.workstation, f"face_image.store", "face_image", image_id,
