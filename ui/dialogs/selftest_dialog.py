@@ -107,6 +107,11 @@ def show_report(report: SelfTestReport, parent=None) -> SelfTestDialog | None:
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setModal(False)  # the window stays usable: manual entry still works
     dialog.show()
+    if parent is not None:  # out of the way of the login dialog, which sits in the centre
+        dialog.adjustSize()
+        frame = parent.frameGeometry()
+        dialog.move(max(frame.left(), frame.right() - dialog.width() - 40),
+                    max(frame.top(), frame.bottom() - dialog.height() - 60))
     return dialog
 
 
