@@ -71,6 +71,9 @@ def setup_application(app) -> None:
     """Font and style for a QApplication (shared by ``run_gui`` and the tests)."""
     from PySide6.QtGui import QFont, QFontDatabase
 
+    from ui.qt_compat import guard_none_refcount
+
+    guard_none_refcount()  # every page that paints from Python, not only the face preview
     app.setApplicationName("CertDesk")
     app.setApplicationDisplayName("社保待遇资格认证柜台系统")
     app.setStyle("Fusion")  # same look on the counter PCs and under Xvfb
