@@ -14,6 +14,7 @@ from db.models import AuditEvent, OutboxEntry, new_id, utcnow
 
 _audit = AuditEvent.__table__
 _outbox = OutboxEntry.__table__
+OUTBOX = _outbox
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode

@@ -100,6 +100,34 @@ def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
     conn.connection.driver_connection.executemany(sql, data())
 
 
+def insert_rows(conn: Connection, table, names: Sequence[str], rows: list[tuple]) -> None:
+    """Insert tuples in the column order ``names``, dates already as ISO text and datetimes as
+    SQLAlchemy's SQLite text (``_iso_datetime``); the fast path of bulk imports. Other dialects
+    get the values converted back and a plain SQLAlchemy executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
+        conn.connection.driver_connection.executemany(sql, rows)
+        return
+    from sqlalchemy import Date, DateTime
+
+    conv = {}
+    for c in table.columns:
+        if c.name in names and isinstance(c.type, DateTime):
+            conv[c.name] = datetime.fromisoformat
+        elif c.name in names and isinstance(c.type, Date):
+            conv[c.name] = date.fromisoformat
+    dicts = []
+    for r in rows:
+        d = dict(zip(names, r))
+        for k, f in conv.items():
+            if isinstance(d[k], str):
+                d[k] = f(d[k])
+        dicts.append(d)
+    conn.execute(insert(table), dicts)
+
+
 def rule_rows(conn: Connection) -> list[dict]:
     """The clock's rule table (cycle_rules)."""
     from db.models import CycleRule

@@ -14,7 +14,6 @@ are audited per record. Outbox entries name the entity only: the sync pushes the
 from __future__ import annotations
 
 import json
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,35 +21,29 @@ from pathlib import Path
 
 from db import journal
 from db import repositories as repo
-from db.models import new_id, utcnow
-from desktop import idnumber
-from desktop.rules import COHORT_BY_NAME, COHORTS
+from db.models import new_id, new_ids, utcnow
+from desktop.errors import UserFacingError
+from desktop.roster_rows import (  # noqa: F401  (re-exported)
+    ID_REASON,
+    RESIDENCE,
+    ROSTER_COLUMNS,
+    ROSTER_REQUIRED,
+    check_id,
+    check_name,
+    iter_roster_chunks,
+    parse_roster_row,
+    roster_worker,
+)
 from desktop.services.database import Database
 from desktop.services.guard import require
-from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, read_header, read_table
+from desktop.tabular import CellError, clean, compact, parse_date, read_header, read_table
 from desktop.workstation import Actor
 
-ROSTER_COLUMNS = ["姓名", "公民身份号码", "认证对象", "待遇开始日期", "最近认证日期", "联系电话", "居住地址", "居住地类型", "月待遇金额"]
-ROSTER_REQUIRED = ROSTER_COLUMNS[:4]
 RESULT_COLUMNS = ["公民身份号码", "姓名", "认证日期", "认证方式", "认证结果"]
 DEATH_COLUMNS = ["公民身份号码", "姓名", "死亡日期", "来源"]
 
-RESIDENCE = {"本地": "local", "异地": "remote"}
-_PHONE = re.compile(r"[0-9+()/\-]+")
-_DIGIT = re.compile(r"\d")
 RESULT_METHODS = {"手机认证": "mobile_app", "信息比对": "data_match"}
 RESULT_VALUES = {"通过": "passed", "未通过": "failed"}
-
-ID_REASON = {
-    "empty": "公民身份号码为空",
-    "length": "公民身份号码应为18位",
-    "format": "公民身份号码含有非法字符",
-    "check_digit": "公民身份号码校验码错误",
-    "birth_date": "公民身份号码中的出生日期不存在",
-    "future_birth": "公民身份号码中的出生日期晚于今天",
-    "region": "公民身份号码的地址码无效",
-}
-
 
 @dataclass
 class ImportReport:
@@ -78,81 +71,78 @@ class ImportReport:
         }
 
 
-def _check_id(raw: object, today: date) -> idnumber.IdCheck:
-    check = idnumber.validate(compact(raw), today)
-    if not check.valid:
-        raise CellError(ID_REASON.get(check.reason, "公民身份号码无效"))
-    return check
+_check_id = check_id
+_check_name = check_name
+_parse_roster_row = parse_roster_row
+
+# A file at least this large (bytes; ≈ 20,000 roster rows) is read and validated in a second
+# process, in chunks of PARALLEL_CHUNK rows, while this one writes.
+PARALLEL_MIN_BYTES = 2_000_000
+PARALLEL_CHUNK = 10_000
 
 
-def _check_name(raw: object) -> str:
-    name = clean(raw).replace(" ", "")
-    if not name:
-        raise CellError("姓名为空")
-    if len(name) > 40 or _DIGIT.search(name):
-        raise CellError(f"姓名无效：{name[:20]}")
-    return name
+_PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence", "death_date",
+                "death_source", "created_at", "updated_at", "updated_by", "workstation")
+_ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen", "status", "status_since",
+             "created_at", "updated_at")
+_CERT_COLS = ("id", "person_id", "cert_date", "method", "result", "evidence", "operator", "approver",
+              "workstation", "batch_id", "created_at")
+_OUTBOX_COLS = ("id", "entity", "entity_id", "op", "payload", "created_at")
 
 
-@dataclass(slots=True)
-class _RosterRow:
-    line: int
-    id_number: str
-    name: str
-    cohort: str
-    start: date
-    last_cert: date | None
-    phone: str | None
-    address: str | None
-    residence: str | None
-    amount_fen: int | None
-    birth: date
-    sex: str
+class _RosterState:
+    """What one roster import has seen and created so far (carried across chunks)."""
 
-    def key(self):
-        return (self.id_number, self.cohort)
-
-    def person_fields(self):
-        return (self.phone, self.address, self.residence)
-
-    def content(self):
-        return (self.name, self.start, self.last_cert, self.phone, self.address, self.residence, self.amount_fen)
+    def __init__(self, actor: Actor, batch_id: str, now):
+        self.actor, self.batch_id, self.now = actor, batch_id, now
+        self.now_s = repo._iso_datetime(now)
+        self.person_state: dict[str, dict] = {}  # id_number -> person (existing rows and new ones)
+        self.ents: dict[tuple[str, str], dict] = {}  # (person id, cohort) -> entitlement
+        self.cert_dates: set[tuple[str, str]] = set()  # (person id, ISO date) of certifications
+        self.created: dict[str, str] = {}
+        self.audit: list[tuple] = []
 
 
-def _parse_roster_row(values: dict, line: int, today: date) -> _RosterRow:
-    name = _check_name(values.get("姓名"))
-    check = _check_id(values.get("公民身份号码"), today)
-    number = check.number
-    cohort_name = clean(values.get("认证对象")).replace(" ", "")
-    cohort = COHORT_BY_NAME.get(cohort_name) or (cohort_name if cohort_name in COHORTS else None)
-    if cohort is None:
-        raise CellError(f"认证对象无法识别：{cohort_name or '（空）'}")
-    start = parse_date(values.get("待遇开始日期"), field="待遇开始日期")
-    if start is None:
-        raise CellError("待遇开始日期为空")
-    if start < check.birth_date:
-        raise CellError("待遇开始日期早于出生日期")
-    if start.year > today.year + 1:
-        raise CellError(f"待遇开始日期不合理：{start.isoformat()}")
-    last = parse_date(values.get("最近认证日期"), field="最近认证日期")
-    if last is not None:
-        if last > today:
-            raise CellError(f"最近认证日期晚于今天：{last.isoformat()}")
-        if last < check.birth_date:
-            raise CellError("最近认证日期早于出生日期")
-    phone = compact(values.get("联系电话")) or None
-    if phone and not phone.isdigit() and not _PHONE.fullmatch(phone):
-        raise CellError(f"联系电话无效：{phone[:20]}")
-    address = clean(values.get("居住地址")) or None
-    res_text = compact(values.get("居住地类型"))
-    residence = None
-    if res_text:
-        residence = RESIDENCE.get(res_text)
-        if residence is None:
-            raise CellError(f"居住地类型应为“本地”或“异地”：{res_text[:10]}")
-    amount = parse_amount_fen(values.get("月待遇金额"), field="月待遇金额")
-    return _RosterRow(line, number, name, cohort, start, last, phone, (address or "")[:200] or None,
-                      residence, amount, check.birth_date, check.sex)
+def _check_roster_header(path: Path) -> None:
+    """Raise the whole-file errors of read_table (missing file or columns, encoding) up front."""
+    it = read_table(path, ROSTER_REQUIRED, ROSTER_COLUMNS[4:])
+    try:
+        next(it)
+    except StopIteration:
+        pass
+    finally:
+        it.close()
+
+
+def _dedupe(chunk: list[tuple], seen: dict, names: dict, report: "ImportReport") -> list[tuple]:
+    """Rejected rows and duplicates within the file become rejections; the rest is returned."""
+    out = []
+    for r in chunk:
+        if len(r) == 2:
+            report.reject(r[0], r[1])
+            continue
+        key = (r[1], r[3])
+        prior = seen.get(key)
+        if prior is not None:
+            if prior[2] == r[2] and prior[4:10] == r[4:10]:
+                report.reject(r[0], f"与第{prior[0]}行重复")
+            else:
+                report.reject(r[0], f"与第{prior[0]}行的身份号码和认证对象相同但内容不同，请核对")
+            continue
+        known = names.get(r[1])
+        if known:
+            if known[0] != r[2]:
+                report.reject(r[0], f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同")
+                continue
+            diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r[6:9]) if a and b and a != b]
+            if diff:
+                report.reject(r[0], f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对")
+                continue
+        seen[key] = r
+        if not known:
+            names[r[1]] = (r[2], r[0], r[6:9])
+        out.append(r)
+    return out
 
 
 class ImportService:
@@ -165,122 +155,142 @@ class ImportService:
         require(self.db, actor, "roster.import")
         today = today or date.today()
         report = ImportReport(dry_run=dry_run, kind="roster")
-        parsed: list[_RosterRow] = []
-        seen: dict[tuple, _RosterRow] = {}
-        names: dict[str, tuple[str, int]] = {}
-        for row in read_table(path, ROSTER_REQUIRED, ROSTER_COLUMNS[4:]):
-            try:
-                r = _parse_roster_row(row.values, row.line, today)
-            except CellError as exc:
-                report.reject(row.line, str(exc))
-                continue
-            prior = seen.get(r.key())
-            if prior is not None:
-                if prior.content() == r.content():
-                    report.reject(r.line, f"与第{prior.line}行重复")
-                else:
-                    report.reject(r.line, f"与第{prior.line}行的身份号码和认证对象相同但内容不同，请核对")
-                continue
-            known = names.get(r.id_number)
-            if known and known[0] != r.name:
-                report.reject(r.line, f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同")
-                continue
-            if known:
-                diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r.person_fields()) if a and b and a != b]
-                if diff:
-                    report.reject(r.line, f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对")
-                    continue
-            seen[r.key()] = r
-            names.setdefault(r.id_number, (r.name, r.line, r.person_fields()))
-            parsed.append(r)
-
         batch_id, now = new_id(), utcnow()
-        with self._unit_of_work(dry_run) as conn:
-            self._apply_roster(conn, parsed, report, actor, batch_id, now)
+        state = _RosterState(actor, batch_id, now)
+        seen: dict[tuple, tuple] = {}
+        names: dict[str, tuple] = {}
+        with self._roster_chunks(Path(path), today) as chunks, self._unit_of_work(dry_run) as conn:
+            for chunk in chunks:
+                rows = _dedupe(chunk, seen, names, report)
+                self._apply_roster(conn, rows, report, state)
+            journal.audit_many(conn, actor.operator, actor.workstation, state.audit)
             self._finish_batch(conn, batch_id, "roster", path, report, actor, now)
         return report
 
-    def _apply_roster(self, conn, rows: list[_RosterRow], report: ImportReport, actor: Actor, batch_id: str, now) -> None:
-        existing_persons = repo.persons_by_numbers(conn, sorted({r.id_number for r in rows}))
-        existing_ents = repo.entitlements_for_persons(conn, [p["id"] for p in existing_persons.values()])
-        cert_dates = repo.certification_dates_for_persons(conn, [p["id"] for p in existing_persons.values()])
+    @contextmanager
+    def _roster_chunks(self, path: Path, today: date):
+        """Chunks of parsed/rejected row tuples in file order: read and validated here for a
+        small file, in a second process for a large one (the worker is a module-level function,
+        so this also works under the spawn start method of Windows/PyInstaller)."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if size < PARALLEL_MIN_BYTES:
+            yield iter_roster_chunks(path, today, PARALLEL_CHUNK)
+            return
+        import multiprocessing
 
-        new_persons, person_updates, new_ents, ent_updates, new_certs = [], [], [], [], []
-        audit, outbox = [], []
-        person_state: dict[str, dict] = {}  # id_number -> current person row (incl. new ones)
-        created: set[str] = set()  # ids of the persons this file creates
-        for number, p in existing_persons.items():
+        _check_roster_header(path)  # whole-file problems raise here, before the worker starts
+        ctx = multiprocessing.get_context()
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=roster_worker, args=(str(path), today, PARALLEL_CHUNK, sender), daemon=True)
+        proc.start()
+        sender.close()
+
+        def chunks():
+            while True:
+                try:
+                    part = receiver.recv()
+                except EOFError:
+                    raise UserFacingError("读取文件的进程意外退出", code="import_worker") from None
+                if part is None:
+                    return
+                if type(part) is tuple:
+                    raise UserFacingError(f"无法读取文件：{part[1]}", code="import_worker")
+                yield part
+
+        try:
+            yield chunks()
+        finally:
+            receiver.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+    def _apply_roster(self, conn, rows: list[tuple], report: ImportReport, st: "_RosterState") -> None:
+        """Apply one chunk of deduplicated rows; ``st`` carries what earlier chunks of the same
+        file created (so nothing needs to be re-read) and the audit events."""
+        actor, now, now_s, batch_id = st.actor, st.now, st.now_s, st.batch_id
+        operator, ws = actor.operator, actor.workstation
+        person_state, existing_ents, cert_dates = st.person_state, st.ents, st.cert_dates
+        unknown = sorted({r[1] for r in rows if r[1] not in person_state})
+        fresh = repo.persons_by_numbers(conn, unknown)
+        fresh_ids = [p["id"] for p in fresh.values()]
+        existing_ents.update(repo.entitlements_for_persons(conn, fresh_ids))
+        cert_dates.update((pid, d.isoformat()) for pid, d in repo.certification_dates_for_persons(conn, fresh_ids))
+        for number, p in fresh.items():
             person_state[number] = p
 
+        ids = iter(new_ids(6 * len(rows)))
+        new_persons: list[dict] = []
+        person_updates, new_ents, ent_updates, new_certs = [], [], [], []
+        audit, outbox = st.audit, []
+        created = st.created  # person id -> "pending" (inserted at the end of this chunk) or "flushed"
+        evidence_src = '{"source":"roster","line":'
+
         for r in rows:
-            person = person_state.get(r.id_number)
+            number = r[1]
+            person = person_state.get(number)
             changed = False
-            if person is not None and person["name"] != r.name:
-                report.reject(r.line, "姓名与身份号码不符：与系统中该身份号码登记的姓名不同")
+            if person is not None and person["name"] != r[2]:
+                report.reject(r[0], "姓名与身份号码不符：与系统中该身份号码登记的姓名不同")
                 continue
             if person is None:
-                person = {
-                    "id": new_id(), "id_number": r.id_number, "name": r.name, "sex": r.sex,
-                    "birth_date": r.birth, "phone": r.phone, "address": r.address,
-                    "residence": r.residence or "local", "death_date": None, "death_source": None,
-                    "created_at": now, "updated_at": now, "updated_by": actor.operator,
-                    "workstation": actor.workstation,
-                }
-                person_state[r.id_number] = person
+                pid = next(ids)
+                person = {"id": pid, "id_number": number, "name": r[2], "sex": r[11], "birth": r[10],
+                          "phone": r[6], "address": r[7], "residence": r[8] or "local"}
+                person_state[number] = person
                 new_persons.append(person)
-                created.add(person["id"])
-                outbox.append(("person", person["id"], None))
-                is_new_person = True
+                created[pid] = "pending"
+                outbox.append((next(ids), "person", pid, "upsert", None, now_s))
             else:
-                is_new_person = person["id"] in created
+                pid = person["id"]
                 upd = {
-                    "phone": r.phone or person["phone"],
-                    "address": r.address or person["address"],
-                    "residence": r.residence or person["residence"],
+                    "phone": r[6] or person["phone"],
+                    "address": r[7] or person["address"],
+                    "residence": r[8] or person["residence"],
                 }
                 if any(upd[k] != person[k] for k in upd):
                     fields = sorted(k for k in upd if upd[k] != person[k])
-                    person.update(upd, updated_at=now, updated_by=actor.operator, workstation=actor.workstation)
-                    if not is_new_person:
-                        person_updates.append({"pid": person["id"], **upd, "updated_at": now,
-                                               "updated_by": actor.operator, "workstation": actor.workstation})
-                    audit.append(("person.update", "person", person["id"], {"fields": fields}))
-                    outbox.append(("person", person["id"], None))
+                    person.update(upd)
+                    if created.get(pid) != "pending":
+                        person_updates.append({"pid": pid, **upd, "updated_at": now,
+                                               "updated_by": operator, "workstation": ws})
+                    audit.append(("person.update", "person", pid, {"fields": fields}))
+                    outbox.append((next(ids), "person", pid, "upsert", None, now_s))
                     changed = True
 
-            ent = existing_ents.get((person["id"], r.cohort))
+            ent = existing_ents.get((pid, r[3]))
             if ent is None:
-                ent = {
-                    "id": new_id(), "person_id": person["id"], "cohort": r.cohort, "start_date": r.start,
-                    "monthly_amount_fen": r.amount_fen, "status": "active", "status_since": None,
-                    "created_at": now, "updated_at": now,
-                }
-                existing_ents[(person["id"], r.cohort)] = ent
-                new_ents.append(ent)
-                outbox.append(("entitlement", ent["id"], None))
+                eid = next(ids)
+                existing_ents[(pid, r[3])] = {"id": eid, "start_date": r[4], "monthly_amount_fen": r[9]}
+                new_ents.append((eid, pid, r[3], r[4], r[9], "active", None, now_s, now_s))
+                outbox.append((next(ids), "entitlement", eid, "upsert", None, now_s))
                 outcome = "imported"
             else:
-                amount = r.amount_fen if r.amount_fen is not None else ent["monthly_amount_fen"]
-                if ent["start_date"] != r.start or ent["monthly_amount_fen"] != amount:
-                    fields = [k for k, v in (("start_date", r.start), ("monthly_amount_fen", amount)) if ent[k] != v]
-                    ent.update(start_date=r.start, monthly_amount_fen=amount, updated_at=now)
-                    ent_updates.append({"eid": ent["id"], "start_date": r.start, "monthly_amount_fen": amount,
-                                        "updated_at": now})
+                start = r[4]
+                if type(ent["start_date"]) is not str:
+                    start = date.fromisoformat(start)
+                amount = r[9] if r[9] is not None else ent["monthly_amount_fen"]
+                if ent["start_date"] != start or ent["monthly_amount_fen"] != amount:
+                    fields = [k for k, v in (("start_date", start), ("monthly_amount_fen", amount)) if ent[k] != v]
+                    ent.update(start_date=start, monthly_amount_fen=amount, updated_at=now)
+                    ent_updates.append({"eid": ent["id"], "start_date": date.fromisoformat(r[4]),
+                                        "monthly_amount_fen": amount, "updated_at": now})
                     audit.append(("entitlement.update", "entitlement", ent["id"], {"fields": fields}))
-                    outbox.append(("entitlement", ent["id"], None))
+                    outbox.append((next(ids), "entitlement", ent["id"], "upsert", None, now_s))
                     changed = True
                 outcome = "updated" if changed else "unchanged"
 
-            if r.last_cert is not None and (person["id"], r.last_cert) not in cert_dates:
-                cert = {
-                    "id": new_id(), "person_id": person["id"], "cert_date": r.last_cert, "method": "legacy",
-                    "result": "passed", "evidence": f'{{"source":"roster","line":{r.line}}}',
-                    "operator": actor.operator, "approver": None, "workstation": actor.workstation,
-                    "batch_id": batch_id, "created_at": now,
-                }
-                cert_dates.add((person["id"], r.last_cert))
-                new_certs.append(cert)
-                outbox.append(("certification", cert["id"], None))
+            last = r[5]
+            if last is not None and (pid, last) not in cert_dates:
+                cid = next(ids)
+                cert_dates.add((pid, last))
+                new_certs.append((cid, pid, last, "legacy", "passed", f"{evidence_src}{r[0]}}}",
+                                  operator, None, ws, batch_id, now_s))
+                outbox.append((next(ids), "certification", cid, "upsert", None, now_s))
                 if outcome == "unchanged":
                     outcome = "updated"
 
@@ -291,13 +301,19 @@ class ImportService:
             else:
                 report.unchanged += 1
 
-        repo.insert_persons(conn, new_persons)
+        person_rows = [
+            (p["id"], p["id_number"], p["name"], p["sex"], p["birth"], p["phone"], p["address"], p["residence"],
+             None, None, now_s, now_s, operator, ws)
+            for p in new_persons
+        ]
+        for p in new_persons:
+            created[p["id"]] = "flushed"
+        repo.insert_rows(conn, repo.persons, _PERSON_COLS, person_rows)
         repo.update_persons(conn, person_updates)
-        repo.insert_entitlements(conn, new_ents)
+        repo.insert_rows(conn, repo.entitlements, _ENT_COLS, new_ents)
         repo.update_entitlements(conn, ent_updates)
-        repo.insert_certifications(conn, new_certs)
-        journal.audit_many(conn, actor.operator, actor.workstation, audit)
-        journal.enqueue(conn, outbox)
+        repo.insert_rows(conn, repo.certifications, _CERT_COLS, new_certs)
+        repo.insert_rows(conn, journal.OUTBOX, _OUTBOX_COLS, outbox)
 
     # --- results and death reports --------------------------------------------------------
 
