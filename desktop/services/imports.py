@@ -188,6 +188,8 @@ class ImportService:
         proc.start()
         sender.close()
 
+        finished = []
+
         def chunks():
             while True:
                 try:
@@ -195,6 +197,7 @@ class ImportService:
                 except EOFError:
                     raise UserFacingError("读取文件的进程意外退出", code="import_worker") from None
                 if part is None:
+                    finished.append(True)
                     return
                 if type(part) is tuple:
                     raise UserFacingError(f"无法读取文件：{part[1]}", code="import_worker")
@@ -204,9 +207,11 @@ class ImportService:
             yield chunks()
         finally:
             receiver.close()
+            if not finished:  # stopped early (an error here): the worker may be blocked sending
+                proc.terminate()
             proc.join(timeout=5)
             if proc.is_alive():
-                proc.terminate()
+                proc.kill()
                 proc.join()
 
     def _apply_roster(self, conn, rows: list[tuple], report: ImportReport, st: "_RosterState") -> None:
