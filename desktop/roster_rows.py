@@ -91,17 +91,20 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
             phone, (address or "")[:200] or None, residence, amount, check.birth_date.isoformat(), check.sex)
 
 
-def iter_roster_chunks(path: Path, today: date, chunk: int):
-    """Read and validate the file, yielding lists of parsed or rejected row tuples in file order."""
+def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None):
+    """Read and validate the file, yielding lists of parsed or rejected row tuples in file order
+    (``first`` rows in the first list, so a consumer in another process can start early)."""
     out = []
+    size = first or chunk
     for row in read_table(path, ROSTER_REQUIRED, ROSTER_COLUMNS[4:]):
         try:
             out.append(parse_roster_row(row.values, row.line, today))
         except CellError as exc:
             out.append((row.line, str(exc)))
-        if len(out) >= chunk:
+        if len(out) >= size:
             yield out
             out = []
+            size = chunk
     if out:
         yield out
 
@@ -111,7 +114,7 @@ def roster_worker(path: str, today: date, chunk: int, conn) -> None:
     PyInstaller): sends each chunk through ``conn``, then ``None``; a failure is sent as
     ``("error", message)``."""
     try:
-        for part in iter_roster_chunks(Path(path), today, chunk):
+        for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 2000)):
             conn.send(part)
         conn.send(None)
     except BaseException as exc:  # the importer re-raises it in the main process
