@@ -182,7 +182,9 @@ class ImportService:
         import multiprocessing
 
         _check_roster_header(path)  # whole-file problems raise here, before the worker starts
-        ctx = multiprocessing.get_context()
+        # spawn, not fork: the app imports from worker threads of a multi-threaded (Qt) process,
+        # where fork can deadlock; it is also what Windows and the frozen app use anyway
+        ctx = multiprocessing.get_context("spawn")
         receiver, sender = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=roster_worker, args=(str(path), today, PARALLEL_CHUNK, sender), daemon=True)
         proc.start()
