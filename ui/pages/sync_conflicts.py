@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushB
 from desktop.workstation import Actor
 from ui.models.table import Column, RowTableModel
 from ui.pages.bureau_common import error_text
-from ui.pages.common import heading, hint, make_table
+from ui.pages.common import row_of, heading, hint, make_table
 from ui.workers import run_in_background
 
 SENIOR = ("supervisor", "admin")
@@ -136,7 +136,7 @@ class SyncConflictsPage(QWidget):
 
     def _current(self):
         idx = self.table.currentIndex()
-        return self.model.row_at(idx.row()) if idx.isValid() and idx.row() < self.model.rowCount() else None
+        return row_of(self.table, idx.row()) if idx.isValid() else None
 
     def _selected(self, *_):
         c = self._current()
