@@ -6,9 +6,6 @@ Amounts are integers in fen (分) to stay exact. Payroll months are ``YYYY-MM`` 
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
@@ -26,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from db.ids import new_id, new_ids  # noqa: F401  (re-exported: the models' key default)
+
 # A naming convention so Alembic batch migrations on SQLite can find constraints by name.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,65 +33,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-_last_ms = -1
-_counter = 0
-_id_lock = threading.Lock()
-
-
-def new_id() -> str:
-    """A time-ordered UUID (version 7 layout: 48-bit Unix milliseconds, then 74 random bits used
-    as a counter within a millisecond). Unique across workstations like a random UUID, but new
-    keys land at the right edge of every B-tree index, which keeps bulk inserts fast on a
-    million-row table (random UUID keys scatter writes over the whole index)."""
-    global _last_ms, _counter
-    ms = time.time_ns() // 1_000_000
-    with _id_lock:
-        if ms > _last_ms:
-            _last_ms = ms
-            _counter = int.from_bytes(os.urandom(10), "big") >> 7  # 73 bits: room to count up
-        else:
-            ms = _last_ms
-            _counter += 1
-        c = _counter
-    value = (ms << 80) | (0x7 << 76) | ((c >> 62) << 64) | (0b10 << 62) | (c & ((1 << 62) - 1))
-    x = f"{value:032x}"
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
-
-
-def new_ids(n: int) -> list[str]:
-    """``n`` time-ordered UUIDs in one call (bulk imports): the same layout and ordering as
-    :func:`new_id`, the counter advanced under one lock acquisition."""
-    global _last_ms, _counter
-    if n <= 0:
-        return []
-    ms = time.time_ns() // 1_000_000
-    with _id_lock:
-        if ms > _last_ms:
-            _last_ms = ms
-            _counter = int.from_bytes(os.urandom(10), "big") >> 7
-        else:
-            ms = _last_ms
-            _counter += 1
-        first = _counter
-        _counter += n - 1
-    # the top 64 bits (milliseconds, version, counter bits 62..72) rarely change within a call
-    top = (ms << 16) | (0x7 << 12)
-    variant = 0b10 << 62
-    mask = (1 << 62) - 1
-    out = []
-    append = out.append
-    h_prev, prefix = -1, ""
-    for c in range(first, first + n):
-        h = c >> 62
-        if h != h_prev:
-            h_prev = h
-            x = f"{top | h:016x}"
-            prefix = f"{x[:8]}-{x[8:12]}-{x[12:]}-"
-        y = f"{variant | (c & mask):016x}"
-        append(f"{prefix}{y[:4]}-{y[4:]}")
-    return out
 
 
 def utcnow() -> datetime:
@@ -130,7 +70,8 @@ class Entitlement(Base):
     __table_args__ = (UniqueConstraint("person_id", "cohort", name="uq_entitlements_person_cohort"),)
 
     id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
-    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    # looked up through uq_entitlements_person_cohort (person_id leads it); no separate index
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"))
     cohort: Mapped[str] = mapped_column(String(32))
     start_date: Mapped[date] = mapped_column(Date)
     monthly_amount_fen: Mapped[int | None] = mapped_column(Integer)
@@ -303,6 +244,9 @@ class OutboxEntry(Base):
     # Set by db.sync when the central database refused the entry (revision 0003); such entries
     # wait for a supervisor instead of blocking the queue.
     push_error: Mapped[str | None] = mapped_column(Text)
+    # op = "bulk" (revision 0007): ``payload`` is a JSON array of ``item_count`` ids of ``entity``
+    # (``entity_id`` holds the first); the sync expands it in place (db.journal.enqueue_bulk).
+    item_count: Mapped[int | None] = mapped_column(Integer)
 
 
 # --- sync and home visits (revision 0003; docs/sync.md) ------------------------------------------

@@ -155,11 +155,18 @@ def set_state(conn: Connection, key: str, value) -> None:
 
 
 def waiting(local: Engine) -> int:
-    """Outbox entries not yet pushed (and not refused)."""
+    """Records waiting to be pushed (and not refused): a bulk entry counts its items."""
     with local.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(_outbox).where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
-        ).scalar_one()
+        return int(conn.execute(
+            select(func.coalesce(func.sum(func.coalesce(_outbox.c.item_count, 1)), 0))
+            .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
+        ).scalar_one())
+
+
+def _entry_ids(entity_id, op, payload) -> list[str]:
+    from db.journal import entry_ids
+
+    return entry_ids(op, entity_id, payload)
 
 
 def central_identity(central: Engine) -> str:
@@ -295,9 +302,9 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
     result = PushResult()
     retry_superseded(local)
     with local.connect() as lc:
-        unpushed = lc.execute(select(_outbox.c.entity_id).where(
-            _outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(("person", "persons")))).scalars().all()
-        candidates = _fetch(lc, TABLES["persons"], {str(i) for i in unpushed})
+        unpushed = lc.execute(select(_outbox.c.entity_id, _outbox.c.op, _outbox.c.payload).where(
+            _outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(("person", "persons")))).all()
+        candidates = _fetch(lc, TABLES["persons"], {i for r in unpushed for i in _entry_ids(*r)})
     if candidates:
         with central.begin() as cc:
             _lock(cc, workstation)
@@ -308,21 +315,29 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
     merges = 0
     while True:
         with local.connect() as lc:
-            entries = lc.execute(
-                select(_outbox.c.seq, _outbox.c.entity, _outbox.c.entity_id)
+            fetched = lc.execute(
+                select(_outbox.c.seq, _outbox.c.entity, _outbox.c.entity_id, _outbox.c.op, _outbox.c.payload)
                 .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
                 .order_by(_outbox.c.seq).limit(batch)
             ).all()
-            if not entries:
+            if not fetched:
                 break
+            # a batch holds about ``batch`` records: bulk entries count their items
+            entries, size = [], 0
+            for seq, entity, entity_id, op, payload in fetched:
+                if entries and size >= batch:
+                    break
+                ids = _entry_ids(entity_id, op, payload)
+                entries.append((seq, entity, ids))
+                size += len(ids)
             wanted: dict[str, set[str]] = {}
             refused: dict[int, str] = {}
-            for seq, entity, entity_id in entries:
+            for seq, entity, ids in entries:
                 name = ENTITY_TABLE.get(entity)
                 if name is None or not TABLES[name].push:
                     refused[seq] = f"unknown entity {entity}"
                     continue
-                wanted.setdefault(name, set()).add(str(entity_id))
+                wanted.setdefault(name, set()).update(ids)
             rows = {name: _fetch(lc, TABLES[name], keys) for name, keys in wanted.items()}
 
         errors: dict[tuple[str, str], str] = {}
@@ -343,7 +358,7 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
         if after_central_commit is not None:
             after_central_commit()
         _mark(local, entries, refused, errors, result)
-        if len(entries) < batch:
+        if len(fetched) < batch and len(entries) == len(fetched):
             break
     result.audit_pushed = _push_audit(local, central, workstation, batch)
     return result
@@ -359,20 +374,38 @@ def _push_tables(cc: Connection, rows: dict[str, list[dict]], workstation: str, 
 
 
 def _mark(local: Engine, entries, refused: dict, errors: dict, result: PushResult) -> None:
-    """After the central commit: mark entries pushed, or refused with the database's reason."""
+    """After the central commit: mark entries pushed, or refused with the database's reason.
+
+    ``entries`` are ``(seq, entity, ids)``. A bulk entry some of whose records were refused is
+    split: it is marked pushed, and each refused record gets an entry of its own (refused, so it
+    waits for a supervisor like any other) — the rest of the batch is not held back."""
     now = utcnow()
-    for seq, entity, entity_id in entries:
-        err = errors.get((ENTITY_TABLE.get(entity), str(entity_id)))
-        if err:
-            refused[seq] = err
+    split: list[tuple[str, str, str]] = []  # (entity, id, error) of refused records of bulk entries
+    pushed = 0
+    for seq, entity, ids in entries:
+        if seq in refused:
+            continue
+        name = ENTITY_TABLE.get(entity)
+        errs = [(i, errors[(name, i)]) for i in ids if (name, i) in errors]
+        if errs and len(ids) == 1:
+            refused[seq] = errs[0][1]
+            continue
+        split += [(entity, i, e) for i, e in errs]
+        pushed += len(ids) - len(errs)
     ok = [e[0] for e in entries if e[0] not in refused]
     with local.begin() as lc:
         for part in _chunks(ok):
             lc.execute(update(_outbox).where(_outbox.c.seq.in_(part)).values(pushed_at=now))
         for seq, err in refused.items():
             lc.execute(update(_outbox).where(_outbox.c.seq == seq).values(push_error=err[:500]))
-    result.pushed += len(ok)
-    result.rejected += len(refused)
+        if split:
+            from db.models import new_id
+
+            lc.execute(_outbox.insert(), [{"id": new_id(), "entity": e, "entity_id": i, "op": "upsert",
+                                           "payload": None, "created_at": now, "push_error": err[:500]}
+                                          for e, i, err in split])
+    result.pushed += pushed
+    result.rejected += len(refused) + len(split)
 
 
 # --- refused entries: retry ---------------------------------------------------------------------
@@ -702,8 +735,9 @@ def apply_rows(local: Engine, central: Engine | None, rows: dict[str, list[dict]
             set_state(lc, *cursor_state)
         else:
             set_state(lc, "last_apply", utcnow().isoformat())
-        pending = {(ENTITY_TABLE.get(e, e), str(i)) for e, i in lc.execute(
-            select(_outbox.c.entity, _outbox.c.entity_id).where(_outbox.c.pushed_at.is_(None)))}
+        pending = {(ENTITY_TABLE.get(e, e), k) for e, i, op, payload in lc.execute(
+            select(_outbox.c.entity, _outbox.c.entity_id, _outbox.c.op, _outbox.c.payload)
+            .where(_outbox.c.pushed_at.is_(None))) for k in _entry_ids(i, op, payload)}
         audit = _t(AuditEvent)
         mark = int(get_state(lc, "audit_pushed_seq", "0"))
         all_audit_pushed = lc.execute(select(func.count()).select_from(audit).where(audit.c.seq > mark)).scalar_one() == 0

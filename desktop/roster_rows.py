@@ -4,7 +4,10 @@ be read and validated in a second process while the importer writes (see
 
 ``(line, id_number, name, cohort, start, last_cert, phone, address, residence, amount_fen,
 birth_date, sex)`` with the dates as ISO text (``last_cert`` may be ``None``); a rejected row is
-``(line, reason)``.
+``(line, reason)``. :func:`iter_roster_chunks` also rejects duplicates within the file and adds
+three fresh keys to each accepted row — ``person_id, entitlement_id, certification_id`` at
+positions 12–14 — used when the importer creates those records (made here, in the reading
+process, so the writing process does less).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from db.ids import new_ids
 from desktop import idnumber
 from desktop.rules import COHORT_BY_NAME, COHORTS
 from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, read_table
@@ -34,8 +38,9 @@ ID_REASON = {
     "region": "公民身份号码的地址码无效",
 }
 
-# tuple positions of a parsed row
+# tuple positions of a parsed row (and the keys iter_roster_chunks adds)
 LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX = range(12)
+PERSON_ID, ENTITLEMENT_ID, CERTIFICATION_ID = 12, 13, 14
 
 
 def check_id(raw: object, today: date) -> idnumber.IdCheck:
@@ -91,22 +96,61 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
             phone, (address or "")[:200] or None, residence, amount, check.birth_date.isoformat(), check.sex)
 
 
+class FileDuplicates:
+    """Duplicates within one file: the same ID number and cohort twice, or one person (ID number)
+    with different names or contact details. Returns the reason to reject a row, or ``None``."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, tuple] = {}  # (number, cohort) -> first row
+        self.names: dict[str, tuple] = {}  # number -> (name, line, (phone, address, residence))
+
+    def __call__(self, r: tuple) -> str | None:
+        key = (r[1], r[3])
+        prior = self.seen.get(key)
+        if prior is not None:
+            if prior[2] == r[2] and prior[4:10] == r[4:10]:
+                return f"与第{prior[0]}行重复"
+            return f"与第{prior[0]}行的身份号码和认证对象相同但内容不同，请核对"
+        known = self.names.get(r[1])
+        if known:
+            if known[0] != r[2]:
+                return f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同"
+            diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r[6:9]) if a and b and a != b]
+            if diff:
+                return f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对"
+        self.seen[key] = r
+        if not known:
+            self.names[r[1]] = (r[2], r[0], r[6:9])
+        return None
+
+
+def _with_keys(rows: list[tuple]) -> list[tuple]:
+    """Accepted rows get their three keys (positions 12–14); rejections stay ``(line, reason)``."""
+    keys = iter(new_ids(3 * sum(1 for r in rows if len(r) != 2)))
+    return [r if len(r) == 2 else (*r, next(keys), next(keys), next(keys)) for r in rows]
+
+
 def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None):
-    """Read and validate the file, yielding lists of parsed or rejected row tuples in file order
-    (``first`` rows in the first list, so a consumer in another process can start early)."""
+    """Read and validate the file, yielding lists of accepted or rejected row tuples in file
+    order (``first`` rows in the first list, so a consumer in another process can start early).
+    Every line ends up in exactly one list, as a row or as ``(line, reason)``."""
     out = []
     size = first or chunk
+    duplicate = FileDuplicates()
     for row in read_table(path, ROSTER_REQUIRED, ROSTER_COLUMNS[4:]):
         try:
-            out.append(parse_roster_row(row.values, row.line, today))
+            r = parse_roster_row(row.values, row.line, today)
         except CellError as exc:
             out.append((row.line, str(exc)))
+        else:
+            reason = duplicate(r)
+            out.append(r if reason is None else (r[0], reason))
         if len(out) >= size:
-            yield out
+            yield _with_keys(out)
             out = []
             size = chunk
     if out:
-        yield out
+        yield _with_keys(out)
 
 
 def roster_worker(path: str, today: date, chunk: int, conn) -> None:
@@ -114,7 +158,7 @@ def roster_worker(path: str, today: date, chunk: int, conn) -> None:
     PyInstaller): sends each chunk through ``conn``, then ``None``; a failure is sent as
     ``("error", message)``."""
     try:
-        for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 2000)):
+        for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 500)):
             conn.send(part)
         conn.send(None)
     except BaseException as exc:  # the importer re-raises it in the main process

@@ -33,6 +33,9 @@ _FULLWIDTH = str.maketrans(
     {**{chr(0xFF10 + i): str(i) for i in range(10)}, "／": "/", "－": "-", "．": ".", "：": ":", "，": ","}
 )
 _SPACES = re.compile(r"[\s\u3000\u00a0\ufeff\u200b]+")
+# anything clean() would change in a non-ASCII cell: spaces of any kind, full-width digits and
+# the punctuation of _FULLWIDTH (most Chinese cells contain none of it)
+_UNCLEAN = re.compile(r"[\s\u3000\u00a0\ufeff\u200b\uff10-\uff19／－．：，]")
 
 
 def clean(value: object) -> str:
@@ -46,14 +49,19 @@ def clean(value: object) -> str:
         value = str(value)
     if value.isascii():  # fast path: most cells
         return " ".join(value.split())
+    if _UNCLEAN.search(value) is None:  # fast path: Chinese text with nothing to change
+        return value
     text = value.translate(_FULLWIDTH)
     return _SPACES.sub(" ", text).strip()
 
 
 def compact(value: object) -> str:
     """Like :func:`clean` but removes every space (ID numbers, dates, phone numbers)."""
-    if type(value) is str and value.isascii():
-        return "".join(value.split())
+    if type(value) is str:
+        if value.isascii():
+            return "".join(value.split())
+        if _UNCLEAN.search(value) is None:
+            return value
     return _SPACES.sub("", clean(value))
 
 
@@ -110,7 +118,10 @@ def parse_amount_fen(value: object, *, field: str = "金额") -> int | None:
     """"1500", "1,500.00", "1500元", 1500.5 → fen. Empty → None."""
     if value is None or value == "":
         return None
-    text = compact(value).replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
+    text = compact(value)
+    if text.isdigit() and text.isascii() and len(text) <= 8 and int(text) <= 10_000_000:
+        return int(text) * 100  # fast path: whole yuan, "1500"
+    text = text.replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
     if not text:
         return None
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from db import journal
 from db import repositories as repo
-from db.models import new_id, new_ids, utcnow
+from db.models import new_id, utcnow
 from desktop.errors import UserFacingError
 from desktop.roster_rows import (  # noqa: F401  (re-exported)
     ID_REASON,
@@ -76,9 +76,10 @@ _check_name = check_name
 _parse_roster_row = parse_roster_row
 
 # A file at least this large (bytes; ≈ 20,000 roster rows) is read and validated in a second
-# process, in chunks of PARALLEL_CHUNK rows, while this one writes.
+# process, in chunks of PARALLEL_CHUNK rows (the first one small, so writing starts early),
+# while this one writes. Chunks are small enough that the writer never waits long for the next.
 PARALLEL_MIN_BYTES = 2_000_000
-PARALLEL_CHUNK = 10_000
+PARALLEL_CHUNK = 2_500
 
 
 _PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence", "death_date",
@@ -87,7 +88,6 @@ _ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen", "s
              "created_at", "updated_at")
 _CERT_COLS = ("id", "person_id", "cert_date", "method", "result", "evidence", "operator", "approver",
               "workstation", "batch_id", "created_at")
-_OUTBOX_COLS = ("id", "entity", "entity_id", "op", "payload", "created_at")
 
 
 class _RosterState:
@@ -114,37 +114,6 @@ def _check_roster_header(path: Path) -> None:
         it.close()
 
 
-def _dedupe(chunk: list[tuple], seen: dict, names: dict, report: "ImportReport") -> list[tuple]:
-    """Rejected rows and duplicates within the file become rejections; the rest is returned."""
-    out = []
-    for r in chunk:
-        if len(r) == 2:
-            report.reject(r[0], r[1])
-            continue
-        key = (r[1], r[3])
-        prior = seen.get(key)
-        if prior is not None:
-            if prior[2] == r[2] and prior[4:10] == r[4:10]:
-                report.reject(r[0], f"与第{prior[0]}行重复")
-            else:
-                report.reject(r[0], f"与第{prior[0]}行的身份号码和认证对象相同但内容不同，请核对")
-            continue
-        known = names.get(r[1])
-        if known:
-            if known[0] != r[2]:
-                report.reject(r[0], f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同")
-                continue
-            diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r[6:9]) if a and b and a != b]
-            if diff:
-                report.reject(r[0], f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对")
-                continue
-        seen[key] = r
-        if not known:
-            names[r[1]] = (r[2], r[0], r[6:9])
-        out.append(r)
-    return out
-
-
 class ImportService:
     def __init__(self, db: Database):
         self.db = db
@@ -157,12 +126,9 @@ class ImportService:
         report = ImportReport(dry_run=dry_run, kind="roster")
         batch_id, now = new_id(), utcnow()
         state = _RosterState(actor, batch_id, now)
-        seen: dict[tuple, tuple] = {}
-        names: dict[str, tuple] = {}
         with self._roster_chunks(Path(path), today) as chunks, self._unit_of_work(dry_run) as conn:
             for chunk in chunks:
-                rows = _dedupe(chunk, seen, names, report)
-                self._apply_roster(conn, rows, report, state)
+                self._apply_roster(conn, chunk, report, state)
             journal.audit_many(conn, actor.operator, actor.workstation, state.audit)
             self._finish_batch(conn, batch_id, "roster", path, report, actor, now)
         return report
@@ -209,72 +175,101 @@ class ImportService:
             yield chunks()
         finally:
             receiver.close()
-            if not finished:  # stopped early (an error here): the worker may be blocked sending
-                proc.terminate()
+            if finished:
+                # the worker has sent everything and is exiting: reap it without waiting for
+                # its interpreter to shut down
+                import threading
+
+                threading.Thread(target=proc.join, name="roster-worker-reaper", daemon=True).start()
+                return
+            proc.terminate()  # stopped early (an error here): the worker may be blocked sending
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
 
     def _apply_roster(self, conn, rows: list[tuple], report: ImportReport, st: "_RosterState") -> None:
-        """Apply one chunk of deduplicated rows; ``st`` carries what earlier chunks of the same
-        file created (so nothing needs to be re-read) and the audit events."""
+        """Apply one chunk of rows from :func:`iter_roster_chunks` (rejections, duplicates
+        within the file already marked); ``st`` carries what earlier chunks of the same file
+        created (so nothing needs to be re-read) and the audit events."""
         actor, now, now_s, batch_id = st.actor, st.now, st.now_s, st.batch_id
         operator, ws = actor.operator, actor.workstation
         person_state, existing_ents, cert_dates = st.person_state, st.ents, st.cert_dates
-        unknown = sorted({r[1] for r in rows if r[1] not in person_state})
-        fresh = repo.persons_by_numbers(conn, unknown)
+        reject = report.reject
+        unknown = sorted({r[1] for r in rows if len(r) != 2 and r[1] not in person_state})
+        fresh = repo.person_briefs_by_numbers(conn, unknown)
         fresh_ids = [p["id"] for p in fresh.values()]
         existing_ents.update(repo.entitlements_for_persons(conn, fresh_ids))
         cert_dates.update((pid, d.isoformat()) for pid, d in repo.certification_dates_for_persons(conn, fresh_ids))
         for number, p in fresh.items():
             person_state[number] = p
 
-        ids = iter(new_ids(6 * len(rows)))
         new_persons: list[dict] = []
         person_updates, new_ents, ent_updates, new_certs = [], [], [], []
-        audit, outbox = st.audit, []
+        audit = st.audit
+        # ids queued for the sync, per entity (bulk outbox entries; a dict keeps first-seen order)
+        q_person: dict[str, None] = {}
+        q_ent: list[str] = []
+        q_cert: list[str] = []
         created = st.created  # person id -> "pending" (inserted at the end of this chunk) or "flushed"
         evidence_src = '{"source":"roster","line":'
+        imported = 0
 
         for r in rows:
+            if len(r) == 2:
+                reject(r[0], r[1])
+                continue
             number = r[1]
             person = person_state.get(number)
-            changed = False
-            if person is not None and person["name"] != r[2]:
-                report.reject(r[0], "姓名与身份号码不符：与系统中该身份号码登记的姓名不同")
-                continue
             if person is None:
-                pid = next(ids)
+                # A new person (the common case of a large import): it has no entitlements or
+                # certifications yet, so there is nothing to compare.
+                pid = r[12]
                 person = {"id": pid, "id_number": number, "name": r[2], "sex": r[11], "birth": r[10],
                           "phone": r[6], "address": r[7], "residence": r[8] or "local"}
                 person_state[number] = person
                 new_persons.append(person)
                 created[pid] = "pending"
-                outbox.append((next(ids), "person", pid, "upsert", None, now_s))
-            else:
-                pid = person["id"]
-                upd = {
-                    "phone": r[6] or person["phone"],
-                    "address": r[7] or person["address"],
-                    "residence": r[8] or person["residence"],
-                }
-                if any(upd[k] != person[k] for k in upd):
-                    fields = sorted(k for k in upd if upd[k] != person[k])
-                    person.update(upd)
-                    if created.get(pid) != "pending":
-                        person_updates.append({"pid": pid, **upd, "updated_at": now,
-                                               "updated_by": operator, "workstation": ws})
-                    audit.append(("person.update", "person", pid, {"fields": fields}))
-                    outbox.append((next(ids), "person", pid, "upsert", None, now_s))
-                    changed = True
+                q_person[pid] = None
+                eid = r[13]
+                new_ents.append((eid, pid, r[3], r[4], r[9], "active", None, now_s, now_s))
+                q_ent.append(eid)
+                last = r[5]
+                if last is not None:
+                    cid = r[14]
+                    cert_dates.add((pid, last))
+                    new_certs.append((cid, pid, last, "legacy", "passed", f"{evidence_src}{r[0]}}}",
+                                      operator, None, ws, batch_id, now_s))
+                    q_cert.append(cid)
+                imported += 1
+                continue
+
+            changed = False
+            if person["name"] != r[2]:
+                reject(r[0], "姓名与身份号码不符：与系统中该身份号码登记的姓名不同")
+                continue
+            pid = person["id"]
+            upd = {
+                "phone": r[6] or person["phone"],
+                "address": r[7] or person["address"],
+                "residence": r[8] or person["residence"],
+            }
+            if any(upd[k] != person[k] for k in upd):
+                fields = sorted(k for k in upd if upd[k] != person[k])
+                person.update(upd)
+                if created.get(pid) != "pending":
+                    person_updates.append({"pid": pid, **upd, "updated_at": now,
+                                           "updated_by": operator, "workstation": ws})
+                audit.append(("person.update", "person", pid, {"fields": fields}))
+                q_person[pid] = None
+                changed = True
 
             ent = existing_ents.get((pid, r[3]))
             if ent is None:
-                eid = next(ids)
+                eid = r[13]
                 existing_ents[(pid, r[3])] = {"id": eid, "start_date": r[4], "monthly_amount_fen": r[9]}
                 new_ents.append((eid, pid, r[3], r[4], r[9], "active", None, now_s, now_s))
-                outbox.append((next(ids), "entitlement", eid, "upsert", None, now_s))
+                q_ent.append(eid)
                 outcome = "imported"
             else:
                 start = r[4]
@@ -287,26 +282,27 @@ class ImportService:
                     ent_updates.append({"eid": ent["id"], "start_date": date.fromisoformat(r[4]),
                                         "monthly_amount_fen": amount, "updated_at": now})
                     audit.append(("entitlement.update", "entitlement", ent["id"], {"fields": fields}))
-                    outbox.append((next(ids), "entitlement", ent["id"], "upsert", None, now_s))
+                    q_ent.append(ent["id"])
                     changed = True
                 outcome = "updated" if changed else "unchanged"
 
             last = r[5]
             if last is not None and (pid, last) not in cert_dates:
-                cid = next(ids)
+                cid = r[14]
                 cert_dates.add((pid, last))
                 new_certs.append((cid, pid, last, "legacy", "passed", f"{evidence_src}{r[0]}}}",
                                   operator, None, ws, batch_id, now_s))
-                outbox.append((next(ids), "certification", cid, "upsert", None, now_s))
+                q_cert.append(cid)
                 if outcome == "unchanged":
                     outcome = "updated"
 
             if outcome == "imported":
-                report.imported += 1
+                imported += 1
             elif outcome == "updated":
                 report.updated += 1
             else:
                 report.unchanged += 1
+        report.imported += imported
 
         person_rows = [
             (p["id"], p["id_number"], p["name"], p["sex"], p["birth"], p["phone"], p["address"], p["residence"],
@@ -320,7 +316,10 @@ class ImportService:
         repo.insert_rows(conn, repo.entitlements, _ENT_COLS, new_ents)
         repo.update_entitlements(conn, ent_updates)
         repo.insert_rows(conn, repo.certifications, _CERT_COLS, new_certs)
-        repo.insert_rows(conn, journal.OUTBOX, _OUTBOX_COLS, outbox)
+        # persons before their entitlements before their certifications, as the push needs them
+        journal.enqueue_bulk(conn, "person", list(q_person), now)
+        journal.enqueue_bulk(conn, "entitlement", q_ent, now)
+        journal.enqueue_bulk(conn, "certification", q_cert, now)
 
     # --- results and death reports --------------------------------------------------------
 

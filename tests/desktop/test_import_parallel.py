@@ -3,12 +3,14 @@ the single-process one (same report, same records), whatever the chunk boundarie
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date as d
 
 from scenario import ACTOR, write_csv
 from sqlalchemy import text
 
 import desktop.services.imports as imports
+from db import journal
 from desktop.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
@@ -37,7 +39,7 @@ def snapshot(db):
             "join persons p on p.id = e.person_id")).fetchall())
         certs = sorted(conn.execute(text(
             "select p.id_number, c.cert_date from certifications c join persons p on p.id = c.person_id")).fetchall())
-        outbox = conn.execute(text("select entity, count(*) from outbox group by entity order by entity")).fetchall()
+        outbox = sorted(Counter(e for e, _ in journal.queued(conn)).items())  # records queued for the sync
     return persons, ents, certs, outbox
 
 
