@@ -101,14 +101,36 @@ def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
     conn.connection.driver_connection.executemany(sql, data())
 
 
-def insert_rows(conn: Connection, table, names: Sequence[str], rows: list[tuple]) -> None:
+def _sql_literal(value) -> str | None:
+    """``value`` as an SQLite literal, or None when it has none (NUL characters, other types)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def insert_rows(conn: Connection, table, names: Sequence[str], rows: list[tuple],
+                constants: dict | None = None) -> None:
     """Insert tuples in the column order ``names``, dates already as ISO text and datetimes as
-    SQLAlchemy's SQLite text (``_iso_datetime``); the fast path of bulk imports. Other dialects
-    get the values converted back and a plain SQLAlchemy executemany."""
+    SQLAlchemy's SQLite text (``_iso_datetime``); the fast path of bulk imports. ``constants``:
+    columns with the same value in every row (text, int or None); on SQLite they are written into
+    the statement once instead of being bound for every row (binding copies each value, the
+    largest per-row cost of executemany). Other dialects get the values converted back and a plain
+    SQLAlchemy executemany."""
     if not rows:
         return
+    constants = dict(constants or {})
     if conn.dialect.name == "sqlite":
-        sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
+        literals = {k: _sql_literal(v) for k, v in constants.items()}
+        if any(v is None for v in literals.values()):  # not expressible: bind them after all
+            names, rows = [*names, *constants], [(*r, *constants.values()) for r in rows]
+            literals = {}
+        cols = [*names, *literals]
+        values = ["?"] * len(names) + list(literals.values())
+        sql = f'INSERT INTO {table.name} ({", ".join(cols)}) VALUES ({", ".join(values)})'
         conn.connection.driver_connection.executemany(sql, rows)
         return
     from sqlalchemy import Date, DateTime
@@ -122,8 +144,9 @@ def insert_rows(conn: Connection, table, names: Sequence[str], rows: list[tuple]
     dicts = []
     for r in rows:
         d = dict(zip(names, r))
+        d.update(constants)
         for k, f in conv.items():
-            if isinstance(d[k], str):
+            if isinstance(d.get(k), str):
                 d[k] = f(d[k])
         dicts.append(d)
     conn.execute(insert(table), dicts)

@@ -5,9 +5,13 @@ be read and validated in a second process while the importer writes (see
 ``(line, id_number, name, cohort, start, last_cert, phone, address, residence, amount_fen,
 birth_date, sex)`` with the dates as ISO text (``last_cert`` may be ``None``); a rejected row is
 ``(line, reason)``. :func:`iter_roster_chunks` also rejects duplicates within the file and adds
-three fresh keys to each accepted row — ``person_id, entitlement_id, certification_id`` at
-positions 12–14 — used when the importer creates those records (made here, in the reading
-process, so the writing process does less).
+to each accepted row the records the importer inserts when the person is new — at positions
+12–14 the ``persons``, ``entitlements`` and ``certifications`` rows (the last ``None`` without a
+last certification date) as tuples in the columns of :data:`PERSON_COLS`, :data:`ENT_COLS` and
+:data:`CERT_COLS`, with fresh time-ordered keys. They are made here, in the reading process, so
+the writing process (the bottleneck of a large import) only decides and inserts. Columns that
+are the same for the whole import (timestamps, operator, workstation …) are not in them: the
+importer writes those once per statement.
 """
 
 from __future__ import annotations
@@ -38,9 +42,27 @@ ID_REASON = {
     "region": "公民身份号码的地址码无效",
 }
 
-# tuple positions of a parsed row (and the keys iter_roster_chunks adds)
+# tuple positions of a parsed row (and the records iter_roster_chunks adds)
 LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX = range(12)
-PERSON_ID, ENTITLEMENT_ID, CERTIFICATION_ID = 12, 13, 14
+PERSON_REC, ENT_REC, CERT_REC = 12, 13, 14
+
+PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence")
+ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen")
+CERT_COLS = ("id", "person_id", "cert_date", "evidence")
+
+
+def person_record(pid: str, r: tuple) -> tuple:
+    """The ``persons`` row (PERSON_COLS) of a new person from parsed row ``r``."""
+    return (pid, r[1], r[2], r[11], r[10], r[6], r[7], r[8] or "local")
+
+
+def ent_record(eid: str, pid: str, r: tuple) -> tuple:
+    return (eid, pid, r[3], r[4], r[9])
+
+
+def cert_record(cid: str, pid: str, r: tuple) -> tuple:
+    """The legacy certification the roster's 最近认证日期 stands for (CERT_COLS)."""
+    return (cid, pid, r[5], f'{{"source":"roster","line":{r[0]}}}')
 
 
 def check_id(raw: object, today: date) -> idnumber.IdCheck:
@@ -124,10 +146,19 @@ class FileDuplicates:
         return None
 
 
-def _with_keys(rows: list[tuple]) -> list[tuple]:
-    """Accepted rows get their three keys (positions 12–14); rejections stay ``(line, reason)``."""
+def _with_records(rows: list[tuple]) -> list[tuple]:
+    """Accepted rows get their new-person records (positions 12–14); rejections stay
+    ``(line, reason)``."""
     keys = iter(new_ids(3 * sum(1 for r in rows if len(r) != 2)))
-    return [r if len(r) == 2 else (*r, next(keys), next(keys), next(keys)) for r in rows]
+    out = []
+    for r in rows:
+        if len(r) == 2:
+            out.append(r)
+            continue
+        pid, eid, cid = next(keys), next(keys), next(keys)
+        out.append((*r, person_record(pid, r), ent_record(eid, pid, r),
+                    None if r[5] is None else cert_record(cid, pid, r)))
+    return out
 
 
 def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None):
@@ -146,25 +177,60 @@ def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = 
             reason = duplicate(r)
             out.append(r if reason is None else (r[0], reason))
         if len(out) >= size:
-            yield _with_keys(out)
+            yield _with_records(out)
             out = []
             size = chunk
     if out:
-        yield _with_keys(out)
+        yield _with_records(out)
 
 
 def roster_worker(path: str, today: date, chunk: int, conn) -> None:
     """Process target (module level, so it also runs under the spawn start method of Windows and
     PyInstaller): sends each chunk through ``conn``, then ``None``; a failure is sent as
-    ``("error", message)``."""
+    ``("error", message)``.
+
+    A thread sends while the main thread reads on: the pipe holds far less than a chunk, so
+    without it the reader would stall whenever the importer is busy writing and could never get
+    ahead by more than one chunk. At most ``_AHEAD`` chunks wait here. If the importer goes away
+    (the pipe breaks), both threads stop."""
+    import queue
+    import threading
+
+    ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
+    broken = threading.Event()
+
+    def send() -> None:
+        try:
+            while True:
+                part = ahead.get()
+                conn.send(part)
+                if part is None or type(part) is tuple:
+                    return
+        except (OSError, EOFError):
+            broken.set()
+
+    sender = threading.Thread(target=send, name="roster-sender", daemon=True)
+    sender.start()
+
+    def put(part) -> bool:
+        while not broken.is_set():
+            try:
+                ahead.put(part, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     try:
         for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 500)):
-            conn.send(part)
-        conn.send(None)
+            if not put(part):
+                return
+        put(None)
     except BaseException as exc:  # the importer re-raises it in the main process
-        try:
-            conn.send(("error", getattr(exc, "message_zh", None) or f"{exc.__class__.__name__}: {exc}"))
-        except Exception:
-            pass
+        put(("error", getattr(exc, "message_zh", None) or f"{exc.__class__.__name__}: {exc}"))
     finally:
+        sender.join()
         conn.close()
+
+
+_AHEAD = 8

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from db import journal
 from db import repositories as repo
+from db.engine import bulk_write
 from db.models import new_id, utcnow
 from desktop.errors import UserFacingError
 from desktop.roster_rows import (  # noqa: F401  (re-exported)
@@ -28,6 +29,11 @@ from desktop.roster_rows import (  # noqa: F401  (re-exported)
     RESIDENCE,
     ROSTER_COLUMNS,
     ROSTER_REQUIRED,
+    CERT_COLS,
+    ENT_COLS,
+    PERSON_COLS,
+    cert_record,
+    ent_record,
     check_id,
     check_name,
     iter_roster_chunks,
@@ -82,24 +88,25 @@ PARALLEL_MIN_BYTES = 2_000_000
 PARALLEL_CHUNK = 2_500
 
 
-_PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence", "death_date",
-                "death_source", "created_at", "updated_at", "updated_by", "workstation")
-_ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen", "status", "status_since",
-             "created_at", "updated_at")
-_CERT_COLS = ("id", "person_id", "cert_date", "method", "result", "evidence", "operator", "approver",
-              "workstation", "batch_id", "created_at")
-
-
 class _RosterState:
     """What one roster import has seen and created so far (carried across chunks)."""
 
     def __init__(self, actor: Actor, batch_id: str, now):
         self.actor, self.batch_id, self.now = actor, batch_id, now
         self.now_s = repo._iso_datetime(now)
-        self.person_state: dict[str, dict] = {}  # id_number -> person (existing rows and new ones)
+        # the columns every record of this import shares (written once per statement)
+        self.person_const = {"death_date": None, "death_source": None, "created_at": self.now_s,
+                             "updated_at": self.now_s, "updated_by": actor.operator, "workstation": actor.workstation}
+        self.ent_const = {"status": "active", "status_since": None, "created_at": self.now_s, "updated_at": self.now_s}
+        self.cert_const = {"method": "legacy", "result": "passed", "operator": actor.operator, "approver": None,
+                           "workstation": actor.workstation, "batch_id": batch_id, "created_at": self.now_s}
+        # id_number -> [id, name, phone, address, residence, chunk, index]: a person in the
+        # database (chunk -1) or created by this import, by chunk number ``chunk`` at ``index``
+        # in that chunk's new rows (which are inserted when the chunk ends)
+        self.person_state: dict[str, list] = {}
+        self.chunk = 0
         self.ents: dict[tuple[str, str], dict] = {}  # (person id, cohort) -> entitlement
         self.cert_dates: set[tuple[str, str]] = set()  # (person id, ISO date) of certifications
-        self.created: dict[str, str] = {}
         self.audit: list[tuple] = []
 
 
@@ -190,9 +197,10 @@ class ImportService:
 
     def _apply_roster(self, conn, rows: list[tuple], report: ImportReport, st: "_RosterState") -> None:
         """Apply one chunk of rows from :func:`iter_roster_chunks` (rejections, duplicates
-        within the file already marked); ``st`` carries what earlier chunks of the same file
-        created (so nothing needs to be re-read) and the audit events."""
-        actor, now, now_s, batch_id = st.actor, st.now, st.now_s, st.batch_id
+        within the file already marked, records for new persons made); ``st`` carries what
+        earlier chunks of the same file created (so nothing needs to be re-read) and the audit
+        events."""
+        actor, now = st.actor, st.now
         operator, ws = actor.operator, actor.workstation
         person_state, existing_ents, cert_dates = st.person_state, st.ents, st.cert_dates
         reject = report.reject
@@ -202,17 +210,17 @@ class ImportService:
         existing_ents.update(repo.entitlements_for_persons(conn, fresh_ids))
         cert_dates.update((pid, d.isoformat()) for pid, d in repo.certification_dates_for_persons(conn, fresh_ids))
         for number, p in fresh.items():
-            person_state[number] = p
+            person_state[number] = [p["id"], p["name"], p["phone"], p["address"], p["residence"], -1, 0]
+        st.chunk += 1
+        chunk_no = st.chunk
 
-        new_persons: list[dict] = []
+        new_persons: list[tuple] = []
         person_updates, new_ents, ent_updates, new_certs = [], [], [], []
         audit = st.audit
         # ids queued for the sync, per entity (bulk outbox entries; a dict keeps first-seen order)
         q_person: dict[str, None] = {}
         q_ent: list[str] = []
         q_cert: list[str] = []
-        created = st.created  # person id -> "pending" (inserted at the end of this chunk) or "flushed"
-        evidence_src = '{"source":"roster","line":'
         imported = 0
 
         for r in rows:
@@ -222,53 +230,49 @@ class ImportService:
             number = r[1]
             person = person_state.get(number)
             if person is None:
-                # A new person (the common case of a large import): it has no entitlements or
-                # certifications yet, so there is nothing to compare.
-                pid = r[12]
-                person = {"id": pid, "id_number": number, "name": r[2], "sex": r[11], "birth": r[10],
-                          "phone": r[6], "address": r[7], "residence": r[8] or "local"}
-                person_state[number] = person
-                new_persons.append(person)
-                created[pid] = "pending"
+                # A new person (the common case of a large import): the reading process made
+                # its records; there is nothing to compare.
+                prec = r[12]
+                pid = prec[0]
+                person_state[number] = [pid, r[2], prec[5], prec[6], prec[7], chunk_no, len(new_persons)]
+                new_persons.append(prec)
                 q_person[pid] = None
-                eid = r[13]
-                new_ents.append((eid, pid, r[3], r[4], r[9], "active", None, now_s, now_s))
-                q_ent.append(eid)
-                last = r[5]
-                if last is not None:
-                    cid = r[14]
-                    cert_dates.add((pid, last))
-                    new_certs.append((cid, pid, last, "legacy", "passed", f"{evidence_src}{r[0]}}}",
-                                      operator, None, ws, batch_id, now_s))
-                    q_cert.append(cid)
+                erec = r[13]
+                new_ents.append(erec)
+                q_ent.append(erec[0])
+                crec = r[14]
+                if crec is not None:
+                    cert_dates.add((pid, crec[2]))
+                    new_certs.append(crec)
+                    q_cert.append(crec[0])
                 imported += 1
                 continue
 
             changed = False
-            if person["name"] != r[2]:
+            if person[1] != r[2]:
                 reject(r[0], "姓名与身份号码不符：与系统中该身份号码登记的姓名不同")
                 continue
-            pid = person["id"]
-            upd = {
-                "phone": r[6] or person["phone"],
-                "address": r[7] or person["address"],
-                "residence": r[8] or person["residence"],
-            }
-            if any(upd[k] != person[k] for k in upd):
-                fields = sorted(k for k in upd if upd[k] != person[k])
-                person.update(upd)
-                if created.get(pid) != "pending":
-                    person_updates.append({"pid": pid, **upd, "updated_at": now,
-                                           "updated_by": operator, "workstation": ws})
+            pid = person[0]
+            upd = (r[6] or person[2], r[7] or person[3], r[8] or person[4])
+            if upd != tuple(person[2:5]):
+                fields = [k for k, a, b in zip(("address", "phone", "residence"), (upd[1], upd[0], upd[2]),
+                                               (person[3], person[2], person[4])) if a != b]
+                person[2:5] = upd
+                if person[5] == chunk_no:  # created by this chunk, not inserted yet
+                    i = person[6]
+                    new_persons[i] = (*new_persons[i][:5], *upd)
+                else:
+                    person_updates.append({"pid": pid, "phone": upd[0], "address": upd[1], "residence": upd[2],
+                                           "updated_at": now, "updated_by": operator, "workstation": ws})
                 audit.append(("person.update", "person", pid, {"fields": fields}))
                 q_person[pid] = None
                 changed = True
 
             ent = existing_ents.get((pid, r[3]))
             if ent is None:
-                eid = r[13]
+                eid = r[13][0]
                 existing_ents[(pid, r[3])] = {"id": eid, "start_date": r[4], "monthly_amount_fen": r[9]}
-                new_ents.append((eid, pid, r[3], r[4], r[9], "active", None, now_s, now_s))
+                new_ents.append(ent_record(eid, pid, r))
                 q_ent.append(eid)
                 outcome = "imported"
             else:
@@ -288,10 +292,9 @@ class ImportService:
 
             last = r[5]
             if last is not None and (pid, last) not in cert_dates:
-                cid = r[14]
+                cid = r[14][0]
                 cert_dates.add((pid, last))
-                new_certs.append((cid, pid, last, "legacy", "passed", f"{evidence_src}{r[0]}}}",
-                                  operator, None, ws, batch_id, now_s))
+                new_certs.append(cert_record(cid, pid, r))
                 q_cert.append(cid)
                 if outcome == "unchanged":
                     outcome = "updated"
@@ -304,18 +307,11 @@ class ImportService:
                 report.unchanged += 1
         report.imported += imported
 
-        person_rows = [
-            (p["id"], p["id_number"], p["name"], p["sex"], p["birth"], p["phone"], p["address"], p["residence"],
-             None, None, now_s, now_s, operator, ws)
-            for p in new_persons
-        ]
-        for p in new_persons:
-            created[p["id"]] = "flushed"
-        repo.insert_rows(conn, repo.persons, _PERSON_COLS, person_rows)
+        repo.insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
         repo.update_persons(conn, person_updates)
-        repo.insert_rows(conn, repo.entitlements, _ENT_COLS, new_ents)
+        repo.insert_rows(conn, repo.entitlements, ENT_COLS, new_ents, st.ent_const)
         repo.update_entitlements(conn, ent_updates)
-        repo.insert_rows(conn, repo.certifications, _CERT_COLS, new_certs)
+        repo.insert_rows(conn, repo.certifications, CERT_COLS, new_certs, st.cert_const)
         # persons before their entitlements before their certifications, as the push needs them
         journal.enqueue_bulk(conn, "person", list(q_person), now)
         journal.enqueue_bulk(conn, "entitlement", q_ent, now)
@@ -453,7 +449,7 @@ class ImportService:
     @contextmanager
     def _unit_of_work(self, dry_run: bool):
         """One transaction for a whole file: committed, or rolled back for a dry run or an error."""
-        with self.db.engine.connect() as conn:
+        with self.db.engine.connect() as conn, bulk_write(conn):
             tx = conn.begin()
             try:
                 yield conn
