@@ -154,7 +154,6 @@ class ImportService:
             return
         import multiprocessing
 
-        _check_roster_header(path)  # whole-file problems raise here, before the worker starts
         # spawn, not fork: the app imports from worker threads of a multi-threaded (Qt) process,
         # where fork can deadlock; it is also what Windows and the frozen app use anyway
         ctx = multiprocessing.get_context("spawn")
@@ -162,6 +161,15 @@ class ImportService:
         proc = ctx.Process(target=roster_worker, args=(str(path), today, PARALLEL_CHUNK, sender), daemon=True)
         proc.start()
         sender.close()
+        try:
+            # whole-file problems (encoding, missing columns) raise here with their own message,
+            # while the worker starts up (reading a large file takes as long as starting it)
+            _check_roster_header(path)
+        except BaseException:
+            receiver.close()
+            proc.terminate()
+            proc.join(timeout=5)
+            raise
 
         finished = []
 
