@@ -77,6 +77,9 @@ def compute(month: Month, run_day: date, facts, rules: RuleTable) -> PayrollResu
     result = PayrollResult(month, run_day)
     rule_of = {r.cohort: r for r in rules.rules()}
     month_index = month.index
+    # A clock depends only on the cohort's rule and the effective last date, and a million
+    # entitlements share a few thousand of those: compute each once.
+    clocks: dict[tuple[str, date], object] = {}
     for f in facts:
         if f.state == "terminated":
             continue
@@ -108,7 +111,12 @@ def compute(month: Month, run_day: date, facts, rules: RuleTable) -> PayrollResu
         if terminate_from is not None:
             _terminate(result, f, terminate_from, month)
             continue
-        c = clock(rule_of[f.cohort], f.start_date, f.last_certified)
+        last = f.last_certified
+        if last is None or last < f.start_date:
+            last = f.start_date
+        c = clocks.get((f.cohort, last))
+        if c is None:
+            c = clocks[(f.cohort, last)] = clock(rule_of[f.cohort], last, last)
         if c.suspend_month.index <= month_index:
             item = _base(f)
             item.update(
