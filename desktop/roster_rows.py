@@ -196,6 +196,11 @@ def roster_worker(path: str, today: date, chunk: int, conn) -> None:
     import queue
     import threading
 
+    import gc
+
+    # This process only parses and forwards rows: it makes no reference cycles worth collecting,
+    # while the collector would keep walking the file's duplicate-check table as it grows.
+    gc.disable()
     ahead: queue.Queue = queue.Queue(maxsize=_AHEAD)
     broken = threading.Event()
 
