@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, Table, func, or_, select, text, updat
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from db.journal import entry_ids
 from db.models import (
     AssistForm,
     AuditEvent,
@@ -44,6 +45,7 @@ from db.models import (
     SyncChange,
     SyncConflict,
     SyncState,
+    new_id,
     utcnow,
 )
 
@@ -161,12 +163,6 @@ def waiting(local: Engine) -> int:
             select(func.coalesce(func.sum(func.coalesce(_outbox.c.item_count, 1)), 0))
             .where(_outbox.c.pushed_at.is_(None), _outbox.c.push_error.is_(None))
         ).scalar_one())
-
-
-def _entry_ids(entity_id, op, payload) -> list[str]:
-    from db.journal import entry_ids
-
-    return entry_ids(op, entity_id, payload)
 
 
 def central_identity(central: Engine) -> str:
@@ -304,7 +300,7 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
     with local.connect() as lc:
         unpushed = lc.execute(select(_outbox.c.entity_id, _outbox.c.op, _outbox.c.payload).where(
             _outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(("person", "persons")))).all()
-        candidates = _fetch(lc, TABLES["persons"], {i for r in unpushed for i in _entry_ids(*r)})
+        candidates = _fetch(lc, TABLES["persons"], {i for eid, op, payload in unpushed for i in entry_ids(op, eid, payload)})
     if candidates:
         with central.begin() as cc:
             _lock(cc, workstation)
@@ -327,7 +323,7 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
             for seq, entity, entity_id, op, payload in fetched:
                 if entries and size >= batch:
                     break
-                ids = _entry_ids(entity_id, op, payload)
+                ids = entry_ids(op, entity_id, payload)
                 entries.append((seq, entity, ids))
                 size += len(ids)
             wanted: dict[str, set[str]] = {}
@@ -399,8 +395,6 @@ def _mark(local: Engine, entries, refused: dict, errors: dict, result: PushResul
         for seq, err in refused.items():
             lc.execute(update(_outbox).where(_outbox.c.seq == seq).values(push_error=err[:500]))
         if split:
-            from db.models import new_id
-
             lc.execute(_outbox.insert(), [{"id": new_id(), "entity": e, "entity_id": i, "op": "upsert",
                                            "payload": None, "created_at": now, "push_error": err[:500]}
                                           for e, i, err in split])
@@ -737,7 +731,7 @@ def apply_rows(local: Engine, central: Engine | None, rows: dict[str, list[dict]
             set_state(lc, "last_apply", utcnow().isoformat())
         pending = {(ENTITY_TABLE.get(e, e), k) for e, i, op, payload in lc.execute(
             select(_outbox.c.entity, _outbox.c.entity_id, _outbox.c.op, _outbox.c.payload)
-            .where(_outbox.c.pushed_at.is_(None))) for k in _entry_ids(i, op, payload)}
+            .where(_outbox.c.pushed_at.is_(None))) for k in entry_ids(op, i, payload)}
         audit = _t(AuditEvent)
         mark = int(get_state(lc, "audit_pushed_seq", "0"))
         all_audit_pushed = lc.execute(select(func.count()).select_from(audit).where(audit.c.seq > mark)).scalar_one() == 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from desktop.months import Month, month_range
-from desktop.rules import RuleTable, clock
+from desktop.rules import Clock, RuleTable, clock
 
 HIGH_RISK_MONTHS = 12  # suspensions longer than this need a supervisor to resume (条例 第三十七条)
 
@@ -79,7 +79,7 @@ def compute(month: Month, run_day: date, facts, rules: RuleTable) -> PayrollResu
     month_index = month.index
     # A clock depends only on the cohort's rule and the effective last date, and a million
     # entitlements share a few thousand of those: compute each once.
-    clocks: dict[tuple[str, date], object] = {}
+    clocks: dict[tuple[str, date], Clock] = {}
     for f in facts:
         if f.state == "terminated":
             continue

@@ -42,9 +42,8 @@ ID_REASON = {
     "region": "公民身份号码的地址码无效",
 }
 
-# tuple positions of a parsed row (and the records iter_roster_chunks adds)
+# tuple positions of a parsed row (iter_roster_chunks adds the three records at 12, 13, 14)
 LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX = range(12)
-PERSON_REC, ENT_REC, CERT_REC = 12, 13, 14
 
 PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence")
 ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen")
@@ -193,10 +192,9 @@ def roster_worker(path: str, today: date, chunk: int, conn) -> None:
     without it the reader would stall whenever the importer is busy writing and could never get
     ahead by more than one chunk. At most ``_AHEAD`` chunks wait here. If the importer goes away
     (the pipe breaks), both threads stop."""
+    import gc
     import queue
     import threading
-
-    import gc
 
     # This process only parses and forwards rows: it makes no reference cycles worth collecting,
     # while the collector would keep walking the file's duplicate-check table as it grows.
