@@ -3,19 +3,15 @@
 #
 #   powershell -ExecutionPolicy Bypass -File scripts\build.ps1            # build, check, zip
 #   powershell -ExecutionPolicy Bypass -File scripts\build.ps1 -NoPack
-#   powershell -ExecutionPolicy Bypass -File scripts\build.ps1 -Font C:\fonts\wqy-microhei.ttc
 #
-# Needs: uv (https://docs.astral.sh/uv/), 64-bit Windows 10/11. The CJK font is taken from this
-# machine: -Font / CERTDESK_BUNDLE_FONT, else the first usable of SimSun, Microsoft YaHei, SimHei
-# (see docs\installer.md about font licences). PyInstaller is fetched by uv at build time only.
+# Needs: uv (https://docs.astral.sh/uv/), 64-bit Windows 10/11. The CJK font is the committed
+# resources\fonts\wqy-microhei.ttc (Apache-2.0, LICENSES.md); at run time the counter PC's own
+# Microsoft YaHei / SimSun is preferred. PyInstaller is fetched by uv at build time only.
 param(
-    [switch]$NoPack,
-    [string]$Font = ""
+    [switch]$NoPack
 )
 $ErrorActionPreference = "Stop"
 Set-Location (Join-Path $PSScriptRoot "..")
-
-if ($Font) { $env:CERTDESK_BUNDLE_FONT = $Font }
 
 uv sync --quiet
 if ($LASTEXITCODE -ne 0) { throw "uv sync failed" }

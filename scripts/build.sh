@@ -5,18 +5,14 @@
 #   scripts/build.sh              # build, check the bundle starts, pack
 #   scripts/build.sh --no-pack    # build and check only
 #
-# Needs: uv, and an embeddable CJK TrueType font on this machine (fonts-wqy-microhei) or
-# CERTDESK_BUNDLE_FONT=/path/font.ttc. PyInstaller is a build-time tool fetched by uv; it is not
-# a dependency of the app. See docs/installer.md.
+# Needs: uv. The CJK font is the committed resources/fonts/wqy-microhei.ttc (LICENSES.md).
+# PyInstaller is a build-time tool fetched by uv; it is not a dependency of the app. See
+# docs/installer.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACK=1
 [ "${1:-}" = "--no-pack" ] && PACK=0
-
-if [ -z "${CERTDESK_BUNDLE_FONT:-}" ] && ! [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
-  echo "note: WenQuanYi Micro Hei not found; install fonts-wqy-microhei or set CERTDESK_BUNDLE_FONT" >&2
-fi
 
 uv sync --quiet
 # spoken prompts for machines without a Mandarin TTS voice (resources/README.md; needs espeak-ng)

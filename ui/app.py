@@ -78,6 +78,12 @@ def setup_application(app) -> None:
     app.setApplicationDisplayName("社保待遇资格认证柜台系统")
     app.setStyle("Fusion")  # same look on the counter PCs and under Xvfb
     family = choose_font_family(QFontDatabase.families())
+    if family is None:
+        # no Chinese font on this machine: the one that comes with CertDesk (resources/fonts)
+        from ui.dialogs.selftest_dialog import add_bundled_fonts
+
+        added = add_bundled_fonts()
+        family = choose_font_family(QFontDatabase.families()) or next(iter(added), None)
     font = QFont(family) if family else QFont()
     font.setPointSize(BASE_POINT_SIZE)
     app.setFont(font)
@@ -204,10 +210,9 @@ def run_gui(argv: list[str]) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert QCoreApplication.instance() is app
-    from ui.dialogs import selftest_dialog  # start-up self-test, bundled CJK font (issue 10)
+    from ui.dialogs import selftest_dialog  # start-up self-test (issue 10)
 
-    selftest_dialog.add_bundled_fonts()
-    setup_application(app)
+    setup_application(app)  # registers the bundled CJK font when the system has none
     window = MainWindow(demo=demo)
     selftest_dialog.attach(window, args.db, demo)
     window.date_label.setText(f"业务日期：{as_of.isoformat()}")

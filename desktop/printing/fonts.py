@@ -1,9 +1,13 @@
 """Find and register an embeddable TrueType CJK font (reportlab embeds TrueType only).
 
 Order: an explicit path (argument, or the ``CERTDESK_CJK_FONT`` environment variable / setting,
-``path`` or ``path#subfont_index``), then a font bundled by the installer (``resources/fonts``,
-copied from the build machine by ``installer.spec``; empty in a source checkout), then well-known files (WenQuanYi Micro Hei on Linux, SimSun /
-Microsoft YaHei / SimHei on Windows, …), then ``fc-list :lang=zh`` on Linux. Every candidate must
+``path`` or ``path#subfont_index``), then the system's fonts — well-known files (SimSun /
+Microsoft YaHei / SimHei on Windows, WenQuanYi Micro Hei on Linux, …), then ``fc-list :lang=zh`` on
+Linux — and last the font that comes with CertDesk: ``resources/fonts/wqy-microhei.ttc``
+(WenQuanYi Micro Hei, Apache-2.0, committed to the repository and bundled by ``installer.spec``), so
+printing works on a machine with no Chinese font at all. ``CERTDESK_NO_SYSTEM_FONTS=1`` skips the
+system's fonts (tests that simulate a fresh machine; a bureau that wants the same font on every
+workstation). Every candidate must
 load as TrueType and contain Latin digits and common Chinese characters: Droid Sans Fallback (no
 digits: numbers would silently vanish) and CFF fonts such as Noto CJK are rejected. The built-in
 STSong-Light CID font is never used: it is not embedded and prints blank without the viewer's
@@ -23,6 +27,8 @@ from pathlib import Path
 from desktop.errors import CertDeskError
 
 ENV_VAR = "CERTDESK_CJK_FONT"
+NO_SYSTEM_ENV_VAR = "CERTDESK_NO_SYSTEM_FONTS"
+BUNDLED_FONT = "resources/fonts/wqy-microhei.ttc"  # WenQuanYi Micro Hei (LICENSES.md)
 FONT_NAME = "CertDeskCJK"
 
 # Characters every candidate must contain (digits, Latin for serials, the Chinese we print).
@@ -104,7 +110,7 @@ def _fc_list_candidates() -> list[FontSpec]:
 
 
 def _bundled_candidates() -> list[FontSpec]:
-    """Fonts the installer copied into ``resources/fonts`` (the same font on every workstation)."""
+    """The fonts that come with CertDesk in ``resources/fonts`` (the repository and the bundle)."""
     from desktop.paths import resource_path
 
     folder = resource_path("fonts")
@@ -113,20 +119,27 @@ def _bundled_candidates() -> list[FontSpec]:
     return [FontSpec(str(p), 0) for p in sorted(folder.iterdir()) if p.suffix.lower() in (".ttf", ".ttc")]
 
 
+def system_fonts_ignored() -> bool:
+    return os.environ.get(NO_SYSTEM_ENV_VAR, "").strip().lower() not in ("", "0", "no", "false")
+
+
+def system_candidates() -> list[FontSpec]:
+    """The operating system's CJK TrueType fonts, best first (none when they are ignored)."""
+    if system_fonts_ignored():
+        return []
+    if sys.platform.startswith("win"):
+        return _windows_candidates()
+    if sys.platform == "darwin":
+        return [FontSpec(p, i) for p, i in _MAC]
+    return [FontSpec(p, i) for p, i in _LINUX] + _fc_list_candidates()
+
+
 def candidates(override: str | os.PathLike | None = None) -> list[FontSpec]:
-    """Candidate fonts, best first (an override alone when one is given)."""
+    """Candidate fonts, best first (an override alone when one is given): system, then bundled."""
     explicit = str(override) if override else os.environ.get(ENV_VAR, "")
     if explicit:
         return [parse_spec(explicit)]
-    specs: list[FontSpec] = _bundled_candidates()
-    if sys.platform.startswith("win"):
-        specs += _windows_candidates()
-    elif sys.platform == "darwin":
-        specs += [FontSpec(p, i) for p, i in _MAC]
-    else:
-        specs += [FontSpec(p, i) for p, i in _LINUX]
-        specs += _fc_list_candidates()
-    return specs
+    return system_candidates() + _bundled_candidates()
 
 
 def check_font(spec: FontSpec) -> str | None:
@@ -179,12 +192,14 @@ def register_cjk_font(override: str | os.PathLike | None = None) -> RegisteredFo
             _registered[key] = reg
             break
         else:
-            hint = ("请安装文泉驿微米黑字体（fonts-wqy-microhei），或在设置中指定中文 TrueType 字体文件"
-                    f"（环境变量 {ENV_VAR}，如 C:\\Windows\\Fonts\\simsun.ttc）")
             if override or os.environ.get(ENV_VAR):
-                msg = "指定的中文字体无法使用：" + ("；".join(problems) or str(override)) + "。" + hint
+                msg = ("指定的中文字体无法使用：" + ("；".join(problems) or str(override))
+                       + f"。请改正设置（环境变量 {ENV_VAR}，如 C:\\Windows\\Fonts\\simsun.ttc），"
+                       "或删除该设置以使用随程序提供的字体")
             else:
-                msg = "未找到可嵌入 PDF 的中文 TrueType 字体，无法打印。" + hint
+                msg = ("未找到可嵌入 PDF 的中文 TrueType 字体，无法打印：随程序提供的字体 "
+                       f"{BUNDLED_FONT} 缺失或已损坏，请重新安装本程序，或在设置中指定中文 TrueType 字体文件"
+                       f"（环境变量 {ENV_VAR}，如 C:\\Windows\\Fonts\\simsun.ttc）")
             raise FontNotFound(msg, problems=problems)
         if use_default:
             _default = reg

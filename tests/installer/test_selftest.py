@@ -71,14 +71,19 @@ def test_cjk_font_found_and_missing(monkeypatch, tmp_path):
     assert "中文" in c.message_zh and "字体" in c.message_zh and "nope.ttf" in c.detail
 
 
-def test_bundled_font_comes_first(monkeypatch, tmp_path):
+def test_bundled_font_comes_last(monkeypatch, tmp_path):
+    """The system's font first (Windows: Microsoft YaHei / SimSun), the one that comes with
+    CertDesk as the fallback everywhere."""
     (tmp_path / "fonts").mkdir()
     (tmp_path / "fonts" / "bundled.ttc").write_bytes(b"x")
     (tmp_path / "fonts" / "LICENCE.txt").write_text("x")
     monkeypatch.setattr("desktop.paths.resource_root", lambda: tmp_path)
     monkeypatch.delenv(fonts.ENV_VAR, raising=False)
+    monkeypatch.delenv(fonts.NO_SYSTEM_ENV_VAR, raising=False)
     specs = fonts.candidates()
-    assert specs[0] == fonts.FontSpec(str(tmp_path / "fonts" / "bundled.ttc"), 0)
+    assert specs[-1] == fonts.FontSpec(str(tmp_path / "fonts" / "bundled.ttc"), 0)
+    monkeypatch.setenv(fonts.NO_SYSTEM_ENV_VAR, "1")
+    assert fonts.candidates() == [fonts.FontSpec(str(tmp_path / "fonts" / "bundled.ttc"), 0)]
     assert all(not s.path.endswith(".txt") for s in specs)
 
 

@@ -12,7 +12,7 @@ from desktop import selftest
 pytest.importorskip("pytestqt")
 pytestmark = pytest.mark.gui
 
-WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+WQY = Path(__file__).resolve().parents[2] / "resources" / "fonts" / "wqy-microhei.ttc"  # committed
 
 
 def _report(*checks):
@@ -43,7 +43,6 @@ def test_nothing_shown_when_all_pass(qtbot):
     assert selftest_dialog.show_report(ok) is None
 
 
-@pytest.mark.skipif(not WQY.is_file(), reason="WenQuanYi Micro Hei not installed")
 def test_bundled_font_is_registered_with_qt(qtbot, tmp_path, monkeypatch):
     from ui.dialogs import selftest_dialog
 
@@ -72,3 +71,22 @@ def test_attach_runs_the_selftest_when_the_backend_is_ready(qtbot, monkeypatch):
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
     qtbot.wait(100)
     assert shown == [failing]
+
+
+def test_window_font_falls_back_to_the_bundled_one(qtbot, monkeypatch):
+    """No Chinese family on the machine: setup_application registers resources/fonts with Qt."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui import app as ui_app
+
+    real, looks = ui_app.choose_font_family, []
+
+    def choose(families):  # the first look finds no CJK family (a fresh machine)
+        looks.append(families)
+        return None if len(looks) == 1 else real(families)
+
+    monkeypatch.setattr(ui_app, "choose_font_family", choose)
+    qt_app = QApplication.instance()
+    ui_app.setup_application(qt_app)
+    assert len(looks) == 2
+    assert qt_app.font().family() == "WenQuanYi Micro Hei"

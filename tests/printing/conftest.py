@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-import pypdfium2 as pdfium
 import pytest
 
 from desktop import qrsign
 from desktop.idnumber import make_number
 from desktop.printing.data import BureauInfo, FormData
+from tests.pdftools import page_count, pdf_fonts, pdf_text, render_page  # noqa: F401 (used by the tests)
 
 KEY = bytes(range(32))
 DEADLINE = date(2026, 12, 31)
@@ -52,48 +49,11 @@ def forms(key_provider) -> list[FormData]:
     return make_forms(3, key_provider)
 
 
-def render_page(pdf: Path, index: int, dpi: int = 200) -> np.ndarray:
-    """A page as a grey image, rendered by pdfium on white."""
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        bm = doc[index].render(scale=dpi / 72, fill_color=(255, 255, 255, 255), grayscale=True)
-        arr = bm.to_numpy()
-        return np.ascontiguousarray(arr if arr.ndim == 2 else arr[..., 0])
-    finally:
-        doc.close()
-
-
-def page_count(pdf: Path) -> int:
-    doc = pdfium.PdfDocument(str(pdf))
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
-def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    cmd = ["pdftotext", "-enc", "UTF-8"]
-    if first:
-        cmd += ["-f", str(first)]
-    if last:
-        cmd += ["-l", str(last)]
-    return subprocess.run(cmd + [str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def pdffonts(pdf: Path) -> list[dict]:
-    if not shutil.which("pdffonts"):
-        pytest.skip("pdffonts (poppler-utils) is not installed")
-    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    rows = []
-    for line in out.splitlines()[2:]:
-        parts = line.split()
-        # name type... enc emb sub uni obj gen: the yes/no columns are the 5th..3rd from the end
-        rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
-    return rows
+# poppler's command names, implemented with pypdfium2 / pypdf (tests/pdftools.py): no Debian package
+pdftotext = pdf_text
+pdffonts = pdf_fonts
 
 
 def squash(text: str) -> str:
-    """pdftotext output without whitespace (table cells and wrapped lines break strings)."""
+    """Extracted text without whitespace (table cells and wrapped lines break strings)."""
     return "".join(text.split())

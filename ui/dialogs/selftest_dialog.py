@@ -2,9 +2,9 @@
 
 Two hooks, called by ``ui/app.py``:
 
-* :func:`add_bundled_fonts` before the application font is chosen: the CJK font the installer
-  copied into ``resources/fonts`` becomes available to Qt, so a field laptop without a Chinese
-  font still shows Chinese (``choose_font_family`` then finds "WenQuanYi Micro Hei");
+* :func:`add_bundled_fonts` (from ``setup_application``) when the system has no CJK family: the
+  font that comes with CertDesk in ``resources/fonts`` becomes available to Qt, so a field laptop
+  without a Chinese font still shows Chinese (``choose_font_family`` then finds "WenQuanYi Micro Hei");
 * :func:`attach` once the main window exists: when the window has its database
   (``backend_ready``), :func:`desktop.selftest.run_selftest` runs on a worker of its own pool
   (it must not delay opening the database, nor queue in front of the clerk's first search), and
