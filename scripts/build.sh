@@ -15,8 +15,8 @@ PACK=1
 [ "${1:-}" = "--no-pack" ] && PACK=0
 
 uv sync --quiet
-# spoken prompts for machines without a Mandarin TTS voice (resources/README.md; needs espeak-ng)
-uv run python scripts/render_prompts.py || echo "warning: prompts not rendered; the resident screen will be visual-only" >&2
+# the committed spoken prompts must match the prompt texts (resources/README.md)
+uv run python scripts/render_prompts.py --check >/dev/null || echo "warning: recorded prompts are out of date: scripts/render_prompts.py --only-stale" >&2
 PYINSTALLER_VERSION="${PYINSTALLER_VERSION:->=6.10,<7}"
 uv run --with "pyinstaller${PYINSTALLER_VERSION}" pyinstaller --noconfirm --clean \
   --distpath dist --workpath build installer.spec

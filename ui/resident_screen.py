@@ -2,13 +2,19 @@
 
 Independent of the rest of the app: the panel (or any controller) calls :meth:`show_frame`,
 :meth:`show_prompt`, :meth:`set_progress`. Speech: QtTextToSpeech with a Mandarin voice when one
-exists; otherwise pre-rendered WAV files ``resources/audio/<prompt code>[@slow].wav`` (espeak-ng,
-rendered at build time by scripts/render_prompts.py; the ``@slow`` variant while the speed is set
-slow, +/- keys) played with QSoundEffect; otherwise visual only (the clerk sees which mode is active in :attr:`PromptSpeaker.mode`).
+exists; otherwise the recorded WAV files ``resources/audio/<prompt code>[@slow].wav`` (committed;
+rendered once with espeak-ng by scripts/render_prompts.py; the ``@slow`` variant while the speed is
+set slow, +/- keys) played with QSoundEffect; otherwise visual only (the clerk sees which mode is
+active in :attr:`PromptSpeaker.mode`, and why there is no sound in :attr:`PromptSpeaker.problem`).
+
+QtMultimedia (QSoundEffect, and QtTextToSpeech which links it) needs the system's sound library
+(``libpulse.so.0`` on Linux). Without it the import fails: that means no sound, never a crash — the
+speaker falls back to the visual prompts and says why.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +25,57 @@ from PySide6.QtWidgets import QWidget
 from ui.qt_compat import guard_none_refcount
 
 AUDIO_DIR = Path(__file__).resolve().parent.parent / "resources" / "audio"
+NO_SOUND_ZH = ("无法播放语音提示：本机缺少系统声音库（QtMultimedia 无法加载），提示只以大字和图示显示。"
+               "No sound: Qt Multimedia cannot load the system's sound library (on Linux libpulse0); "
+               "prompts are shown in large type and pictograms only.")
+
+log = logging.getLogger(__name__)
+
+
+def load_sound_effect():
+    """The QSoundEffect class; raises ImportError (or OSError) when QtMultimedia cannot load,
+    e.g. ``libpulse.so.0: cannot open shared object file`` on a Linux machine without PulseAudio."""
+    from PySide6.QtMultimedia import QSoundEffect
+
+    return QSoundEffect
 
 TITLE_ZH = "社保待遇资格认证"
 
 
 class PromptSpeaker(QObject):
-    """Speaks prompts. ``mode`` is "tts", "audio" or "visual". ``rate`` -1.0 (slow) .. 1.0 (fast)."""
+    """Speaks prompts. ``mode`` is "tts", "audio" or "visual". ``rate`` -1.0 (slow) .. 1.0 (fast).
 
-    def __init__(self, *, rate: float = -0.3, use_tts: bool = True, audio_dir: Path = AUDIO_DIR, parent=None):
+    ``problem`` says why a machine that has recorded prompts stays silent (empty otherwise).
+    ``sound_effect`` is the player class (default :func:`load_sound_effect`; tests pass a stand-in).
+    """
+
+    def __init__(self, *, rate: float = -0.3, use_tts: bool = True, audio_dir: Path = AUDIO_DIR,
+                 sound_effect=None, parent=None):
         super().__init__(parent)
         self.rate = rate
         self.audio_dir = audio_dir
         self.mode = "visual"
+        self.problem = ""
         self._tts = None
         self._effect = None
+        self._sound_effect = None
         self.spoken: list[str] = []     # what was said (text), for the clerk's log view and tests
         self.last_source: Path | None = None   # the WAV of the last prompt in audio mode
         if use_tts:
             self._init_tts()
         if self.mode == "visual" and audio_dir.is_dir() and any(audio_dir.glob("*.wav")):
-            self.mode = "audio"
+            try:
+                self._sound_effect = sound_effect if sound_effect is not None else load_sound_effect()
+            except (ImportError, OSError) as exc:
+                self.problem = f"{NO_SOUND_ZH} ({exc})"
+                log.warning("%s", self.problem)
+            else:
+                self.mode = "audio"
 
     def _init_tts(self) -> None:
         try:
             from PySide6.QtTextToSpeech import QTextToSpeech
-        except ImportError:
+        except (ImportError, OSError):  # no engine, or no system sound library (see the module doc)
             return
         engines = [e for e in QTextToSpeech.availableEngines() if e != "mock"]
         for engine in engines:
@@ -75,17 +107,15 @@ class PromptSpeaker(QObject):
         elif self.mode == "audio":
             wav = self.audio_file(code)
             if wav is not None:   # no file for this code: this prompt is visual only
-                from PySide6.QtMultimedia import QSoundEffect
-
                 if self._effect is not None:
                     self._effect.stop()
-                self._effect = QSoundEffect(self)
+                self._effect = self._sound_effect(self)
                 self._effect.setSource(QUrl.fromLocalFile(str(wav)))
                 self._effect.play()
             self.last_source = wav
 
     def audio_file(self, code: str) -> Path | None:
-        """The pre-rendered WAV for a prompt code (scripts/render_prompts.py): the slow variant
+        """The recorded WAV for a prompt code (scripts/render_prompts.py): the slow variant
         ``<code>@slow.wav`` when the chosen rate is slow (the default for elderly residents)."""
         if not code:
             return None

@@ -71,16 +71,38 @@ def _wav(path, seconds=0.1):
     return path
 
 
+class FakeSoundEffect:
+    """Stands in for QSoundEffect: the choice of file is tested on machines without a sound library."""
+
+    played: list = []
+
+    def __init__(self, parent=None):
+        self._source = None
+
+    def setSource(self, url):  # noqa: N802 - Qt's name
+        self._source = url
+
+    def source(self):
+        return self._source
+
+    def play(self):
+        FakeSoundEffect.played.append(self._source.toLocalFile())
+
+    def stop(self):
+        pass
+
+
 def test_without_a_voice_the_prerendered_wav_is_played(qtbot, tmp_path):
     from ui.resident_screen import PromptSpeaker, ResidentScreen
 
     normal = _wav(tmp_path / "blink.wav")
     slow = _wav(tmp_path / "blink@slow.wav")
     _wav(tmp_path / "open_mouth.wav")
-    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, rate=-0.3)
+    FakeSoundEffect.played = []
+    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, rate=-0.3, sound_effect=FakeSoundEffect)
     screen = ResidentScreen(speaker)
     qtbot.addWidget(screen)
-    assert speaker.mode == "audio"
+    assert speaker.mode == "audio" and speaker.problem == ""
     screen.show_prompt("blink", "请眨一眨眼睛")
     assert speaker.player is not None
     assert speaker.player.source().toLocalFile() == str(slow)          # slow speed: the slow rendering
@@ -93,6 +115,41 @@ def test_without_a_voice_the_prerendered_wav_is_played(qtbot, tmp_path):
     screen.show_prompt("turn_left", "请慢慢向左转头")                    # no file for this code: visual only
     assert speaker.last_source is None and speaker.player is before
     assert screen.prompt_text == "请慢慢向左转头"
+    assert FakeSoundEffect.played == [str(slow), str(normal), str(tmp_path / "open_mouth.wav")]
+
+
+def test_without_the_system_sound_library_prompts_are_visual_and_say_why(qtbot, tmp_path, monkeypatch):
+    """QtMultimedia needs libpulse.so.0 on Linux: missing, it means no sound, never a crash."""
+    from ui import resident_screen
+    from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+    def no_pulse():
+        raise ImportError("libpulse.so.0: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(resident_screen, "load_sound_effect", no_pulse)
+    _wav(tmp_path / "blink.wav")
+    speaker = PromptSpeaker(use_tts=True, audio_dir=tmp_path)
+    screen = ResidentScreen(speaker)
+    qtbot.addWidget(screen)
+    assert speaker.mode in ("visual", "tts")
+    if speaker.mode == "visual":
+        assert "声音库" in speaker.problem and "No sound" in speaker.problem and "libpulse" in speaker.problem
+    screen.show_prompt("blink", "请眨一眨眼睛")
+    screen.repeat()
+    assert screen.prompt_text == "请眨一眨眼睛" and speaker.player is None
+
+
+def test_the_real_sound_library_or_a_reason(qtbot, tmp_path):
+    """On this machine, whatever it has: the committed prompts either play or the reason is given."""
+    from ui.resident_screen import AUDIO_DIR, PromptSpeaker
+
+    speaker = PromptSpeaker(use_tts=False, audio_dir=AUDIO_DIR)
+    assert speaker.mode in ("audio", "visual")
+    if speaker.mode == "visual":
+        assert speaker.problem
+    else:
+        speaker.say("请眨一眨眼睛", "blink")
+        assert speaker.last_source == AUDIO_DIR / "blink@slow.wav"
 
 
 def test_neither_voice_nor_audio_is_visual_only(qtbot, tmp_path):
@@ -106,28 +163,63 @@ def test_neither_voice_nor_audio_is_visual_only(qtbot, tmp_path):
     assert screen.prompt_text == "请眨一眨眼睛"
 
 
-def test_every_prompt_code_is_rendered(tmp_path):
-    """scripts/render_prompts.py covers every code the session and triage can send."""
+def _render_script():
     import importlib.util
-    import shutil
     from pathlib import Path
-
-    from desktop.face.liveness import Challenge
-    from desktop.face.triage import ADVICE_ZH, Reason
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "render_prompts.py"
     spec = importlib.util.spec_from_file_location("render_prompts", script)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    texts = mod.prompt_texts()
-    needed = {"look_at_camera", "hold_still", "retry"} | {c.value for c in Challenge} | \
-             {r.value for r in Reason if ADVICE_ZH[r]}
-    assert needed <= set(texts) and all(texts.values())
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install -y espeak-ng)")
-    written = mod.render(tmp_path, {"blink": texts["blink"]}, shutil.which("espeak-ng"))
-    assert {p.name for p in written} == {"blink.wav", "blink@slow.wav"}
+    return mod
+
+
+def test_every_prompt_is_recorded_and_committed():
+    """resources/audio holds a current recording of every code the session, triage and the counter
+    send (normal and slow), so no machine needs espeak-ng (scripts/render_prompts.py re-records)."""
     import wave
 
-    with wave.open(str(tmp_path / "blink@slow.wav")) as slow, wave.open(str(tmp_path / "blink.wav")) as normal:
-        assert slow.getnframes() > normal.getnframes() > 0.5 * normal.getframerate()
+    from desktop.face.liveness import Challenge
+    from desktop.face.triage import ADVICE_ZH, Reason
+    from ui.resident_screen import AUDIO_DIR
+
+    mod = _render_script()
+    texts = mod.prompt_texts()
+    needed = {"look_at_camera", "hold_still", "retry", "success", "done"} | {c.value for c in Challenge} | \
+             {r.value for r in Reason if ADVICE_ZH[r]}
+    assert needed <= set(texts) and all(texts.values())
+    assert mod.stale(AUDIO_DIR, texts) == {}, "run: uv run python scripts/render_prompts.py --only-stale"
+    for code in texts:
+        with wave.open(str(AUDIO_DIR / f"{code}@slow.wav")) as slow, wave.open(str(AUDIO_DIR / f"{code}.wav")) as normal:
+            for w in (slow, normal):
+                assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, mod.RATE)
+            assert slow.getnframes() > normal.getnframes() > 0.5 * normal.getframerate(), code
+
+
+def test_recording_trims_resamples_and_records_the_text(tmp_path):
+    """The script's pipeline, with a stand-in for espeak-ng (a 22050 Hz tone between silences)."""
+    import sys
+    import wave
+
+    mod = _render_script()
+    fake = tmp_path / "fake_espeak.py"
+    fake.write_text(
+        "import sys, wave, math\n"
+        "a = sys.argv; out = a[a.index('-w') + 1]; wpm = int(a[a.index('-s') + 1])\n"
+        "n = int(22050 * 60 / wpm)\n"
+        "tone = b''.join(int(8000 * math.sin(i / 10)).to_bytes(2, 'little', signed=True) for i in range(n))\n"
+        "with wave.open(out, 'wb') as w:\n"
+        "    w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050)\n"
+        "    w.writeframes(bytes(22050) + tone + bytes(22050))\n")
+    launcher = tmp_path / "espeak-ng"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} {fake} \"$@\"\n")
+    launcher.chmod(0o755)
+    out = tmp_path / "audio"
+    written = mod.render(out, {"blink": "请眨一眨眼睛"}, str(launcher))
+    assert {p.name for p in written} == {"blink.wav", "blink@slow.wav"}
+    with wave.open(str(out / "blink.wav")) as w:
+        assert w.getframerate() == mod.RATE
+        seconds = w.getnframes() / w.getframerate()
+    assert abs(seconds - (60 / 150 + 2 * mod.MARGIN_S)) < 0.02  # the half-second silences are cut
+    assert mod.stale(out, {"blink": "请眨一眨眼睛"}) == {}
+    assert "blink" in mod.stale(out, {"blink": "请眨眼"})          # the text changed: re-record
