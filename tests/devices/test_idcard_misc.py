@@ -120,6 +120,67 @@ def test_cli_decode_sam_id_no_card_and_bad_frames(tmp_path, capsys):
         assert rc == 1 and json.loads(out)["error"] == code
 
 
+def test_cli_decode_a_captured_stream_with_noise_several_frames_and_pieces(tmp_path, capsys):
+    """A serial log: line noise before the preamble, a find-card reply, a frame with a bad
+    checksum, then the card reply split over many lines, and half a frame at the end. The command
+    reads it as the driver does (FrameDecoder) and prints every good frame in order."""
+    found = codec.build_reply(codec.SW_FOUND, bytes(4))
+    corrupt = bytearray(codec.build_reply(codec.SW_OK, bytes(8)))
+    corrupt[-1] ^= 0xFF
+    card = samples.build_read_reply(samples.demo_cards()[0])
+    noise = bytes.fromhex("00 FF AA AA 13 96 69 AA")  # includes a partial preamble
+    stream = noise + found + bytes(corrupt) + b"\x55\x00" + card + codec.PREAMBLE + b"\x00"
+    path = tmp_path / "capture.hex"
+    path.write_text("\n".join(stream[i:i + 16].hex(" ") for i in range(0, len(stream), 16)))
+    rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path), "--json", "--today", "2026-11-29")
+    doc = json.loads(out)
+    assert rc == 0 and doc["count"] == 2
+    first, second = doc["frames"]
+    assert first["result"] == "card_found" and first["offset"] == len(noise)
+    assert second["result"] == "card" and second["name"] == "张建国" and second["id_number"] == NUMBER
+    assert second["offset"] == len(noise) + len(found) + len(corrupt) + 2
+    assert doc["errors"][0] == {"offset": len(noise) + len(found), "error": "bad_checksum",
+                                "message": doc["errors"][0]["message"]}
+    assert doc["errors"][-1]["error"] == "truncated" and doc["trailing_bytes"] == len(codec.PREAMBLE) + 1
+    assert doc["discarded_bytes"] == len(noise) + len(corrupt) + 2
+    # the same stream fed in pieces to the driver's decoder gives the same frames
+    decoder, frames = codec.FrameDecoder(), []
+    for i in range(0, len(stream), 7):
+        decoder.feed(stream[i:i + 7])
+        while True:
+            try:
+                frame = decoder.next_frame()
+            except codec.BadChecksum:
+                continue
+            if frame is None:
+                break
+            frames.append(frame)
+    assert frames == [found, card]
+
+
+def test_cli_decode_noise_before_one_frame_and_nothing_usable(tmp_path, capsys):
+    path = tmp_path / "f.hex"
+    path.write_text("13 37 00 AA AA AA 96 69 00 04 00 00 80 84")  # noise, then a no-card reply
+    rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path), "--json")
+    doc = json.loads(out)
+    assert rc == 0 and doc["count"] == 1 and doc["frames"][0]["result"] == "no_card"
+    assert doc["frames"][0]["offset"] == 3 and doc["discarded_bytes"] == 3
+    path.write_text("13 37 00 42")
+    rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path), "--json")
+    err = json.loads(out)
+    assert rc == 1 and err["error"] == "bad_preamble" and err["message"]
+    rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path))  # text output, same fault
+    assert rc == 1
+
+
+def test_cli_decode_text_output_lists_every_frame(tmp_path, capsys):
+    path = tmp_path / "f.hex"
+    two = codec.build_reply(codec.SW_NO_CARD) + codec.build_reply(codec.SW_NO_CARD)
+    path.write_text(two.hex())
+    rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path))
+    assert rc == 0 and "第 1 帧" in out and "第 2 帧" in out and "共 2 帧" in out
+
+
 def test_cli_devices_probe(fake_sam, tmp_path, capsys):
     rc, out = run_cli(capsys, "devices", "probe", "--json", "--port", fake_sam.link_path,
                       "--port", str(tmp_path / "none"), "--timeout", "0.2")
