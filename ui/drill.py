@@ -2,7 +2,10 @@
 with the simulated reader and camera (offscreen is fine), timed from the card on the reader to the
 printed receipt. The records stay in the demo database.
 
-Prints ``{"certified": n, "failed": n, "median_seconds": x, "p95_seconds": x}``.
+Prints ``{"certified": n, "failed": n, "median_seconds": x, "p95_seconds": x, "failures": [...]}``;
+each failure says which step did not finish (``card``, ``face_check``, ``receipt``, ``print``), the
+counter's state and the banner the clerk would have read (e.g. why the receipt could not be
+rendered). The exit status is 1 when any certification failed.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     ws = workstation_id()
     info = prepare_counter(services, True, ws, as_of)
     cards = info["demo_cards"][:-2] or info["demo_cards"]  # the last two are sample cards not on the roster
-    resident = ResidentScreen(PromptSpeaker(use_tts=False))
+    resident = ResidentScreen(PromptSpeaker(use_tts=False, use_audio=False))  # timings, not sound
     resident.resize(800, 600)
     kit = build_demo_kit(cards=cards, resident_screen=resident, frames_per_step=frames_per_step, pace_fps=60)
     from dataclasses import replace
@@ -61,27 +64,37 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     page.set_operator(op, ws)
     page.set_backend(backend)
     _wait(app, lambda: page.reader_ok and page.camera_ready, 10)  # the camera opens on a worker
-    times, failed = [], 0
+    times, failed, failures = [], 0, []
     reader = page.bridge.session.reader
     removed = [0]
     page.bridge.card_removed.connect(lambda: removed.__setitem__(0, removed[0] + 1))
+    certified = [0]  # the counter recorded a certification (its receipt comes next)
+    page.certified.connect(lambda _result: certified.__setitem__(0, certified[0] + 1))
     for i in range(n):
         t0 = time.perf_counter()
         reader.place_card(i % len(cards))
+        step = "card"
         ok = _wait(app, lambda: page.state == "person", 10)
         if ok:
+            before_cert = certified[0]
             page.primary_action()  # Enter: face check
-            ok = _wait(app, lambda: page.state == "done" and page.preview is not None
-                       and page.preview.isVisible() and page.preview.image is not None, 20)
+            step = "face_check"
+            ok = _wait(app, lambda: certified[0] > before_cert, 20)
+            if ok:
+                step = "receipt"  # the certification is recorded; the receipt PDF is rendered next
+                ok = _wait(app, lambda: page.state == "done" and page.preview is not None
+                           and page.preview.isVisible() and page.preview.image is not None, 10)
         if ok:
+            step = "print"
             page.preview.print_button.click()
             ok = _wait(app, lambda: page.state == "printed", 5)
         if ok:
             times.append(time.perf_counter() - t0)
         else:
             failed += 1
-            if os.environ.get("CERTDESK_DRILL_DEBUG"):
-                print(f"drill {i}: stuck in state {page.state}: {page.banner.text()}", file=sys.stderr)
+            failure = {"resident": i + 1, "step": step, "state": page.state, "reason": page.banner.text()}
+            failures.append(failure)
+            print(f"drill {i + 1}: {step} did not finish (state {page.state}): {failure['reason']}", file=sys.stderr)
         before = removed[0]
         reader.remove_card()  # the resident takes the card back
         _wait(app, lambda: removed[0] > before, 3)
@@ -96,7 +109,8 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     times.sort()
     out = {"certified": len(times), "failed": failed,
            "median_seconds": round(statistics.median(times), 3) if times else None,
-           "p95_seconds": round(times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], 3) if times else None}
+           "p95_seconds": round(times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], 3) if times else None,
+           "failures": failures}
     if as_json:
         print(json.dumps(out))
     else:

@@ -49,8 +49,8 @@ class PromptSpeaker(QObject):
     ``sound_effect`` is the player class (default :func:`load_sound_effect`; tests pass a stand-in).
     """
 
-    def __init__(self, *, rate: float = -0.3, use_tts: bool = True, audio_dir: Path = AUDIO_DIR,
-                 sound_effect=None, parent=None):
+    def __init__(self, *, rate: float = -0.3, use_tts: bool = True, use_audio: bool = True,
+                 audio_dir: Path = AUDIO_DIR, sound_effect=None, parent=None):
         super().__init__(parent)
         self.rate = rate
         self.audio_dir = audio_dir
@@ -63,7 +63,7 @@ class PromptSpeaker(QObject):
         self.last_source: Path | None = None   # the WAV of the last prompt in audio mode
         if use_tts:
             self._init_tts()
-        if self.mode == "visual" and audio_dir.is_dir() and any(audio_dir.glob("*.wav")):
+        if use_audio and self.mode == "visual" and audio_dir.is_dir() and any(audio_dir.glob("*.wav")):
             try:
                 self._sound_effect = sound_effect if sound_effect is not None else load_sound_effect()
             except (ImportError, OSError) as exc:
