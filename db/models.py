@@ -151,6 +151,39 @@ class RecoveryCase(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class PayrollRun(Base):
+    """One recorded payroll run (revision 0008). Runs go in month order: a run for a month before
+    the latest one here is refused; the first one is the roster's go-live month of the ledger."""
+
+    __tablename__ = "payroll_runs"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    run_day: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str | None] = mapped_column(Text)  # JSON counts
+    go_live_confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(String(64))
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EntitlementAmount(Base):
+    """A change of the monthly amount (revision 0008): ``amount_fen`` is in force from
+    ``from_month``; ``previous_fen`` was in force before it. No row: the entitlement's
+    ``monthly_amount_fen`` held in every month. Back pay and recovery use these amounts."""
+
+    __tablename__ = "entitlement_amounts"
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
+    entitlement_id: Mapped[str] = mapped_column(ForeignKey("entitlements.id"), index=True)
+    from_month: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int | None] = mapped_column(Integer)
+    previous_fen: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[str | None] = mapped_column(UUID)
+    operator: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class ImportBatch(Base):
     __tablename__ = "import_batches"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Sequence
 
-from sqlalchemy import Connection, and_, func, insert, select, text, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
 
 from db.models import Certification, Entitlement, EntitlementEvent, HomeVisit, Person, RecoveryCase
 from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment
@@ -152,25 +152,31 @@ def attended_certifications(conn: Connection, since: date) -> list[tuple]:
 # --- payroll review ------------------------------------------------------------------------------
 
 
-def flagged_resumptions(conn: Connection, month: str) -> list[dict]:
-    """Live resume events of ``month`` that need approval, with the person."""
+def flagged_resumptions(conn: Connection, month: str, next_month: str | None = None) -> list[dict]:
+    """Back pay (or, before the ledger, resume) events needing approval: those of ``month``, and
+    those still waiting from earlier months, and those approved since (instructed by
+    ``next_month``'s run), with the person."""
     e, n, p = events.c, entitlements.c, persons.c
     stmt = (
-        select(e.id, e.entitlement_id, e.effective_month, e.detail, e.approved_by, e.approved_at,
+        select(e.id, e.entitlement_id, e.payroll_month, e.effective_month, e.detail, e.approved_by, e.approved_at,
                n.cohort, p.id.label("person_id"), p.name, p.id_number)
         .join(entitlements, n.id == e.entitlement_id)
         .join(persons, p.id == n.person_id)
-        .where(and_(e.payroll_month == month, e.kind == "resume", e.needs_approval.is_(True), e.voided_at.is_(None)))
+        .where(and_(e.kind.in_(("resume", "back_pay")), e.needs_approval.is_(True), e.voided_at.is_(None),
+                    or_(e.payroll_month == month, and_(e.payroll_month < month, e.approved_by.is_(None)),
+                        and_(e.payroll_month == (next_month or month), e.approved_by.is_not(None)))))
         .order_by(p.name)
     )
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def approvals_of_month(conn: Connection, month: str) -> dict[str, tuple]:
-    """entitlement_id → (approved_by, event_id) of the live resume events of a month."""
+def approvals_of_month(conn: Connection, month: str, next_month: str | None = None) -> dict[str, tuple]:
+    """entitlement_id → (approved_by, event_id) of the live approved back pay (before the
+    ledger: resume) events of a month."""
     e = events.c
     stmt = select(e.entitlement_id, e.approved_by, e.id).where(
-        and_(e.payroll_month == month, e.kind == "resume", e.voided_at.is_(None)))
+        and_(e.payroll_month.in_((month, next_month or month)), e.kind.in_(("resume", "back_pay")),
+             e.voided_at.is_(None), e.approved_by.is_not(None)))
     return {r[0]: (r[1], r[2]) for r in conn.execute(stmt)}
 
 

@@ -41,6 +41,8 @@ from db.models import (
     OutboxEntry,
     Person,
     RecoveryCase,
+    EntitlementAmount,
+    PayrollRun,
     Setting,
     SyncChange,
     SyncConflict,
@@ -88,6 +90,8 @@ TABLES: dict[str, SyncTable] = {
         SyncTable(_t(Certification), "id", "fact"),
         SyncTable(_t(EntitlementEvent), "id", "event"),
         SyncTable(_t(RecoveryCase), "id", "fact"),
+        SyncTable(_t(EntitlementAmount), "id", "fact"),
+        SyncTable(_t(PayrollRun), "id", "fact"),
         SyncTable(_t(AssistForm), "id", "progress"),
         SyncTable(_t(HomeVisit), "id", "visit"),
         SyncTable(_t(FaceImage), "id", "owned"),  # encrypted; a purge (newer) wins
@@ -109,6 +113,7 @@ ENTITY_TABLE = {
     "home_visit": "home_visits", "sync_conflict": "sync_conflicts", "face_image": "face_images",
     "outreach_mark": "outreach_marks", "outreach_flag": "outreach_flags", "payroll_export": "payroll_exports",
     "recovery_instalment": "recovery_instalments",
+    "entitlement_amount": "entitlement_amounts", "payroll_run": "payroll_runs",
     **{name: name for name in TABLES},
 }
 
@@ -671,6 +676,7 @@ _FK_PARENTS = {  # table -> [(column, parent table)]
     "certifications": [("person_id", "persons")],
     "entitlement_events": [("entitlement_id", "entitlements")],
     "recovery_cases": [("entitlement_id", "entitlements"), ("person_id", "persons")],
+    "entitlement_amounts": [("entitlement_id", "entitlements")],
     "assist_forms": [("person_id", "persons")],
     "home_visits": [("person_id", "persons")],
 }

@@ -23,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--month", type=_month, required=True)
     p.add_argument("--xlsx", type=Path, help="同时导出为 Excel 文件（每类一张工作表）")
     p.add_argument("--preview", action="store_true", help="只计算，不记录事件")
+    p.add_argument("--confirm-go-live", action="store_true",
+                   help="主管确认：暂停名册中没有任何认证记录、本次将被暂停的人员（首次上线检查）")
     add_json(p)
     p.set_defaults(handler=_payroll)
 
@@ -30,7 +32,8 @@ def register(sub) -> None:
 def _payroll(args) -> int:
     from desktop.services.payroll import PayrollService
 
-    result = PayrollService(open_db(args)).run(args.month, cli_actor(), record=not args.preview)
+    result = PayrollService(open_db(args)).run(args.month, cli_actor(), record=not args.preview,
+                                               confirm_go_live=args.confirm_go_live)
     if args.xlsx:
         from desktop.exports import payroll_xlsx
 
@@ -38,5 +41,9 @@ def _payroll(args) -> int:
     if args.json:
         emit(result.as_json())
     else:
-        print(f"{result.month}：暂停 {len(result.suspend)}，恢复 {len(result.resume)}，终止 {len(result.terminate)}，追回 {len(result.recover)}")
+        print(f"{result.month}：暂停 {len(result.suspend)}，恢复 {len(result.resume)}，终止 {len(result.terminate)}，"
+              f"追回 {len(result.recover)}，更正 {len(result.corrections)}")
+        if result.go_live_guard:
+            print(f"另有 {len(result.go_live_guard)} 人没有任何认证记录（花名册未提供最近认证日期），本次未暂停；"
+                  "核实后由主管加 --confirm-go-live 重新运行")
     return 0

@@ -16,7 +16,7 @@ from desktop.rules import COHORTS
 from desktop.services.database import Database
 from desktop.workstation import Actor
 
-KIND_ZH = {"resume": "恢复发放", "suspend": "暂停发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
+KIND_ZH = {"back_pay": "补发（超过12个月）", "resume": "恢复发放", "suspend": "暂停发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class PendingApproval:
     back_pay_amount: float | None
     requested_by: str | None
     workstation: str | None
+    waiting_since: str | None = None  # the payroll month that first asked for the approval
 
     @property
     def kind_zh(self) -> str:
@@ -59,9 +60,12 @@ def _item(row: dict) -> PendingApproval:
         masked_id=mask(row["id_number"] or ""), cohort=cohort,
         cohort_zh=COHORTS[cohort].name_zh if cohort in COHORTS else cohort,
         payroll_month=row["payroll_month"], effective_month=row["effective_month"],
-        suspended_from=detail.get("suspended_from"), certified_on=detail.get("certified_on"),
-        months=tuple(detail.get("back_pay_months") or ()), back_pay_amount=detail.get("back_pay_amount"),
+        suspended_from=detail.get("suspended_from") or (detail.get("months") or [None])[0],
+        certified_on=detail.get("certified_on"),
+        months=tuple(detail.get("months") or detail.get("back_pay_months") or ()),
+        back_pay_amount=detail.get("amount", detail.get("back_pay_amount")),
         requested_by=row["operator"], workstation=row["workstation"],
+        waiting_since=detail.get("waiting_since") or row["payroll_month"],
     )
 
 
@@ -90,6 +94,8 @@ class ApprovalService:
             row = repo.event(conn, event_id)
         if row is None:
             raise UserFacingError("没有该待审核事项", code="no_such_event")
+        if row["voided_at"] is not None and (row["void_reason"] or "").startswith("approved"):
+            return False  # someone already approved it (it became the next run's instruction)
         if row["voided_at"] is not None:
             raise UserFacingError("该事项已作废（发放名单已重新生成），请刷新", code="voided")
         return self.payroll.approve_resumption(event_id, approver)

@@ -30,16 +30,15 @@ from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
 from desktop.labels import METHOD_ZH  # noqa: F401 - re-exported; defined there for the pages
-from desktop.months import Month, month_range
-from desktop.payroll import EntitlementFacts, compute, yuan
+from desktop.months import Month
 from desktop.rules import COHORTS
 from desktop.services.access import require
 from desktop.services.database import Database
-from desktop.services.payroll import fold_events
 from desktop.workstation import Actor
 
 METHODS = ("lump_sum", "instalments", "offset")
-STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销"}
+STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销",
+             "void": "已作废（未发出）"}
 
 
 def _d(v) -> date | None:
@@ -149,10 +148,17 @@ class DeathService:
     def next_payroll_month(self, conn, as_of: date) -> Month:
         """The next payroll run: this month's if its run day has not come yet, else next month's —
         and always after the latest month with recorded events (a run made early)."""
+        from db import ledger_repo as lrepo
+
         here = Month.of(as_of)
         nxt = here if as_of < self.payroll.run_day(here) else here + 1
-        last = orepo.max_recorded_month(conn)
-        return max(nxt, Month.parse(last) + 1) if last else nxt
+        last = lrepo.run_months(conn)[1]
+        if last is None:
+            return nxt
+        last_m = Month.parse(last)
+        if last_m < here:
+            return max(here, last_m + 1)  # this month's run is still to be made (late)
+        return max(nxt, last_m + 1)
 
     # --- death ---------------------------------------------------------------------------------
 
@@ -205,56 +211,29 @@ class DeathService:
               new_death: bool) -> DeathOutcome:
         """Terminate every entitlement of a dead person and open the recovery cases (one transaction)."""
         person_id = person["id"]
-        rules = self.db.rule_table()
         now = utcnow()
         month = self.next_payroll_month(conn, as_of)
-        ents = repo.entitlements_of(conn, person_id)
-        states = fold_events([e for e in orepo.live_events_of_person(conn, person_id) if e["payroll_month"] < str(month)])
-        dates = repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])
-        dates = [_d(x) for x in dates]
-        facts = []
-        for e in ents:
-            f = EntitlementFacts(e["id"], person_id, person["id_number"], person["name"], e["cohort"],
-                                 _d(e["start_date"]), e["monthly_amount_fen"],
-                                 last_certified=dates[-1] if dates else None, death_date=death_date)
-            st = states.get(e["id"])
-            if st is not None:
-                f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
-                if st.state == "suspended":
-                    after = [x for x in dates if st.missed_deadline is None or x > st.missed_deadline]
-                    f.first_certified_after_missed = after[0] if after else None
-            later = [x for x in dates if x > death_date]
-            f.certified_after_death = later[-1] if later else None
-            facts.append(f)
-        result = compute(month, as_of, facts, rules)
-
         if new_death:
             repo.set_death(conn, person_id, death_date, source, now, actor.operator)
-        repo.set_entitlement_status(conn, [{"eid": t["entitlement_id"], "status": "terminated",
-                                            "status_since": str(month), "updated_at": now} for t in result.terminate])
-        have = repo.recoveries_of_month(conn, str(month))
-        cases, audit, outbox = [], [], []
+        # the same ledger a payroll run uses, for this person and the next payroll month: the
+        # termination and the recovery are recorded as that run's instructions (it finds them done)
+        from desktop.services.payroll import _result_from_plans
+
+        entries, _ = self.payroll._plans(conn, month, as_of, person_id=person_id)
+        result = _result_from_plans(month, as_of, entries, confirm=False)
+        cases = self.payroll.record_instructions(conn, month, entries, actor)
+        case_ids = tuple(c["id"] for c in cases)
+        by_ent = {c["entitlement_id"]: c["id"] for c in cases}
         for item in result.recover:
-            if item["entitlement_id"] in have:
-                continue
-            case = {"id": new_id(), "entitlement_id": item["entitlement_id"], "person_id": person_id,
-                    "opened_month": str(month), "overpaid_months": json.dumps(item["overpaid_months"]),
-                    "amount_fen": None if item["overpaid_amount"] is None else round(item["overpaid_amount"] * 100),
-                    "method": None, "status": "open", "note": None, "created_at": now}
-            cases.append(case)
-            audit.append(("recovery.opened", "recovery_case", case["id"],
-                          {"month": str(month), "months": len(item["overpaid_months"])}))
-            outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
-        repo.insert_recoveries(conn, cases)
-        audit.insert(0, ("person.death_reported" if new_death else "person.death_processed", "person", person_id,
-                         {"death_date": death_date.isoformat(), "source": source, "terminations": len(result.terminate)}))
+            item["case_id"] = by_ent.get(item["entitlement_id"])
+        audit = [("person.death_reported" if new_death else "person.death_processed", "person", person_id,
+                  {"death_date": death_date.isoformat(), "source": source, "terminations": len(result.terminate)})]
         journal.audit_many(conn, actor.operator, actor.workstation, audit)
         if new_death:
-            outbox.append(("person", person_id, {"id": person_id, "death_date": death_date.isoformat(),
-                                                 "death_source": source}))
-        journal.enqueue(conn, outbox)
+            journal.enqueue(conn, [("person", person_id, {"id": person_id, "death_date": death_date.isoformat(),
+                                                          "death_source": source})])
         return DeathOutcome(person_id, death_date, str(month), tuple(result.terminate), tuple(result.recover),
-                            tuple(c["id"] for c in cases))
+                            case_ids)
 
     def reverse_death(self, person_id: str, approver: Actor, reason: str, *, as_of: date | None = None) -> list[Reversal]:
         """Undo a death recorded in error (supervisor or admin only)."""
@@ -271,58 +250,59 @@ class DeathService:
             death = _d(person["death_date"])
             if death is None:
                 raise UserFacingError("该人员没有死亡登记", code="not_dead")
+            from db import ledger_repo as lrepo
+
             month = self.next_payroll_month(conn, as_of)
-            last_recorded = orepo.max_recorded_month(conn)
-            events = orepo.live_events_of_person(conn, person_id)
-            dates = [_d(x) for x in repo.passed_dates_for_persons(conn, [person_id], as_of).get(person_id, [])]
-            after = [x for x in dates if x > death]
             ents = repo.entitlements_of(conn, person_id)
-            new_events, status_rows, audit, outbox = [], [], [], []
+            audit, outbox = [], []
+            # instructions recorded ahead for a month no run has reached yet (a death reported at
+            # the counter) were never sent to payroll: they are voided, not corrected
+            last_run = lrepo.run_months(conn)[1]
+            rows = lrepo.instruction_rows(conn, [e["id"] for e in ents])
+            ahead = [r[0] for r in rows if last_run is None or r[3] > last_run]
+            repo.void_events(conn, ahead, now, "death reversed before the run")
+            outbox += [("entitlement_event", i, None) for i in ahead]
+            kept: dict[str, str] = {}
+            for r in rows:
+                if r[0] not in ahead and r[2] in ("suspend", "resume", "terminate"):
+                    kept[r[1]] = r[2]
+            status_rows = []
             for e in ents:
-                mine = [ev for ev in events if ev["entitlement_id"] == e["id"]]
-                terms = [i for i, ev in enumerate(mine) if ev["kind"] == "terminate"]
-                state_all = fold_events(mine).get(e["id"])
-                cohort_zh = COHORTS[e["cohort"]].name_zh
-                if terms and state_all is not None and state_all.state == "terminated":
-                    term = mine[terms[-1]]
-                    before = fold_events(mine[: terms[-1]]).get(e["id"])
-                    stopped = (str(before.suspended_since) if before is not None and before.state == "suspended"
-                               and before.suspended_since else term["effective_month"])
-                    payroll_month = max(term["payroll_month"], last_recorded or term["payroll_month"])
-                    detail = {"suspended_since": stopped, "death_date": death.isoformat(), "reason": reason.strip()[:200]}
-                    row = {"id": new_id(), "entitlement_id": e["id"], "kind": "reverse_termination",
-                           "payroll_month": payroll_month, "effective_month": stopped,
-                           "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "needs_approval": False,
-                           "approved_by": approver.operator, "approved_at": now, "voided_at": None, "void_reason": None,
-                           "operator": approver.operator, "workstation": approver.workstation, "created_at": now}
-                    new_events.append(row)
-                    outbox.append(("entitlement_event", row["id"], journal.row_payload(row)))
-                    status_rows.append({"eid": e["id"], "status": "suspended", "status_since": stopped, "updated_at": now})
-                    if after:
-                        months = month_range(Month.parse(stopped), max(Month.of(after[0]) + 1, month))
-                    else:
-                        months = []
-                    out.append(Reversal(person_id, e["id"], cohort_zh, stopped, tuple(str(m) for m in months),
-                                        yuan(e["monthly_amount_fen"], len(months)) if months else None))
-                else:
-                    # the termination was not yet recorded by a payroll run: nothing was withheld
-                    st = fold_events([ev for ev in mine if ev["kind"] != "terminate"]).get(e["id"])
-                    status = "suspended" if st is not None and st.state == "suspended" else "active"
-                    since = str(st.suspended_since) if status == "suspended" and st.suspended_since else None
-                    status_rows.append({"eid": e["id"], "status": status, "status_since": since, "updated_at": now})
-                    out.append(Reversal(person_id, e["id"], cohort_zh, None, (), None))
-            repo.insert_events(conn, new_events)
-            repo.set_entitlement_status(conn, status_rows)
+                last_kind = kept.get(e["id"])
+                # a termination a run has sent stays in the history: the next run resumes (or, with
+                # no valid certification, keeps withheld) and back-pays every month found due
+                status = {"terminate": "suspended", "suspend": "suspended"}.get(last_kind, "active")
+                status_rows.append({"eid": e["id"], "status": status,
+                                    "status_since": e["status_since"] if status != "active" else None,
+                                    "updated_at": now})
             for case in orepo.recovery_cases(conn, person_id=person_id):
-                if case["status"] in ("open", "planned"):
+                if case["status"] in ("open", "planned") and (last_run is None or case["opened_month"] > last_run):
+                    orepo.update_case(conn, case["id"], status="void",
+                                      note=((case["note"] or "")
+                                            + f"\n死亡登记在发放前撤销，未发出：{reason.strip()[:200]}").strip())
+                    orepo.replace_plan(conn, case["id"], [])
+                    audit.append(("recovery.voided", "recovery_case", case["id"], {"reason": "death_reversed"}))
+                elif case["status"] in ("open", "planned"):
                     note = ((case["note"] or "") + f"\n死亡登记撤销：{reason.strip()[:200]}").strip()
                     orepo.update_case(conn, case["id"], status="cancelled", note=note)
                     orepo.replace_plan(conn, case["id"], [])
                     audit.append(("recovery.cancelled", "recovery_case", case["id"], {"reason": "death_reversed"}))
             repo.set_death(conn, person_id, None, None, now, approver.operator)
+            repo.set_entitlement_status(conn, status_rows)
+            from desktop.services.payroll import _result_from_plans
+
+            entries, _ = self.payroll._plans(conn, month, as_of, person_id=person_id)
+            forecast = _result_from_plans(month, as_of, entries, confirm=True)
+            owed = {c["entitlement_id"]: c for c in forecast.corrections if c["kind"] == "back_pay"}
+            for e in ents:
+                c = owed.get(e["id"])
+                stopped = next((i.get("suspended_from") for i in forecast.resume if i["entitlement_id"] == e["id"]), None)
+                out.append(Reversal(person_id, e["id"], COHORTS[e["cohort"]].name_zh,
+                                    stopped or (e["status_since"] if kept.get(e["id"]) == "terminate" else None),
+                                    tuple(c["months"]) if c else (), c["amount"] if c else None))
             audit.insert(0, ("person.death_reversed", "person", person_id,
                              {"death_date": death.isoformat(), "reason": reason.strip()[:200],
-                              "entitlements": len(ents), "reverse_events": len(new_events)}))
+                              "entitlements": len(ents), "voided_ahead": len(ahead)}))
             journal.audit_many(conn, approver.operator, approver.workstation, audit)
             outbox.append(("person", person_id, {"id": person_id, "death_date": None, "death_source": None}))
             journal.enqueue(conn, outbox)
@@ -368,7 +348,7 @@ class DeathService:
             case = orepo.recovery_case(conn, case_id)
             if case is None:
                 raise NotFound("没有找到该追回案件")
-            if case["status"] in ("recovered", "cancelled"):
+            if case["status"] in ("recovered", "cancelled", "void"):
                 raise UserFacingError("该案件已结案")
             if case["amount_fen"] is None:
                 raise UserFacingError("月待遇金额未知，无法计算追回金额", code="no_amount")

@@ -1,8 +1,12 @@
-"""Running the payroll instructions of a month against the database, idempotently.
+"""Payroll runs over the payment ledger (domain.md §3; rules in :mod:`desktop.ledger`).
 
-The state of each entitlement *before* month M is folded from the events of earlier months, so
-running M again gives the same answer: events already recorded for M are kept when unchanged,
-voided (never deleted) when new data changed the answer, and new ones are added once.
+A run for month M gathers, per entitlement, the facts known on M's run day and every recorded
+instruction, asks :func:`desktop.ledger.plan` what is missing, and records it: this month's status
+instruction and the corrections for earlier months (back pay, recovery, recovery cancelled). The
+answer of the run is then read back from what is recorded for M, so running M again prints the same
+instructions and records nothing new unless facts changed meanwhile. Runs go in month order: a
+month before the latest recorded run is refused. Instructions are never edited; a pending back pay
+waiting for a supervisor is superseded (voided) by a larger one when a later run adds months.
 """
 
 from __future__ import annotations
@@ -12,56 +16,45 @@ from dataclasses import dataclass
 from datetime import date
 
 from db import journal
+from db import ledger_repo as lrepo
 from db import repositories as repo
 from db.models import new_id, utcnow
+from desktop import idnumber
+from desktop.errors import NotFound, UserFacingError
+from desktop.ledger import Demand, EntitlementLedger, Facts, Instruction, Plan, plan, yuan
 from desktop.months import Month
-from desktop.payroll import EntitlementFacts, PayrollResult, compute
+from desktop.payroll import PayrollResult
+from desktop.rules import clock
 from desktop.services.database import Database
 from desktop.services.guard import require
 from desktop.services.settings import SettingsService
 from desktop.workstation import Actor
 
-KINDS = ("suspend", "resume", "terminate")
-
-
-@dataclass(slots=True)
-class EntState:
-    state: str = "active"
-    suspended_since: Month | None = None
-    missed_deadline: date | None = None
-    pending_resume: dict | None = None  # a resume awaiting approval
-
-
-def fold_events(rows) -> dict[str, EntState]:
-    """Entitlement id → state after the given (ordered, non-voided) events."""
-    states: dict[str, EntState] = {}
-    for e in rows:
-        st = states.setdefault(e["entitlement_id"], EntState())
-        detail = json.loads(e["detail"]) if e["detail"] else {}
-        kind = e["kind"]
-        if kind == "suspend":
-            st.state = "suspended"
-            st.suspended_since = Month.parse(e["effective_month"])
-            md = detail.get("missed_deadline")
-            st.missed_deadline = date.fromisoformat(md) if md else None
-        elif kind == "resume":
-            if e["needs_approval"] and not e["approved_by"]:
-                st.pending_resume = dict(e)
-                continue
-            st.state, st.suspended_since, st.missed_deadline, st.pending_resume = "active", None, None, None
-        elif kind == "terminate":
-            st.state = "terminated"
-        elif kind == "reverse_termination":
-            st.state = "suspended"
-            st.suspended_since = Month.parse(detail["suspended_since"])
-            st.missed_deadline = date.fromisoformat(detail["death_date"])
-    return states
+STATUS_KINDS = ("suspend", "resume", "terminate")
+ENT_STATUS = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}
 
 
 def _to_date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def _instruction(row) -> Instruction:
+    eid_, _ent, kind, pm, eff, detail, needs, approved = row
+    d = json.loads(detail) if detail else {}
+    months: tuple[Month, ...] = ()
+    if kind in ("back_pay", "recovery_cancel") or (kind == "resume" and not d.get("ledger")):
+        months = tuple(Month.parse(m) for m in d.get("months", d.get("back_pay_months", ())) or ())
+    return Instruction(eid_, kind, Month.parse(pm), Month.parse(eff), months,
+                       pending=bool(needs) and not approved, case_id=d.get("case_id"), detail=d)
+
+
+@dataclass(slots=True)
+class _Entry:
+    facts: Facts
+    ledger: EntitlementLedger
+    plan: Plan
 
 
 class PayrollService:
@@ -72,124 +65,396 @@ class PayrollService:
     def run_day(self, month: Month) -> date:
         return month.day(int(self.settings.get("payroll_day")))
 
-    def compute(self, month: Month, conn, run_day: date | None = None) -> PayrollResult:
-        """The instructions for ``month``; ``run_day`` overrides the configured day (forecasts)."""
-        run_day = run_day or self.run_day(month)
-        rules = self.db.rule_table()
-        states = fold_events(repo.live_events_before(conn, str(month)))
-        # persons whose certifications matter beyond the latest: suspended ones, and the dead
-        suspended_pids = repo.person_ids_of_entitlements(conn, [e for e, st in states.items() if st.state == "suspended"])
-        dates = repo.passed_dates_for_persons(conn, sorted(suspended_pids | repo.dead_person_ids(conn)), run_day)
-        rows = repo.stream_payroll_rows(conn, run_day)  # streamed: constant memory at a million rows
+    # --- gathering ---------------------------------------------------------------------------------
 
-        def facts():
-            for eid, pid, number, name, cohort, start, fen, death, last in rows:
-                death = _to_date(death)
+    def _gather(self, conn, run_day: date, *, person_id: str | None = None):
+        """Yields (Facts, clock or None, guard) per entitlement, and the run bounds."""
+        rules = self.db.rule_table()
+        first, last = lrepo.run_months(conn)
+        go_live = Month.parse(first) if first else None
+        last_run = Month.parse(last) if last else None
+        eids = None
+        if person_id is not None:
+            eids = [e["id"] for e in repo.entitlements_of(conn, person_id)]
+        instr: dict[str, list[Instruction]] = {}
+        for row in lrepo.instruction_rows(conn, eids):
+            instr.setdefault(row[1], []).append(_instruction(row))
+        demands: dict[str, list[Demand]] = {}
+        for cid, eid, opened, months, status in lrepo.demand_rows(conn, eids):
+            demands.setdefault(eid, []).append(
+                Demand(cid, Month.parse(opened), tuple(Month.parse(m) for m in json.loads(months or "[]")), status))
+        amounts: dict[str, list] = {}
+        for eid, frm, fen, prev in lrepo.amount_rows(conn, eids):
+            amounts.setdefault(eid, []).append((Month.parse(frm), fen, prev))
+        dead = [person_id] if person_id is not None else sorted(repo.dead_person_ids(conn))
+        dates = repo.passed_dates_for_persons(conn, dead, run_day) if dead else {}
+        rows = lrepo.stream_entitlements(conn, run_day, person_id)
+        rule_of = {r.cohort: r for r in rules.rules()}
+        clocks: dict = {}
+        bounds = (go_live, last_run)
+
+        def entries():
+            for eid, pid, number, name, cohort, start, fen, death, last_cert in rows:
+                start, death, last_cert = _to_date(start), _to_date(death), _to_date(last_cert)
                 if death is not None and death > run_day:
                     death = None
-                st = states.get(eid)
-                f = EntitlementFacts(eid, pid, number, name, cohort, _to_date(start), fen,
-                                     last_certified=_to_date(last), death_date=death)
-                if st is not None:
-                    f.state, f.suspended_since, f.missed_deadline = st.state, st.suspended_since, st.missed_deadline
-                    if st.state == "suspended":
-                        after = [d for d in dates.get(pid, ()) if st.missed_deadline is None or d > st.missed_deadline]
-                        f.first_certified_after_missed = after[0] if after else None
+                after_death = None
                 if death is not None:
-                    later = [d for d in dates.get(pid, ()) if d > death]
-                    f.certified_after_death = later[-1] if later else None
-                yield f
+                    ds = [_to_date(x) for x in dates.get(pid, ())]
+                    before = [x for x in ds if x <= death]
+                    later = [x for x in ds if x > death]
+                    last_cert = before[-1] if before else None
+                    after_death = later[-1] if later else None
+                f = Facts(eid, pid, number, name, cohort, start, fen, tuple(amounts.get(eid, ())), last_cert, death,
+                          after_death, instr.get(eid, []), demands.get(eid, []))
+                base = start if last_cert is None or last_cert < start else last_cert
+                key = (cohort, base)
+                c = clocks.get(key)
+                if c is None:
+                    c = clocks[key] = clock(rule_of[cohort], base, base)
+                yield f, rule_of[cohort], c, last_cert is None
 
-        return compute(month, run_day, facts(), rules)
+        return entries(), bounds
 
-    def run(self, month: Month, actor: Actor, *, record: bool = True) -> PayrollResult:
+    def _plans(self, conn, month: Month, run_day: date, *, person_id: str | None = None,
+               fast: bool = True) -> tuple[list[_Entry], tuple]:
+        entries, (go_live, last_run) = self._gather(conn, run_day, person_id=person_id)
+        out: list[_Entry] = []
+        mi = month.index
+        for f, rule, c, no_cert in entries:
+            if fast and not f.interesting and c.suspend_month.index > mi:
+                continue  # certified, alive, nothing recorded: due and paid through M
+            led = EntitlementLedger(f, rule, go_live=go_live or month, last_run=last_run, clk=c)
+            p = plan(led, month, guard_go_live=no_cert)
+            if p or not fast:
+                out.append(_Entry(f, led, p))
+        return out, (go_live, last_run)
+
+    # --- forecasts (nothing recorded) ---------------------------------------------------------------
+
+    def compute(self, month: Month, conn, run_day: date | None = None) -> PayrollResult:
+        """What a run for ``month`` would instruct, counting facts up to ``run_day`` (forecasts:
+        the due list, the resumption a returned form brings). Nothing is recorded."""
+        run_day = run_day or self.run_day(month)
+        entries, _ = self._plans(conn, month, run_day)
+        return _result_from_plans(month, run_day, entries, confirm=True)
+
+    def forecast_person(self, person_id: str, month: Month, run_day: date) -> PayrollResult:
+        with self.db.engine.connect() as conn:
+            entries, _ = self._plans(conn, month, run_day, person_id=person_id)
+        return _result_from_plans(month, run_day, entries, confirm=True)
+
+    # --- the run --------------------------------------------------------------------------------
+
+    def latest_run(self) -> Month | None:
+        with self.db.engine.connect() as conn:
+            last = lrepo.run_months(conn)[1]
+        return Month.parse(last) if last else None
+
+    def run(self, month: Month, actor: Actor, *, record: bool = True, confirm_go_live: bool = False) -> PayrollResult:
         require(self.db, actor, "payroll.run" if record else "payroll.preview")
+        if confirm_go_live:
+            require(self.db, actor, "payroll.approve_resumption")  # a supervisor's decision
+        run_day = self.run_day(month)
         with self.db.engine.connect() as conn:
             tx = conn.begin()
             try:
-                result = self.compute(month, conn)
+                last = lrepo.run_months(conn)[1]
+                if last is not None and str(month) < last:
+                    raise UserFacingError(
+                        f"已记录 {last} 的发放指令，不能再运行更早的 {month}；迟到的认证和更正会在下一次运行中补发或追回",
+                        code="run_out_of_order")
+                entries, _ = self._plans(conn, month, run_day)
+                guarded = [e for e in entries if e.plan.go_live_guarded]
+                if confirm_go_live:
+                    for e in guarded:  # confirmed: suspend them like everyone else
+                        e.plan = plan(e.ledger, month, no_cert=True)
+                self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded))
+                result = self._result_recorded(conn, month, run_day)
+                result.go_live_guard = [] if confirm_go_live else [_guard_item(e) for e in guarded]
+                result.go_live_confirmed = confirm_go_live and bool(guarded)
+                result.recorded = record
                 if record:
-                    self._record(conn, result, actor)
                     tx.commit()
                 else:
                     tx.rollback()
             except BaseException:
-                tx.rollback()
+                if tx.is_active:
+                    tx.rollback()
                 raise
         return result
 
-    def _record(self, conn, result: PayrollResult, actor: Actor) -> None:
-        month = str(result.month)
+    def _record(self, conn, month: Month, run_day: date, entries: list[_Entry], actor: Actor, confirmed: bool) -> None:
+        ms = str(month)
+        n_events, cases = self.record_instructions(conn, month, entries, actor, counts=True)
+        run_row = {"id": new_id(), "month": ms, "run_day": run_day,
+                   "summary": json.dumps({"events": n_events, "recoveries": len(cases)}),
+                   "go_live_confirmed_by": actor.operator if confirmed else None,
+                   "operator": actor.operator, "workstation": actor.workstation, "created_at": utcnow()}
+        lrepo.insert_run(conn, run_row)
+        journal.audit(conn, actor.operator, actor.workstation, "payroll.run", "payroll_run", run_row["id"],
+                      {"month": ms, "events": n_events, "recoveries": len(cases), "go_live_confirmed": confirmed})
+        journal.enqueue(conn, [("payroll_run", run_row["id"], None)])
+
+    def record_instructions(self, conn, month: Month, entries: list[_Entry], actor: Actor, *, counts: bool = False):
+        """Store the plans as instructions of payroll month ``month``; returns the recovery cases
+        opened (and, with ``counts``, the number of events first)."""
+        ms = str(month)
         now = utcnow()
-        # only the kinds a run decides: a reverse_termination (a supervisor's act) is never voided by a re-run
-        existing = {(e["entitlement_id"], e["kind"]): e for e in repo.live_events_of_month(conn, month) if e["kind"] in KINDS}
-        wanted: dict[tuple[str, str], tuple[str, dict, bool]] = {}
-        for item in result.suspend:
-            wanted[(item["entitlement_id"], "suspend")] = (month, _detail(item), False)
-        for item in result.resume:
-            wanted[(item["entitlement_id"], "resume")] = (item["resume_from"] or month, _detail(item), item["needs_approval"])
-        for item in result.terminate:
-            wanted[(item["entitlement_id"], "terminate")] = (month, _detail(item), False)
+        new_events, voids, cases, status_rows, audit, outbox = [], [], [], [], [], []
 
-        to_void, new_rows, audit, outbox, status_rows = [], [], [], [], []
-        for key, old in existing.items():
-            want = wanted.get(key)
-            if want is None or json.loads(old["detail"] or "{}") != want[1] or old["effective_month"] != want[0]:
-                to_void.append(old["id"])
-                audit.append(("payroll.event_voided", "entitlement_event", old["id"], {"month": month, "kind": key[1]}))
-        for key, (effective, detail, needs_approval) in wanted.items():
-            old = existing.get(key)
-            if old is not None and old["id"] not in to_void:
-                continue
-            row = {
-                "id": new_id(), "entitlement_id": key[0], "kind": key[1], "payroll_month": month,
-                "effective_month": effective, "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
-                "needs_approval": needs_approval, "approved_by": None, "approved_at": None, "voided_at": None,
-                "void_reason": None, "operator": actor.operator, "workstation": actor.workstation, "created_at": now,
-            }
-            new_rows.append(row)
-            audit.append((f"payroll.{key[1]}", "entitlement", key[0], {"month": month, "effective": effective}))
+        def event(eid, kind, detail, needs=False, approved=None):
+            effective = detail.get("resume_from") or ms if kind == "resume" else ms
+            row = {"id": new_id(), "entitlement_id": eid, "kind": kind, "payroll_month": ms, "effective_month": effective,
+                   "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "needs_approval": needs,
+                   "approved_by": approved, "approved_at": now if approved else None, "voided_at": None,
+                   "void_reason": None, "operator": actor.operator, "workstation": actor.workstation, "created_at": now}
+            new_events.append(row)
             outbox.append(("entitlement_event", row["id"], journal.row_payload(row)))
-            status = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}[key[1]]
-            if not (key[1] == "resume" and needs_approval):
-                status_rows.append({"eid": key[0], "status": status, "status_since": effective, "updated_at": now})
+            audit.append((f"payroll.{kind}", "entitlement", eid, {"month": ms}))
+            return row
 
-        repo.void_events(conn, to_void, now, "payroll re-run changed the result")
-        repo.insert_events(conn, new_rows)
+        for e in entries:
+            p, f = e.plan, e.facts
+            if p.void_pending:
+                voids.append(p.void_pending)
+            if p.status:
+                kind, detail = p.status
+                event(f.entitlement_id, kind, detail)
+                status_rows.append({"eid": f.entitlement_id, "status": ENT_STATUS[kind], "status_since": ms,
+                                    "updated_at": now})
+            if p.back_pay:
+                months, fen, needs = p.back_pay
+                event(f.entitlement_id, "back_pay", _back_pay_detail(e, month), needs)
+            if p.recover:
+                months, fen = p.recover
+                case = {"id": new_id(), "entitlement_id": f.entitlement_id, "person_id": f.person_id,
+                        "opened_month": ms, "overpaid_months": json.dumps([str(m) for m in months]),
+                        "amount_fen": fen, "method": None, "status": "open",
+                        "note": None, "created_at": now}
+                cases.append(case)
+                audit.append(("recovery.opened", "recovery_case", case["id"], {"month": ms, "months": len(months)}))
+                outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
+            for case_id, months, fen in p.cancels:
+                event(f.entitlement_id, "recovery_cancel",
+                      {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)})
+                _reduce_case(conn, case_id, months, fen, ms, audit, outbox)
+
+        repo.void_events(conn, voids, now, "superseded by a later run (pending back pay grew or is no longer owed)")
+        outbox += [("entitlement_event", i, None) for i in voids]
+        repo.insert_events(conn, new_events)
         repo.set_entitlement_status(conn, status_rows)
-        # voided events and the entitlements' new status must reach the central database too
-        outbox += [("entitlement_event", i, None) for i in to_void]
         outbox += [("entitlement", r["eid"], None) for r in status_rows]
-
-        have = repo.recoveries_of_month(conn, month)
-        cases = []
-        for item in result.recover:
-            if item["entitlement_id"] in have:
-                continue
-            case = {
-                "id": new_id(), "entitlement_id": item["entitlement_id"], "person_id": item["person_id"],
-                "opened_month": month, "overpaid_months": json.dumps(item["overpaid_months"]),
-                "amount_fen": None if item["overpaid_amount"] is None else round(item["overpaid_amount"] * 100),
-                "method": None, "status": "open", "note": None, "created_at": now,
-            }
-            cases.append(case)
-            audit.append(("recovery.opened", "recovery_case", case["id"], {"month": month, "months": len(item["overpaid_months"])}))
-            outbox.append(("recovery_case", case["id"], journal.row_payload(case)))
         repo.insert_recoveries(conn, cases)
         journal.audit_many(conn, actor.operator, actor.workstation, audit)
         journal.enqueue(conn, outbox)
+        return (len(new_events), cases) if counts else cases
+
+    def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
+        ms = str(month)
+        evs = lrepo.events_of_month(conn, ms)
+        cs = lrepo.cases_of_month(conn, ms)
+        ident = lrepo.identities(conn, sorted({e["entitlement_id"] for e in evs} | {c["entitlement_id"] for c in cs}))
+        records = []
+        for e in evs:
+            if e["kind"] not in (*STATUS_KINDS, "back_pay", "recovery_cancel"):
+                continue
+            pid, number, name, cohort = ident[e["entitlement_id"]]
+            records.append((e["entitlement_id"], pid, number, name, cohort, e["kind"], json.loads(e["detail"] or "{}"),
+                            bool(e["needs_approval"]) and not e["approved_by"]))
+        recs = []
+        for c in cs:
+            pid, number, name, cohort = ident[c["entitlement_id"]]
+            recs.append((c["entitlement_id"], pid, number, name, cohort, c["id"], json.loads(c["overpaid_months"]),
+                         c["amount_fen"]))
+        deaths = {}
+        if recs:
+            for pid in {r[1] for r in recs}:
+                p = repo.person_by_id(conn, pid)
+                deaths[pid] = _to_date(p["death_date"]) if p else None
+        return _assemble(month, run_day, records, recs, deaths)
+
+    # --- approvals ----------------------------------------------------------------------------
 
     def approve_resumption(self, event_id: str, approver: Actor) -> bool:
+        """A supervisor approves a pending back pay: it is instructed, each month once, by the
+        next run (a new approved instruction of that month; the pending one is voided)."""
         require(self.db, approver, "payroll.approve_resumption")
+        now = utcnow()
         with self.db.engine.begin() as conn:
-            done = repo.approve_event(conn, event_id, approver.operator, utcnow()) == 1
-            if done:
-                journal.audit(conn, approver.operator, approver.workstation, "payroll.resume_approved",
-                              "entitlement_event", event_id, None)
-                journal.enqueue(conn, [("entitlement_event", event_id, None)])
-        return done
+            ev = lrepo.event_by_id(conn, event_id)
+            if ev is None or ev["voided_at"] is not None or not ev["needs_approval"] or ev["approved_by"]:
+                return False
+            if ev["kind"] == "back_pay":
+                last = lrepo.run_months(conn)[1]
+                nxt = str(Month.parse(last) + 1) if last else ev["payroll_month"]
+                repo.void_events(conn, [event_id], now, "approved: instructed by the next run")
+                row = {**ev, "id": new_id(), "payroll_month": nxt, "effective_month": nxt, "approved_by": approver.operator,
+                       "approved_at": now, "voided_at": None, "void_reason": None, "operator": approver.operator,
+                       "workstation": approver.workstation, "created_at": now}
+                repo.insert_events(conn, [row])
+                outbox = [("entitlement_event", event_id, None), ("entitlement_event", row["id"], journal.row_payload(row))]
+            else:  # a resumption recorded before the ledger
+                repo.approve_event(conn, event_id, approver.operator, now)
+                outbox = [("entitlement_event", event_id, None)]
+            journal.audit(conn, approver.operator, approver.workstation, "payroll.resume_approved",
+                          "entitlement_event", event_id, None)
+            journal.enqueue(conn, outbox)
+        return True
+
+    # --- the ledger of a person -----------------------------------------------------------------
+
+    def ledgers_of(self, person_id: str, through: Month | None = None, as_of: date | None = None) -> list[dict]:
+        as_of = as_of or date.today()
+        with self.db.engine.connect() as conn:
+            first, last = lrepo.run_months(conn)
+            through = through or (Month.parse(last) if last and Month.parse(last) > Month.of(as_of) else Month.of(as_of))
+            run_day = min(self.run_day(through), as_of) if through <= Month.of(as_of) else as_of
+            entries, (go_live, last_run) = self._plans(conn, through, run_day, person_id=person_id, fast=False)
+        out = []
+        for e in entries:
+            led = e.ledger
+            start = min(led.go_live, led.first_interesting()) if led.go_live else led.first_interesting()
+            first_shown = max(start, led.start_month)
+            item = {"cohort": e.facts.cohort, "entitlement_id": e.facts.entitlement_id,
+                    "months": led.months(first_shown, through) if first_shown <= through else []}
+            o = led.outstanding(through)
+            item.update(back_pay_outstanding=o["back_pay_outstanding"], recovery_open=o["recovery_open"],
+                        overpaid_unclaimed=o["overpaid_unclaimed"])
+            out.append(item)
+        return out
+
+    def ledger(self, id_number: str, through: Month | None = None, as_of: date | None = None) -> dict:
+        number = idnumber.normalize(id_number)
+        with self.db.engine.connect() as conn:
+            person = repo.person_by_number(conn, number)
+        if person is None:
+            raise NotFound("系统中没有该身份号码的待遇领取人员", number=idnumber.mask(number))
+        return {"id_number": number, "entitlements": self.ledgers_of(person["id"], through, as_of)}
 
 
-def _detail(item: dict) -> dict:
-    """What an event stores: the item without the person's identity (that is in the tables)."""
-    return {k: v for k, v in item.items() if k not in ("entitlement_id", "person_id", "id_number", "name", "cohort")}
+def _reduce_case(conn, case_id: str, months, fen, month: str, audit: list, outbox: list) -> None:
+    """A recovery demand reduced by months that turn out due (the instruction is the
+    recovery_cancel event; the case, a work item, follows it)."""
+    from db import outreach_repo as orepo
+
+    case = lrepo.case_by_id(conn, case_id)
+    if case is None:
+        return
+    demanded = json.loads(case["overpaid_months"] or "[]")
+    left_amount = None if case["amount_fen"] is None or fen is None else max(case["amount_fen"] - fen, 0)
+    plan_rows = orepo.instalments_of(conn, [case_id]).get(case_id, [])
+    paid = sum(i["paid_fen"] for i in plan_rows if i["status"] != "cancelled")
+    gone = {str(m) for m in months}
+    note = (case["note"] or "") + f"\n{month} 更正：{'、'.join(sorted(gone))} 应发，不再追回"
+    values = {"amount_fen": left_amount}
+    if left_amount == 0 or len(gone) >= len(demanded) and left_amount is None:
+        values["status"] = "cancelled" if paid == 0 else "recovered"
+    if left_amount is not None and paid > left_amount:
+        note += f"；已追回 {paid / 100:.2f} 元，应退还 {(paid - left_amount) / 100:.2f} 元"
+        values["status"] = "recovered"
+    elif case["status"] == "planned" and values.get("status") is None:
+        orepo.replace_plan(conn, case_id, [p for p in plan_rows if p["status"] == "paid"])
+        values["status"] = "open"
+        note += "；请重新确定追回方式"
+    values["note"] = note.strip()
+    lrepo.update_case(conn, case_id, **values)
+    audit.append(("recovery.reduced", "recovery_case", case_id, {"month": month, "months": len(gone)}))
+    outbox.append(("recovery_case", case_id, None))
+
+
+def _back_pay_detail(e: _Entry, month: Month, p: Plan | None = None) -> dict:
+    p = p or e.plan
+    months, fen, needs = p.back_pay
+    detail = {"months": [str(m) for m in months], "amount": yuan(fen)}
+    if needs:  # what the supervisor sees while it waits
+        stopped = e.ledger.status_instruction(month)
+        last = e.facts.last_certified
+        detail.update(waiting_since=str(p.waiting_since or month),
+                      suspended_from=str(stopped.effective) if stopped is not None else str(months[0]),
+                      certified_on=last.isoformat() if last else None)
+    return detail
+
+
+def _guard_item(e: _Entry) -> dict:
+    f = e.facts
+    return {"entitlement_id": f.entitlement_id, "person_id": f.person_id, "id_number": f.id_number, "name": f.name,
+            "cohort": f.cohort, "suspend_from": str(e.ledger.lapse), "start_date": f.start.isoformat(),
+            "reason": "无认证记录（花名册未提供最近认证日期）"}
+
+
+def _result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, confirm: bool) -> PayrollResult:
+    records, recs, deaths = [], [], {}
+    for e in entries:
+        f, p = e.facts, e.plan
+        who = (f.entitlement_id, f.person_id, f.id_number, f.name, f.cohort)
+        if p.go_live_guarded and confirm:
+            p = plan(e.ledger, month, no_cert=True)
+        if p.status:
+            records.append((*who, p.status[0], p.status[1], False))
+        if p.back_pay:
+            records.append((*who, "back_pay", _back_pay_detail(e, month, p), p.back_pay[2]))
+        for case_id, months, fen in p.cancels:
+            records.append((*who, "recovery_cancel",
+                            {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)}, False))
+        if p.recover:
+            months, fen = p.recover
+            recs.append((*who, None, [str(m) for m in months], fen))
+            deaths[f.person_id] = f.death
+    return _assemble(month, run_day, records, recs, deaths)
+
+
+def _assemble(month: Month, run_day: date, records: list[tuple], recs: list[tuple], deaths: dict) -> PayrollResult:
+    """The run's answer from its instructions: records are (entitlement_id, person_id, id_number,
+    name, cohort, kind, detail, pending); recs are recovery demands opened by the run."""
+    result = PayrollResult(month, run_day)
+    resumes: dict[str, dict] = {}
+    back: dict[str, list] = {}
+    for eid, pid, number, name, cohort, kind, detail, pending in records:
+        base = {"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name, "cohort": cohort}
+        if kind == "suspend":
+            result.suspend.append({**base, **{k: detail.get(k) for k in (
+                "suspend_from", "effective_month", "missed_deadline", "last_certified", "paid_while_overdue")}})
+        elif kind == "terminate":
+            result.terminate.append({**base, **{k: detail.get(k) for k in (
+                "death_date", "terminate_from", "effective_month", "certified_after_death")}})
+        elif kind == "resume":
+            item = {**base, **{k: detail.get(k) for k in (
+                "suspended_from", "missed_deadline", "certified_on", "resume_from")},
+                    "back_pay_months": [], "back_pay_amount": None if detail.get("back_pay_months") else 0.0,
+                    "needs_approval": False}
+            resumes[eid] = item
+            result.resume.append(item)
+        elif kind == "back_pay":
+            if pending:
+                result.resume.append({**base, "suspended_from": detail.get("suspended_from"),
+                                      "missed_deadline": None, "certified_on": detail.get("certified_on"),
+                                      "resume_from": None,
+                                      "back_pay_months": list(detail.get("months", [])),
+                                      "back_pay_amount": detail.get("amount"), "needs_approval": True,
+                                      "waiting_since": detail.get("waiting_since")})
+                continue
+            back.setdefault(eid, []).append(detail)
+            result.corrections.append({"id_number": number, "cohort": cohort, "kind": "back_pay",
+                                       "months": list(detail.get("months", [])), "amount": detail.get("amount"),
+                                       "entitlement_id": eid, "name": name})
+        elif kind == "recovery_cancel":
+            result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery_cancel",
+                                       "months": list(detail.get("months", [])), "amount": detail.get("amount"),
+                                       "entitlement_id": eid, "name": name, "case_id": detail.get("case_id")})
+    for eid, details in back.items():
+        item = resumes.get(eid)
+        if item is None:
+            continue
+        months = sorted({m for d in details for m in d.get("months", [])})
+        amounts = [d.get("amount") for d in details]
+        item["back_pay_months"] = months
+        item["back_pay_amount"] = None if any(a is None for a in amounts) else round(sum(amounts), 2)
+    for eid, pid, number, name, cohort, case_id, months, fen in recs:
+        death = deaths.get(pid)
+        result.recover.append({"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name,
+                               "cohort": cohort, "death_date": death.isoformat() if death else None,
+                               "overpaid_months": months, "overpaid_amount": yuan(fen), "case_id": case_id})
+        result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery", "months": months,
+                                   "amount": yuan(fen), "entitlement_id": eid, "name": name})
+    return result

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from db import journal
 from db import outreach_repo as orepo
-from db import repositories as repo
+from db import ledger_repo as lrepo
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.exports import SHEETS, _cell
@@ -46,6 +46,7 @@ class Approval:
     back_pay_amount: float | None
     approved_by: str | None
     approved_at: datetime | None
+    waiting_since: str | None = None  # the run that first asked for this approval
 
     @property
     def masked_id(self) -> str:
@@ -111,9 +112,9 @@ class PayrollReviewService:
         with self.db.engine.connect() as conn:
             # events only: a death reported at the counter opens its recovery case for the next
             # run's month ahead of that run, which must not make the month look recorded
-            recorded = bool(repo.live_events_of_month(conn, str(month)))
-            approved = orepo.approvals_of_month(conn, str(month))
-            flagged = orepo.flagged_resumptions(conn, str(month))
+            recorded = lrepo.run_recorded(conn, str(month))
+            approved = orepo.approvals_of_month(conn, str(month), str(month + 1))
+            flagged = orepo.flagged_resumptions(conn, str(month), str(month + 1))
         items = {kind: [dict(i) for i in getattr(result, kind)] for kind, _, _ in SHEETS}
         for item in items["resume"]:
             a = approved.get(item["entitlement_id"])
@@ -121,16 +122,18 @@ class PayrollReviewService:
         approvals = []
         for f in flagged:
             d = json.loads(f["detail"] or "{}")
+            months = tuple(d.get("months") or d.get("back_pay_months") or ())
             approvals.append(Approval(
                 f["id"], f["entitlement_id"], f["person_id"], f["name"], f["id_number"],
-                COHORTS[f["cohort"]].name_zh if f["cohort"] in COHORTS else f["cohort"], d.get("suspended_from"),
-                d.get("certified_on"), tuple(d.get("back_pay_months") or ()), d.get("back_pay_amount"),
-                f["approved_by"], f["approved_at"],
+                COHORTS[f["cohort"]].name_zh if f["cohort"] in COHORTS else f["cohort"],
+                d.get("suspended_from") or (months[0] if months else None),
+                d.get("certified_on"), months, d.get("amount", d.get("back_pay_amount")),
+                f["approved_by"], f["approved_at"], d.get("waiting_since") or f.get("payroll_month"),
             ))
         return MonthReview(str(month), result.run_day, recorded, items, tuple(approvals))
 
     def approve(self, event_id: str, approver: Actor) -> bool:
-        """A supervisor approves one flagged resumption (PermissionDenied for a clerk)."""
+        """A supervisor approves one flagged back pay (PermissionDenied for a clerk)."""
         require(self.db, approver, "payroll.approve_resumption")
         return self.payroll.approve_resumption(event_id, approver)
 
@@ -175,3 +178,4 @@ class PayrollReviewService:
     def _record(r: dict) -> ExportRecord:
         return ExportRecord(r["id"], r["payroll_month"], r["filename"], r["sha256"], json.loads(r["counts"]),
                             r["pending_approvals"], r["operator"], r["workstation"], r["exported_at"])
+

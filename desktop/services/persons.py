@@ -19,7 +19,9 @@ from desktop.months import Month
 from desktop.rules import COHORTS, STATUS_ZH, clock
 from desktop.services.database import Database
 from desktop.services.guard import require
-from desktop.services.payroll import fold_events
+from desktop.ledger import STATUS_OF_KIND
+from desktop.services.payroll import _instruction
+from db import ledger_repo as lrepo
 from desktop.workstation import Actor
 
 METHODS_ZH = {
@@ -174,25 +176,37 @@ class PersonService:
         certs = repo.certifications_of(conn, person["id"])
         events = [e for e in repo.events_of_entitlements(conn, [e["id"] for e in ents]) if e["voided_at"] is None]
         upto = str(Month.of(as_of))
-        states = fold_events([e for e in events if e["payroll_month"] <= upto])
+        steps: dict[str, list] = {}
+        for row in lrepo.instruction_rows(conn, [e["id"] for e in ents]):
+            ins = _instruction(row)
+            if row[3] <= upto and ins.kind in STATUS_OF_KIND and not ins.pending:
+                steps.setdefault(row[1], []).append(ins)
         passed = sorted(_d(c["cert_date"]) for c in certs if c["result"] == "passed" and _d(c["cert_date"]) <= as_of)
-        last = passed[-1] if passed else None
         death = _d(person["death_date"])
+        if death is not None:
+            passed = [x for x in passed if x <= death]  # a certification after death is no proof of life
+        last = passed[-1] if passed else None
         views = []
         for e in ents:
             rule = rules[e["cohort"]]
             c = clock(rule, _d(e["start_date"]), last)
-            st = states.get(e["id"])
             status = c.status_on(as_of, rule.warn_days)
             suspended_since = None
             resume_pending = False
-            if st is not None and st.state == "terminated" or (death is not None and death <= as_of):
+            state, since = "paid", None
+            for ins in steps.get(e["id"], []):
+                st = STATUS_OF_KIND[ins.kind]
+                if st != state:
+                    since = ins.effective
+                state = st
+            if state == "terminated" and death is None:
+                state = "withheld"  # the death was withdrawn: the next run resumes or keeps withheld
+            if state == "terminated" or (death is not None and death <= as_of):
                 status = "terminated"
-            elif st is not None and st.state == "suspended":
-                suspended_since = str(st.suspended_since)
-                certified_since = any(st.missed_deadline is None or d > st.missed_deadline for d in passed)
-                if certified_since:
-                    resume_pending = True
+            elif state == "withheld":
+                suspended_since = str(since)
+                if c.suspend_month > Month.of(as_of):
+                    resume_pending = True  # covered again: the next run resumes with back pay
                 else:
                     status = "suspended"
             cohort = COHORTS[e["cohort"]]
@@ -254,18 +268,42 @@ class PersonService:
             death = _d(person["death_date"])
             ents = [e for e in repo.entitlements_of(conn, person_id) if e["status"] != "terminated"]
             ev = dict(evidence or {})
-            if death is not None and cert_date > death:
-                ev["flag"] = "certified_after_reported_death"
-            row = {
-                "id": new_id(), "person_id": person_id, "cert_date": cert_date, "method": method, "result": result,
-                "evidence": json.dumps(ev, ensure_ascii=False, default=str), "operator": actor.operator,
-                "approver": approver, "workstation": actor.workstation, "batch_id": None, "created_at": now,
-            }
-            repo.insert_certifications(conn, [row])
-            journal.audit(conn, actor.operator, actor.workstation, "certification.record", "certification", row["id"],
-                          {"method": method, "result": result, "date": cert_date.isoformat(), "approver": approver,
-                           "covers": len(ents)})
-            journal.enqueue(conn, [("certification", row["id"], journal.row_payload(row))])
-            if attach is not None:
+            refused = death if death is not None and cert_date > death and result == "passed" else None
+            if refused is not None:
+                _open_after_death_case(conn, person_id, cert_date, death, method, actor)
+            else:
+                row = {
+                    "id": new_id(), "person_id": person_id, "cert_date": cert_date, "method": method, "result": result,
+                    "evidence": json.dumps(ev, ensure_ascii=False, default=str), "operator": actor.operator,
+                    "approver": approver, "workstation": actor.workstation, "batch_id": None, "created_at": now,
+                }
+                repo.insert_certifications(conn, [row])
+                journal.audit(conn, actor.operator, actor.workstation, "certification.record", "certification",
+                              row["id"], {"method": method, "result": result, "date": cert_date.isoformat(),
+                                          "approver": approver, "covers": len(ents)})
+                journal.enqueue(conn, [("certification", row["id"], journal.row_payload(row))])
+            if attach is not None and refused is None:
                 attach(conn, row["id"])
+        if refused is not None:
+            raise UserFacingError(
+                f"该人员已登记死亡（{refused.isoformat()}），死亡之后的认证不能作为生存证明，未予记录；已转主管核查",
+                code="certified_after_death")
         return CertificationRecord(row["id"], person_id, cert_date, method, tuple(e["id"] for e in ents))
+
+
+def _open_after_death_case(conn, person_id: str, cert_date: date, death: date, method: str, actor: Actor) -> None:
+    """A certification dated after a recorded death is refused and becomes a supervisor's case
+    (the classic sign of someone else using the dead person's account)."""
+    from db.models import SyncConflict
+
+    now = utcnow()
+    detail = {"cert_date": cert_date.isoformat(), "death_date": death.isoformat(), "method": method,
+              "certified_by": actor.operator, "certified_at": actor.workstation, "refused": True}
+    row = {"id": new_id(), "kind": "certified_after_death", "entity": "person", "entity_id": person_id,
+           "person_id": person_id, "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
+           "workstation": actor.workstation, "status": "open", "resolved_by": None, "resolved_at": None,
+           "created_at": now, "updated_at": now}
+    conn.execute(SyncConflict.__table__.insert(), [row])
+    journal.audit(conn, actor.operator, actor.workstation, "certification.refused_after_death", "person", person_id,
+                  {"cert_date": cert_date.isoformat(), "death_date": death.isoformat(), "method": method})
+    journal.enqueue(conn, [("sync_conflict", row["id"], journal.row_payload(row))])

@@ -34,7 +34,7 @@ def _long_suspension(db, roster):
 def test_pending_lists_long_resumptions_with_masked_number(db, roster):
     number = _long_suspension(db, roster)
     (item,) = ApprovalService(db).pending()
-    assert item.kind == "resume" and item.kind_zh == "恢复发放"
+    assert item.kind == "back_pay" and item.kind_zh == "补发（超过12个月）" and item.waiting_since == "2026-04"
     assert item.masked_id != number and item.masked_id.startswith(number[:6]) and item.masked_id.endswith(number[-4:])
     assert "*" in item.masked_id
     assert item.cohort == "enterprise_retiree" and item.cohort_zh
@@ -56,27 +56,31 @@ def test_clerk_cannot_approve_supervisor_can_once(db, roster):
     assert svc.pending() == []
     assert svc.approve(item.event_id, SUP) is False  # already approved
     with db.engine.connect() as conn:
-        approved_by = conn.execute(text("select approved_by from entitlement_events where id=:i"),
-                                   {"i": item.event_id}).scalar()
+        # the pending request is voided and the approved back pay becomes an instruction of the next run
+        voided = conn.execute(text("select voided_at is not null from entitlement_events where id=:i"),
+                              {"i": item.event_id}).scalar()
+        approved_by, month = conn.execute(text(
+            "select approved_by, payroll_month from entitlement_events where kind='back_pay' and voided_at is null")).one()
         audited = conn.execute(text("select operator from audit_log where action='payroll.resume_approved' "
                                     "and entity_id=:i"), {"i": item.event_id}).scalars().all()
         queued = conn.execute(text("select count(*) from outbox where entity='entitlement_event' and entity_id=:i"),
                               {"i": item.event_id}).scalar()
         denied = conn.execute(text("select count(*) from audit_log where action='permission.denied' "
                                    "and operator='clerk1'")).scalar()
-    assert approved_by == "sup1" and audited == ["sup1"] and queued >= 2 and denied == 1
+    assert voided and approved_by == "sup1" and month == "2026-05"
+    assert audited == ["sup1"] and queued >= 2 and denied == 1
 
 
 def test_voided_and_short_resumptions_are_not_listed(db, roster):
     _long_suspension(db, roster)
     svc = ApprovalService(db)
     (first,) = svc.pending()
-    # a re-run of the next month voids nothing of April but lists May's event; April's stays live
+    # the next month's run grows the one pending request (April's is superseded, May's lists 15 months)
     PayrollService(db).run(Month.parse("2026-05"), OFFICE)
     with db.engine.connect() as conn:
         live = conn.execute(text("select count(*) from entitlement_events where needs_approval and approved_by is null "
                                  "and voided_at is null")).scalar()
-    assert len(svc.pending()) == live
+    assert len(svc.pending()) == live == 1 and len(svc.pending()[0].months) == 15
     with db.engine.begin() as conn:
         conn.execute(text("update entitlement_events set voided_at=CURRENT_TIMESTAMP where id=:i"), {"i": first.event_id})
     assert first.event_id not in {i.event_id for i in svc.pending()}

@@ -124,17 +124,28 @@ def test_resumption_after_more_than_12_months_needs_approval(db, roster):
     april = run(db, "2026-04")
     (item,) = april.resume
     assert len(item["back_pay_months"]) == 14 and item["needs_approval"] is True
-    # unapproved: the entitlement stays suspended and the next run lists it again
+    assert item["resume_from"] is None and april.corrections == []  # nothing instructed yet
+    # unapproved: the entitlement stays suspended; the next run grows the one pending approval
     may = run(db, "2026-05")
     assert ids(may.resume) == [n] and may.resume[0]["back_pay_months"][-1] == "2026-04"
+    assert len(may.resume[0]["back_pay_months"]) == 15 and may.resume[0]["waiting_since"] == "2026-04"
     with db.engine.connect() as conn:
-        event_id = conn.execute(
-            text("select id from entitlement_events where kind='resume' and payroll_month='2026-05' and voided_at is null")
-        ).scalar()
+        pending = conn.execute(text("select id, payroll_month from entitlement_events where kind='back_pay' "
+                                    "and voided_at is null and approved_by is null")).fetchall()
+    assert [p[1] for p in pending] == ["2026-05"]  # one pending approval, not two
+    event_id = pending[0][0]
     with pytest.raises(Exception):
         PayrollService(db).approve_resumption(event_id, ACTOR.__class__("clerk1", "ws", "clerk"))
     assert PayrollService(db).approve_resumption(event_id, SUP)
-    assert run(db, "2026-06").resume == []
+    assert not PayrollService(db).approve_resumption(event_id, SUP)  # approving twice does nothing
+    june = run(db, "2026-06")
+    (item,) = june.resume
+    assert item["resume_from"] == "2026-06"
+    # the 15 approved months and May (withheld while waiting), each exactly once
+    assert item["back_pay_months"] == [str(Month(2025, 2) + k) for k in range(16)]
+    assert item["back_pay_amount"] == 16 * 2000
+    assert sum(len(c["months"]) for c in june.corrections if c["kind"] == "back_pay") == 16
+    assert run(db, "2026-07").resume == [] and run(db, "2026-07").corrections == []
 
 
 def test_one_certification_covers_every_entitlement_with_their_own_clocks(db, roster):
@@ -183,20 +194,26 @@ def test_death_of_a_suspended_person_overpays_only_paid_months(db, roster, tmp_p
     assert may.recover[0]["overpaid_months"] == ["2026-02"]  # March on was never paid
 
 
-def test_certification_after_reported_death_is_flagged(db, roster, tmp_path):
+def test_certification_after_reported_death_is_refused_and_opens_a_case(db, roster, tmp_path):
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 10, 1), name="赵德胜")
     roster.load(today=d(2025, 12, 1))
     write_csv(tmp_path / "d.csv", ["公民身份号码", "姓名", "死亡日期", "来源"], [[n, "赵德胜", "2026-02-03", "公安"]])
     ImportService(db).import_results(tmp_path / "d.csv", ACTOR, today=d(2026, 3, 1))
-    certify(db, n, d(2026, 3, 10))
-    apr = run(db, "2026-04")
-    assert apr.terminate[0]["certified_after_death"] == "2026-03-10"
+    with pytest.raises(Exception) as exc:
+        certify(db, n, d(2026, 3, 10))
+    assert getattr(exc.value, "code", None) == "certified_after_death"
     with db.engine.connect() as conn:
-        ev = json.loads(conn.execute(text("select evidence from certifications where method='counter'")).scalar())
-    assert ev["flag"] == "certified_after_reported_death"
+        assert conn.execute(text("select count(*) from certifications where method='counter'")).scalar() == 0
+        case = conn.execute(text("select kind, status, detail from sync_conflicts")).one()
+    assert case[0] == "certified_after_death" and case[1] == "open"
+    assert json.loads(case[2])["cert_date"] == "2026-03-10" and n not in case[2]
+    apr = run(db, "2026-04")
+    assert ids(apr.terminate) == [n] and apr.resume == []
+    # a certification on or before the death still counts
+    certify(db, n, d(2026, 2, 1))
 
 
-def test_rerun_after_late_import_voids_the_stale_event(db, roster, tmp_path):
+def test_rerun_after_late_import_adds_a_correcting_instruction(db, roster, tmp_path):
     n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), name="孙玉珍")
     roster.load(today=d(2026, 1, 31))
     assert ids(run(db, "2026-03").suspend) == [n]
@@ -204,10 +221,15 @@ def test_rerun_after_late_import_voids_the_stale_event(db, roster, tmp_path):
     write_csv(tmp_path / "r.csv", ["公民身份号码", "姓名", "认证日期", "认证方式", "认证结果"],
               [[n, "孙玉珍", "2026-02-09", "手机认证", "通过"]])
     ImportService(db).import_results(tmp_path / "r.csv", ACTOR, today=d(2026, 3, 2))
-    assert run(db, "2026-03").suspend == []
+    again = run(db, "2026-03")
+    # the suspension stays in the history (the payroll department may have applied it); a
+    # resumption from March follows it, so March is paid
+    assert ids(again.suspend) == [n] and ids(again.resume) == [n]
+    assert again.resume[0]["resume_from"] == "2026-03" and again.resume[0]["back_pay_months"] == []
     with db.engine.connect() as conn:
-        rows = conn.execute(text("select voided_at is not null from entitlement_events")).fetchall()
-    assert rows == [(1,)]  # kept in the history, voided
+        rows = conn.execute(text("select kind, voided_at is not null from entitlement_events")).fetchall()
+    assert sorted(rows) == [("resume", 0), ("suspend", 0)]
+    assert run(db, "2026-03").as_json() == again.as_json()  # and again: nothing new
 
 
 def test_failed_mobile_result_does_not_count(db, roster, tmp_path):

@@ -46,16 +46,20 @@ def test_month_review_kinds_and_flagged_approval(services, month_case):
     assert review.pending == 1 and review.approvals[0].name == "赵长停"
     assert review.totals_yuan() == {"back_pay": 51000.0, "overpaid": 9000.0}
 
+    # recording December again is idempotent: one recovery case, one pending approval
+    again = pay.record("2026-12", ADMIN)
+    assert len(services.deaths.cases()) == 1 and again.pending == 1 and again.items == review.items
     with pytest.raises(PermissionDenied):
         pay.approve(review.approvals[0].event_id, CLERK)
     assert pay.approve(review.approvals[0].event_id, SUPERVISOR)
-    again = pay.review("2026-12")
-    assert again.pending == 0 and again.approvals[0].approved_by == "李主管"
-    assert again.items["resume"][0]["approved_by"] == "李主管"
-    # recording again is idempotent: one recovery case, one approval kept
-    pay.record("2026-12", ADMIN)
-    assert len(services.deaths.cases()) == 1
     assert pay.review("2026-12").pending == 0
+    # the approved back pay is instructed by the next run, with December (withheld while waiting)
+    jan = pay.review("2027-01")
+    assert jan.pending == 0 and jan.approvals[0].approved_by == "李主管"
+    (res,) = [i for i in jan.items["resume"] if i["name"] == "赵长停"]
+    assert res["approved_by"] == "李主管" and res["resume_from"] == "2027-01"
+    assert len(res["back_pay_months"]) == 18 and res["back_pay_months"][-1] == "2026-12"
+    assert res["back_pay_amount"] == 54000.0
 
 
 def test_export_xlsx_full_ids_and_export_record(services, month_case, tmp_path):
@@ -119,34 +123,44 @@ def test_death_in_error_reversed_with_back_pay(services, month_case, db):
     ids, _ = month_case
     pay, deaths = services.payroll_review, services.deaths
     pay.record("2026-12", ADMIN)  # records the termination (from 2026-12 payment stops)
-    # the "dead" resident walks in on 10 December
-    services.persons.record_certification(ids["dead"], date(2026, 12, 10), "counter", CLERK, today=date(2026, 12, 10))
+    # the "dead" resident walks in on 10 December: the counter refuses a certification dated after
+    # the recorded death and opens a case; the supervisor reverses the death, then the clerk certifies
+    with pytest.raises(Exception) as exc:
+        services.persons.record_certification(ids["dead"], date(2026, 12, 10), "counter", CLERK,
+                                              today=date(2026, 12, 10))
+    assert exc.value.code == "certified_after_death"
     with pytest.raises(PermissionDenied):
         deaths.reverse_death(ids["dead"], CLERK, "本人到窗口认证", as_of=date(2026, 12, 10))
     (rev,) = deaths.reverse_death(ids["dead"], SUPERVISOR, "民政数据错误，本人到窗口认证", as_of=date(2026, 12, 10))
     assert rev.suspended_since == "2026-12" and rev.expected_back_pay_months == ("2026-12",)
     assert rev.expected_back_pay == 3000.0
+    services.persons.record_certification(ids["dead"], date(2026, 12, 10), "counter", CLERK, today=date(2026, 12, 10))
     (case,) = deaths.cases()
     assert case.status == "cancelled" and "民政数据错误" in case.note
     view = services.persons.show_by_id(ids["dead"], date(2026, 12, 10))
-    assert view.death_date is None
+    assert view.death_date is None and view.entitlements[0].resume_pending
     kinds = [h.text_zh for h in view.history if h.kind == "event"]
-    assert any(k.startswith("终止发放") for k in kinds) and any(k.startswith("撤销终止") for k in kinds)
+    assert any(k.startswith("终止发放") for k in kinds)
 
     jan = pay.record("2027-01", ADMIN)
     (res,) = [i for i in jan.items["resume"] if i["name"] == "孙已故"]
     assert res["back_pay_months"] == ["2026-12"] and res["back_pay_amount"] == 3000.0
     assert res["resume_from"] == "2027-01" and not res["needs_approval"]
     assert not [i for i in jan.items["terminate"] if i["name"] == "孙已故"]
-    # a re-run of December keeps the supervisor's reversal
-    pay.record("2026-12", ADMIN)
+    # December cannot be run again after January: the ledger moves forward only
+    with pytest.raises(Exception) as exc:
+        pay.record("2026-12", ADMIN)
+    assert exc.value.code == "run_out_of_order"
     from sqlalchemy import text
 
     with db.engine.connect() as conn:
-        n = conn.execute(text("select count(*) from entitlement_events where kind='reverse_termination' "
-                              "and voided_at is null")).scalar()
-        assert n == 1
+        kinds = [r[0] for r in conn.execute(text(
+            "select kind from entitlement_events e join entitlements n on n.id = e.entitlement_id "
+            "where n.person_id = :p and voided_at is null order by payroll_month, e.created_at"), {"p": ids["dead"]})]
+        assert kinds == ["terminate", "resume", "back_pay"]
         assert conn.execute(text("select count(*) from audit_log where action='person.death_reversed'")).scalar() == 1
+    assert services.payroll.ledger(month_case[1]["dead"], Month(2027, 1), as_of=date(2027, 1, 2))[
+        "entitlements"][0]["back_pay_outstanding"] == 0
 
 
 def test_reversal_before_the_run_needs_no_back_pay(services, month_case):

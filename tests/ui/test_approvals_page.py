@@ -81,7 +81,7 @@ def test_supervisor_approves_with_own_identity(qtbot, page, backend):
     qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=10_000)
     assert "已审核通过" in page.message.text()
     with backend.services.db.engine.connect() as conn:
-        assert conn.execute(text("select approved_by from entitlement_events where needs_approval")).scalar() == "sup1"
+        assert conn.execute(text("select approved_by from entitlement_events where needs_approval and voided_at is null")).scalar() == "sup1"
         assert conn.execute(text("select workstation from audit_log where action='payroll.resume_approved'")).scalar() == "ws-test"
 
 
@@ -95,7 +95,7 @@ def test_clerk_sees_list_but_cannot_approve(qtbot, page, backend):
     page.approve()  # even if called, nothing is approved
     assert workers_idle()
     with backend.services.db.engine.connect() as conn:
-        assert conn.execute(text("select approved_by from entitlement_events where needs_approval")).scalar() is None
+        assert conn.execute(text("select approved_by from entitlement_events where needs_approval and voided_at is null")).scalar() is None
 
 
 def test_page_plugs_into_the_main_window():

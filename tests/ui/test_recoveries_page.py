@@ -135,11 +135,12 @@ def test_reverse_a_death_recorded_in_error(qtbot, page, backend):
     page.set_operator(SUPERVISOR_OP, "ws-test")
     assert _do(qtbot, page, page.reverse_button.click) == "loaded"
     assert "已撤销死亡登记" in page.summary.text()
-    assert _cell(page, 0, 3) == "（已撤销）" and _cell(page, 0, 8) == "已撤销"
+    # the case was opened ahead of the next run and never sent to payroll: withdrawn, not reversed
+    assert _cell(page, 0, 3) == "（已撤销）" and _cell(page, 0, 8) == "已作废（未发出）"
     person = backend.services.persons.show(NUMBERS["sun"], AS_OF)
     assert person.death_date is None and person.entitlements[0].status != "terminated"
     (case,) = backend.services.deaths.cases()
-    assert case.status == "cancelled" and "民政数据有误" in case.note
+    assert case.status == "void" and "民政数据有误" in case.note
 
 
 def test_imported_death_stopped_at_once(qtbot, page, backend, tmp_path):

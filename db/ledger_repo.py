@@ -1,0 +1,145 @@
+"""Queries of the payment ledger: recorded runs, instructions, recovery demands, amount history.
+
+Plain tuples in, plain tuples out; the rules live in ``desktop.ledger``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Sequence
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from db.models import (
+    Certification,
+    Entitlement,
+    EntitlementAmount,
+    EntitlementEvent,
+    PayrollRun,
+    Person,
+    RecoveryCase,
+)
+
+runs = PayrollRun.__table__
+events = EntitlementEvent.__table__
+cases = RecoveryCase.__table__
+amounts = EntitlementAmount.__table__
+ents = Entitlement.__table__
+persons = Person.__table__
+certs = Certification.__table__
+
+CHUNK = 800
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i: i + size]
+
+
+def run_months(conn: Connection) -> tuple[str | None, str | None]:
+    """(first, latest) recorded payroll month."""
+    row = conn.execute(select(func.min(runs.c.month), func.max(runs.c.month))).one()
+    return row[0], row[1]
+
+
+def run_recorded(conn: Connection, month: str) -> bool:
+    return conn.execute(select(runs.c.id).where(runs.c.month == month).limit(1)).first() is not None
+
+
+def insert_run(conn: Connection, row: dict) -> None:
+    conn.execute(insert(runs), [row])
+
+
+def _by_entitlement(stmt, col, entitlement_ids):
+    if entitlement_ids is None:
+        return [stmt]
+    return [stmt.where(col.in_(part)) for part in _chunks(list(entitlement_ids))]
+
+
+def instruction_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None) -> list[tuple]:
+    """Live (non-voided) events: (id, entitlement_id, kind, payroll_month, effective_month, detail,
+    needs_approval, approved_by), in recorded order."""
+    e = events.c
+    stmt = (select(e.id, e.entitlement_id, e.kind, e.payroll_month, e.effective_month, e.detail, e.needs_approval,
+                   e.approved_by).where(e.voided_at.is_(None))
+            .order_by(e.payroll_month, e.created_at))
+    out: list[tuple] = []
+    for s in _by_entitlement(stmt, e.entitlement_id, entitlement_ids):
+        out.extend(tuple(r) for r in conn.execute(s))
+    if entitlement_ids is not None:
+        out.sort(key=lambda r: r[3])  # stable: keeps created order within a month
+    return out
+
+
+def demand_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None) -> list[tuple]:
+    """Recovery cases: (id, entitlement_id, opened_month, overpaid_months JSON, status)."""
+    c = cases.c
+    stmt = select(c.id, c.entitlement_id, c.opened_month, c.overpaid_months, c.status).order_by(c.opened_month)
+    out: list[tuple] = []
+    for s in _by_entitlement(stmt, c.entitlement_id, entitlement_ids):
+        out.extend(tuple(r) for r in conn.execute(s))
+    return out
+
+
+def amount_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None) -> list[tuple]:
+    """Amount changes: (entitlement_id, from_month, amount_fen, previous_fen), oldest first."""
+    a = amounts.c
+    stmt = select(a.entitlement_id, a.from_month, a.amount_fen, a.previous_fen).order_by(a.from_month, a.created_at)
+    out: list[tuple] = []
+    for s in _by_entitlement(stmt, a.entitlement_id, entitlement_ids):
+        out.extend(tuple(r) for r in conn.execute(s))
+    return out
+
+
+def stream_entitlements(conn: Connection, last_cert_on_or_before: date, person_id: str | None = None):
+    """(entitlement_id, person_id, id_number, name, cohort, start_date, monthly_fen, death_date,
+    latest passed certification ≤ the day), streamed."""
+    c = certs.c
+    last = (select(func.max(c.cert_date))
+            .where(and_(c.person_id == ents.c.person_id, c.result == "passed", c.cert_date <= last_cert_on_or_before))
+            .scalar_subquery())
+    stmt = select(ents.c.id, ents.c.person_id, persons.c.id_number, persons.c.name, ents.c.cohort,
+                  ents.c.start_date, ents.c.monthly_amount_fen, persons.c.death_date, last,
+                  ).join(persons, persons.c.id == ents.c.person_id)
+    if person_id is not None:
+        stmt = stmt.where(ents.c.person_id == person_id)
+        return conn.execute(stmt)
+    return conn.execution_options(yield_per=20_000).execute(stmt)
+
+
+def identities(conn: Connection, entitlement_ids: Sequence[str]) -> dict[str, tuple]:
+    """entitlement id → (person_id, id_number, name, cohort)."""
+    out: dict[str, tuple] = {}
+    for part in _chunks(list(entitlement_ids)):
+        stmt = (select(ents.c.id, ents.c.person_id, persons.c.id_number, persons.c.name, ents.c.cohort)
+                .join(persons, persons.c.id == ents.c.person_id).where(ents.c.id.in_(part)))
+        for r in conn.execute(stmt):
+            out[r[0]] = tuple(r[1:])
+    return out
+
+
+def events_of_month(conn: Connection, month: str) -> list[dict]:
+    e = events.c
+    stmt = (select(events).where(and_(e.payroll_month == month, e.voided_at.is_(None)))
+            .order_by(e.created_at))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def cases_of_month(conn: Connection, month: str) -> list[dict]:
+    stmt = (select(cases).where(and_(cases.c.opened_month == month, cases.c.status != "void"))
+            .order_by(cases.c.created_at))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def case_by_id(conn: Connection, case_id: str) -> dict | None:
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def update_case(conn: Connection, case_id: str, **values) -> None:
+    conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+
+
+def event_by_id(conn: Connection, event_id: str) -> dict | None:
+    row = conn.execute(select(events).where(events.c.id == event_id)).mappings().first()
+    return dict(row) if row else None
