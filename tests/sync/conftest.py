@@ -71,9 +71,12 @@ def _free_port() -> int:
 def _as_pg_user(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
-    if shutil.which("runuser"):
-        return ["runuser", "-u", _pg_user(), "--", *cmd]
-    return ["su", _pg_user(), "-s", "/bin/sh", "-c", " ".join(cmd)]
+    import shlex
+
+    runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    if runuser:
+        return [runuser, "-u", _pg_user(), "--", *cmd]
+    return ["su", _pg_user(), "-s", "/bin/sh", "-c", shlex.join(cmd)]
 
 
 class PgCluster:
