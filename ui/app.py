@@ -306,8 +306,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
             return
         state["resident"] = resident
         window._resident_screen = resident
-        if resident.speaker.problem:  # e.g. no system sound library: visual prompts, and why
-            window.statusBar().showMessage(resident.speaker.problem, 30000)
+        if resident.speaker.problem_zh:  # e.g. no system sound library: visual prompts, and why
+            window.statusBar().showMessage(resident.speaker.problem_zh, 30000)
         if kit is not None:
             kit.resident_screen = resident
             if page is not None and page.kit is kit:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QWidget
 from ui.qt_compat import guard_none_refcount
 
 AUDIO_DIR = Path(__file__).resolve().parent.parent / "resources" / "audio"
+NO_SOUND_SHORT_ZH = "无法播放语音提示（本机缺少系统声音库），居民屏幕只显示大字和图示"  # the status bar
 NO_SOUND_ZH = ("无法播放语音提示：本机缺少系统声音库（QtMultimedia 无法加载），提示只以大字和图示显示。"
                "No sound: Qt Multimedia cannot load the system's sound library (on Linux libpulse0); "
                "prompts are shown in large type and pictograms only.")
@@ -55,7 +56,8 @@ class PromptSpeaker(QObject):
         self.rate = rate
         self.audio_dir = audio_dir
         self.mode = "visual"
-        self.problem = ""
+        self.problem = ""       # why there is no sound (Chinese and English, with the cause; logged)
+        self.problem_zh = ""    # the same, short, for the clerk's status bar
         self._tts = None
         self._effect = None
         self._sound_effect = None
@@ -68,6 +70,7 @@ class PromptSpeaker(QObject):
                 self._sound_effect = sound_effect if sound_effect is not None else load_sound_effect()
             except (ImportError, OSError) as exc:
                 self.problem = f"{NO_SOUND_ZH} ({exc})"
+                self.problem_zh = NO_SOUND_SHORT_ZH
                 log.warning("%s", self.problem)
             else:
                 self.mode = "audio"

@@ -134,6 +134,7 @@ def test_without_the_system_sound_library_prompts_are_visual_and_say_why(qtbot, 
     assert speaker.mode in ("visual", "tts")
     if speaker.mode == "visual":
         assert "声音库" in speaker.problem and "No sound" in speaker.problem and "libpulse" in speaker.problem
+        assert "声音库" in speaker.problem_zh
     screen.show_prompt("blink", "请眨一眨眼睛")
     screen.repeat()
     assert screen.prompt_text == "请眨一眨眼睛" and speaker.player is None
