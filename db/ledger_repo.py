@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Sequence
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from db.models import (
     Certification,
@@ -105,6 +105,23 @@ def stream_entitlements(conn: Connection, last_cert_on_or_before: date, person_i
         stmt = stmt.where(ents.c.person_id == person_id)
         return conn.execute(stmt)
     return conn.execution_options(yield_per=20_000).execute(stmt)
+
+
+def set_status(conn: Connection, rows: list[tuple], when) -> None:
+    """rows: (status, status_since, entitlement_id) — the entitlements' status column, a cache
+    of their latest instruction."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        from db.repositories import _iso_datetime
+
+        conn.connection.driver_connection.executemany(
+            "UPDATE entitlements SET status = ?, status_since = ?, updated_at = ? WHERE id = ?",
+            [(st, since, _iso_datetime(when), eid) for st, since, eid in rows])
+        return
+    stmt = (update(ents).where(ents.c.id == bindparam("eid"))
+            .values(status=bindparam("st"), status_since=bindparam("since"), updated_at=when))
+    conn.execute(stmt, [{"st": st, "since": since, "eid": eid} for st, since, eid in rows])
 
 
 def identities(conn: Connection, entitlement_ids: Sequence[str]) -> dict[str, tuple]:

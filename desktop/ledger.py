@@ -27,6 +27,7 @@ run that finds everything in line instructs nothing (re-running is a no-op).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,7 +52,14 @@ class Instruction:
     months: tuple[Month, ...] = ()  # back_pay / recovery_cancel (and legacy resume back pay)
     pending: bool = False  # needs a supervisor's approval that has not been given
     case_id: str | None = None  # recovery_cancel
-    detail: dict = field(default_factory=dict)
+    detail: dict | str | None = field(default_factory=dict)  # JSON text until first read (_det)
+
+
+def _det(i: Instruction) -> dict:
+    """The instruction's detail, parsed on first use (most are never read in a run)."""
+    if not isinstance(i.detail, dict):
+        i.detail = json.loads(i.detail) if i.detail else {}
+    return i.detail
 
 
 @dataclass(slots=True)
@@ -111,11 +119,10 @@ class EntitlementLedger:
         self.cancelled: dict[Month, Instruction] = {}
         cancels: dict[str, set[Month]] = {}
         for i in f.instructions:
+            if i.kind in ("back_pay", "resume") and i.pending:
+                self.pending = i  # (a resume waiting for approval was recorded before the ledger)
+                continue
             if i.kind in ("back_pay", "resume") and i.months:
-                if i.pending:
-                    if i.kind == "back_pay":
-                        self.pending = i
-                    continue
                 for m in i.months:
                     self.back_paid.setdefault(m, i)
             elif i.kind == "recovery_cancel" and i.case_id:
@@ -130,6 +137,46 @@ class EntitlementLedger:
             for m in d.months:
                 if m not in gone:
                     self.recovered.setdefault(m, d)
+
+        # month indices (ints) for the run's inner loop
+        self._start = self.start_month.index
+        self._lapse = self.lapse.index
+        self._dead = self.dead_from.index if self.dead_from is not None else None
+        self._steps = [(eff.index, st) for eff, st, _ in self._status_steps]
+        self._back = {m.index for m in self.back_paid}
+        self._rec = {m.index: d for m, d in self.recovered.items()}
+
+    def _due_i(self, i: int) -> bool | None:
+        if i < self._start:
+            return None
+        if self._dead is not None and i >= self._dead:
+            return False
+        return True if i < self._lapse else None
+
+    def _status_i(self, i: int) -> str:
+        out = "paid"
+        for eff, st in self._steps:
+            if eff <= i:
+                out = st
+        return out
+
+    def _paid_i(self, i: int) -> bool:
+        if i in self._rec:
+            return False
+        return i in self._back or self._status_i(i) == "paid"
+
+    def _candidates(self, first: int, stop: int) -> list[int]:
+        """Months in [first, stop) where paid and due can disagree; the rest are due and paid,
+        or unconfirmed (nothing to correct)."""
+        out: set[int] = set()
+        withheld = [eff for eff, st in self._steps if st != "paid"]
+        if withheld:
+            hi = min(self._lapse, stop, self._dead if self._dead is not None else stop)
+            out.update(range(max(first, self._start, min(withheld)), hi))
+        if self._dead is not None:
+            out.update(range(max(first, self._dead), stop))
+        out.update(i for i in self._rec if first <= i < stop)
+        return sorted(out)
 
     # --- the three columns ------------------------------------------------------------------
 
@@ -195,18 +242,24 @@ class EntitlementLedger:
 
     # --- reading it -----------------------------------------------------------------------------
 
-    def first_interesting(self) -> Month:
-        """Before this month every month is due and paid (nothing to look at)."""
-        cands = [self.lapse]
-        if self.dead_from is not None:
-            cands.append(self.dead_from)
-        cands += [i.effective for i in self.facts.instructions]
-        cands += [m for i in self.facts.instructions for m in i.months[:1]]
-        cands += [min(d.months) for d in self.facts.demands if d.months]
-        # a suspension reports the months it found paid while overdue: they belong in view
-        cands += [Month.parse(i.detail["suspend_from"]) for i in self.facts.instructions
-                  if i.kind == "suspend" and i.detail.get("suspend_from")]
-        return max(min(cands), self.start_month)
+    def first_interesting(self, *, for_view: bool = False) -> Month:
+        """Before this month every month is due and paid (nothing to correct); ``for_view`` also
+        reaches back to the months a suspension reported as paid while overdue."""
+        lo = self._lapse
+        if self._dead is not None and self._dead < lo:
+            lo = self._dead
+        for i in self.facts.instructions:
+            e = i.effective.index
+            if e < lo:
+                lo = e
+            if i.months and i.months[0].index < lo:
+                lo = i.months[0].index
+            if for_view and i.kind == "suspend" and _det(i).get("suspend_from"):
+                lo = min(lo, Month.parse(_det(i)["suspend_from"]).index)
+        for d in self.facts.demands:
+            if d.months:
+                lo = min(lo, min(m.index for m in d.months))
+        return Month.from_index(max(lo, self._start))
 
     def settled_by(self, m: Month) -> dict | None:
         if m in self.recovered:
@@ -291,16 +344,15 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
     owed: list[Month] = []
     recover: list[Month] = []
     cancel: dict[str, list[Month]] = {}
-    for i in range(first.index, month.index):
-        m = Month.from_index(i)
-        d = led.due(m)
-        if m in led.recovered and d is not False:
+    for i in led._candidates(first.index, month.index):
+        d = led._due_i(i)
+        if i in led._rec and d is not False:
             # the demand has lost its ground (the death date moved or was withdrawn)
-            cancel.setdefault(led.recovered[m].id, []).append(m)
-        elif d is True and not led.paid(m):
-            owed.append(m)
-        elif d is False and led.paid(m):
-            recover.append(m)
+            cancel.setdefault(led._rec[i].id, []).append(Month.from_index(i))
+        elif d is True and not led._paid_i(i):
+            owed.append(Month.from_index(i))
+        elif d is False and led._paid_i(i):
+            recover.append(Month.from_index(i))
 
     current = led.status(month)
     target = {True: "paid", False: "terminated", None: "withheld"}[led.due(month)]
@@ -323,7 +375,7 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             if pend is None or tuple(owed) != pend.months:
                 out.back_pay = (tuple(owed), led.total_fen(owed), True)
                 out.void_pending = pend.id if pend is not None else None
-                ws = pend.detail.get("waiting_since") if pend is not None else None
+                ws = _det(pend).get("waiting_since") if pend is not None else None
                 out.waiting_since = Month.parse(ws) if ws else month
         else:
             out.back_pay = (tuple(owed), led.total_fen(owed), False)
@@ -348,8 +400,7 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             # with no certification on file the lapse is only the start date's: the months the core
             # system paid before the first recorded run are not reported as paid while overdue
             since = max(led.lapse, led.go_live) if no_cert and led.go_live is not None else led.lapse
-            paid_while = [str(Month.from_index(i)) for i in range(since.index, month.index)
-                          if led.paid(Month.from_index(i))]
+            paid_while = [str(Month.from_index(i)) for i in range(since.index, month.index) if led._paid_i(i)]
             out.status = ("suspend", {
                 "suspend_from": str(led.lapse), "effective_month": str(month),
                 "missed_deadline": led.clock.deadline.isoformat(), "last_certified": led.clock.last.isoformat(),
@@ -366,7 +417,7 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
 def _resume_detail(led: EntitlementLedger, month: Month, owed: list[Month], resume_from: Month) -> dict:
     stopped = led.status_instruction(month)
     since = stopped.effective if stopped is not None else (owed[0] if owed else month)
-    missed = stopped.detail.get("missed_deadline") if stopped is not None else None
+    missed = _det(stopped).get("missed_deadline") if stopped is not None else None
     return {
         "ledger": 1,
         "suspended_from": str(since), "missed_deadline": missed,

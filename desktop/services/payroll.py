@@ -40,14 +40,29 @@ def _to_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+_MONTHS: dict[str, Month] = {}
+
+
+def _m(text: str) -> Month:
+    """Month.parse, remembered (a run parses the same few hundred month strings many times)."""
+    m = _MONTHS.get(text)
+    if m is None:
+        if len(_MONTHS) > 10_000:
+            _MONTHS.clear()
+        m = _MONTHS[text] = Month.parse(text)
+    return m
+
+
 def _instruction(row) -> Instruction:
     eid_, _ent, kind, pm, eff, detail, needs, approved = row
-    d = json.loads(detail) if detail else {}
     months: tuple[Month, ...] = ()
-    if kind in ("back_pay", "recovery_cancel") or (kind == "resume" and not d.get("ledger")):
-        months = tuple(Month.parse(m) for m in d.get("months", d.get("back_pay_months", ())) or ())
-    return Instruction(eid_, kind, Month.parse(pm), Month.parse(eff), months,
-                       pending=bool(needs) and not approved, case_id=d.get("case_id"), detail=d)
+    case_id = None
+    if kind in ("back_pay", "recovery_cancel") or (kind == "resume" and detail and '"ledger"' not in detail):
+        d = json.loads(detail) if detail else {}
+        months = tuple(_m(m) for m in d.get("months", d.get("back_pay_months", ())) or ())
+        case_id, detail = d.get("case_id"), d
+    return Instruction(eid_, kind, _m(pm), _m(eff), months, pending=bool(needs) and not approved,
+                       case_id=case_id, detail=detail)
 
 
 @dataclass(slots=True)
@@ -82,10 +97,10 @@ class PayrollService:
         demands: dict[str, list[Demand]] = {}
         for cid, eid, opened, months, status in lrepo.demand_rows(conn, eids):
             demands.setdefault(eid, []).append(
-                Demand(cid, Month.parse(opened), tuple(Month.parse(m) for m in json.loads(months or "[]")), status))
+                Demand(cid, _m(opened), tuple(_m(m) for m in json.loads(months or "[]")), status))
         amounts: dict[str, list] = {}
         for eid, frm, fen, prev in lrepo.amount_rows(conn, eids):
-            amounts.setdefault(eid, []).append((Month.parse(frm), fen, prev))
+            amounts.setdefault(eid, []).append((_m(frm), fen, prev))
         dead = [person_id] if person_id is not None else sorted(repo.dead_person_ids(conn))
         dates = repo.passed_dates_for_persons(conn, dead, run_day) if dead else {}
         rows = lrepo.stream_entitlements(conn, run_day, person_id)
@@ -202,17 +217,16 @@ class PayrollService:
         ms = str(month)
         now = utcnow()
         new_events, voids, cases, status_rows, audit, outbox = [], [], [], [], [], []
+        kinds: dict[str, int] = {}
+        base = {"payroll_month": ms, "approved_by": None, "approved_at": None, "voided_at": None,
+                "void_reason": None, "operator": actor.operator, "workstation": actor.workstation, "created_at": now}
 
-        def event(eid, kind, detail, needs=False, approved=None):
+        def event(eid, kind, detail, needs=False):
             effective = detail.get("resume_from") or ms if kind == "resume" else ms
-            row = {"id": new_id(), "entitlement_id": eid, "kind": kind, "payroll_month": ms, "effective_month": effective,
-                   "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "needs_approval": needs,
-                   "approved_by": approved, "approved_at": now if approved else None, "voided_at": None,
-                   "void_reason": None, "operator": actor.operator, "workstation": actor.workstation, "created_at": now}
-            new_events.append(row)
-            outbox.append(("entitlement_event", row["id"], journal.row_payload(row)))
-            audit.append((f"payroll.{kind}", "entitlement", eid, {"month": ms}))
-            return row
+            new_events.append({**base, "id": new_id(), "entitlement_id": eid, "kind": kind,
+                               "effective_month": effective, "needs_approval": needs,
+                               "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)})
+            kinds[kind] = kinds.get(kind, 0) + 1
 
         for e in entries:
             p, f = e.plan, e.facts
@@ -221,11 +235,9 @@ class PayrollService:
             if p.status:
                 kind, detail = p.status
                 event(f.entitlement_id, kind, detail)
-                status_rows.append({"eid": f.entitlement_id, "status": ENT_STATUS[kind], "status_since": ms,
-                                    "updated_at": now})
+                status_rows.append((ENT_STATUS[kind], ms, f.entitlement_id))
             if p.back_pay:
-                months, fen, needs = p.back_pay
-                event(f.entitlement_id, "back_pay", _back_pay_detail(e, month), needs)
+                event(f.entitlement_id, "back_pay", _back_pay_detail(e, month), p.back_pay[2])
             if p.recover:
                 months, fen = p.recover
                 case = {"id": new_id(), "entitlement_id": f.entitlement_id, "person_id": f.person_id,
@@ -240,12 +252,17 @@ class PayrollService:
                       {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)})
                 _reduce_case(conn, case_id, months, fen, ms, audit, outbox)
 
+        # set-wise: one statement per table, bulk outbox entries, one audit event for the instructions
         repo.void_events(conn, voids, now, "superseded by a later run (pending back pay grew or is no longer owed)")
-        outbox += [("entitlement_event", i, None) for i in voids]
-        repo.insert_events(conn, new_events)
-        repo.set_entitlement_status(conn, status_rows)
-        outbox += [("entitlement", r["eid"], None) for r in status_rows]
+        journal.enqueue_bulk(conn, "entitlement_event", voids, now)
+        repo.bulk_insert(conn, repo.events, new_events)
+        journal.enqueue_bulk(conn, "entitlement_event", [r["id"] for r in new_events], now)
+        lrepo.set_status(conn, status_rows, now)
+        journal.enqueue_bulk(conn, "entitlement", [r[2] for r in status_rows], now)
         repo.insert_recoveries(conn, cases)
+        if new_events or voids:
+            audit.insert(0, ("payroll.instructions", "payroll_month", None,
+                             {"month": ms, "kinds": kinds, "voided": len(voids)}))
         journal.audit_many(conn, actor.operator, actor.workstation, audit)
         journal.enqueue(conn, outbox)
         return (len(new_events), cases) if counts else cases
@@ -314,7 +331,8 @@ class PayrollService:
         out = []
         for e in entries:
             led = e.ledger
-            start = min(led.go_live, led.first_interesting()) if led.go_live else led.first_interesting()
+            fi = led.first_interesting(for_view=True)
+            start = min(led.go_live, fi) if led.go_live else fi
             first_shown = max(start, led.start_month)
             item = {"cohort": e.facts.cohort, "entitlement_id": e.facts.entitlement_id,
                     "months": led.months(first_shown, through) if first_shown <= through else []}

@@ -63,8 +63,9 @@ def test_clerk_cannot_approve_supervisor_can_once(db, roster):
             "select approved_by, payroll_month from entitlement_events where kind='back_pay' and voided_at is null")).one()
         audited = conn.execute(text("select operator from audit_log where action='payroll.resume_approved' "
                                     "and entity_id=:i"), {"i": item.event_id}).scalars().all()
-        queued = conn.execute(text("select count(*) from outbox where entity='entitlement_event' and entity_id=:i"),
-                              {"i": item.event_id}).scalar()
+        from db.journal import queued as queued_records
+
+        queued = queued_records(conn).count(("entitlement_event", item.event_id))
         denied = conn.execute(text("select count(*) from audit_log where action='permission.denied' "
                                    "and operator='clerk1'")).scalar()
     assert voided and approved_by == "sup1" and month == "2026-05"

@@ -37,13 +37,13 @@ def tamper(db, sql):
 def test_intact_chain_verifies(db, roster):
     populate(db, roster)
     result = verify_chain(db)
-    assert result.ok and result.events >= 4 and result.first_broken is None
+    assert result.ok and result.events >= 3 and result.first_broken is None
 
 
 def test_edited_event_is_found(db, roster):
     populate(db, roster)
     with db.engine.connect() as conn:
-        seq = conn.execute(text("select seq from audit_log where action='payroll.suspend' order by seq limit 1")).scalar()
+        seq = conn.execute(text("select seq from audit_log where action='payroll.instructions' order by seq limit 1")).scalar()
     tamper(db, f"update audit_log set operator='someone-else' where seq={seq}")
     result = verify_chain(db)
     assert not result.ok
@@ -66,7 +66,7 @@ def test_cli_reports_json(db, roster, tmp_path):
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "audit", "verify", "--json"], cwd=ROOT,
                        capture_output=True, text=True, env=env)
     doc = json.loads(r.stdout)
-    assert r.returncode == 0 and doc["ok"] is True and doc["first_broken"] is None and doc["events"] >= 4
+    assert r.returncode == 0 and doc["ok"] is True and doc["first_broken"] is None and doc["events"] >= 3
     tamper(db, "update audit_log set detail='{}' where seq=(select max(seq) from audit_log)")
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "audit", "verify", "--json"], cwd=ROOT,
                        capture_output=True, text=True, env=env)

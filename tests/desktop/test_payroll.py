@@ -253,7 +253,14 @@ def test_every_event_is_audited_and_queued_for_sync(db, roster):
     roster.load(today=d(2025, 12, 1))
     run(db, "2026-04")
     with db.engine.connect() as conn:
-        assert conn.execute(text("select count(*) from audit_log where action='payroll.suspend'")).scalar() == 1
-        assert conn.execute(text("select count(*) from outbox where entity='entitlement_event'")).scalar() == 1
+        detail = conn.execute(text("select detail from audit_log where action='payroll.instructions'")).scalar()
+        assert json.loads(detail) == {"month": "2026-04", "kinds": {"suspend": 1}, "voided": 0}
+        assert conn.execute(text("select count(*) from audit_log where action='payroll.run'")).scalar() == 1
+        # the events, and the entitlement's new status, are queued for the central database
+        from db.journal import queued
+
+        kinds = [e for e, _ in queued(conn)]
+        assert kinds.count("entitlement_event") == 1 and kinds.count("payroll_run") == 1
+        assert "entitlement" in kinds
         with pytest.raises(Exception):
             conn.execute(text("delete from audit_log"))

@@ -1,0 +1,113 @@
+"""Payment-ledger benchmark (issue 14): a payroll month over N entitlements with history.
+
+Builds the foundation bench's roster (or reuses ``--db``), records the runs of 2026-12, 2027-01
+and 2027-02 (so suspensions, and their instructions, exist), then lets facts arrive late:
+certifications for a fifth of the suspended persons, and deaths (some before the last runs, so
+recoveries are due). Times the recorded run of 2027-03 — the ledger's full path: gathering every
+instruction and demand, planning, writing — and the ledger of single persons.
+
+    uv run python bench/bench_ledger.py --entitlements 1000000 [--db sqlite:///…] [--json]
+
+Target: a payroll month over 1,000,000 entitlements in ≤ 10 s on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_foundation import ACTOR, TODAY, rss_mb, write_roster  # noqa: E402
+
+from desktop.months import Month  # noqa: E402
+
+
+def main() -> None:
+    from sqlalchemy import text
+
+    from db.models import new_id
+    from desktop.services.database import Database
+    from desktop.services.imports import ImportService
+    from desktop.services.payroll import PayrollService
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entitlements", type=int, default=1_000_000)
+    ap.add_argument("--chunk", type=int, default=200_000)
+    ap.add_argument("--db", default=None, help="reuse a foundation bench database (no runs recorded yet)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rng = random.Random(7)
+    workdir = Path(tempfile.mkdtemp(prefix="certdesk-bench-ledger-"))
+    url = args.db or f"sqlite:///{workdir / 'bench.sqlite'}"
+    db = Database.open(url)
+    out: dict = {"entitlements": args.entitlements}
+    if not args.db:
+        done = 0
+        while done < args.entitlements:
+            n = min(args.chunk, args.entitlements - done)
+            path = workdir / "chunk.csv"
+            write_roster(path, done, n, rng)
+            ImportService(db).import_roster(path, ACTOR, today=TODAY)
+            done += n
+            print(f"  imported {done:,}", file=sys.stderr, flush=True)
+
+    pay = PayrollService(db)
+    history = {}
+    for m in (Month(2026, 12), Month(2027, 1), Month(2027, 2)):
+        t = time.perf_counter()
+        r = pay.run(m, ACTOR)
+        history[str(m)] = {"s": round(time.perf_counter() - t, 2), "suspend": len(r.suspend),
+                           "resume": len(r.resume), "terminate": len(r.terminate)}
+        print(f"  run {m}: {history[str(m)]}", file=sys.stderr, flush=True)
+    out["history_runs"] = history
+
+    # late facts: on-time certifications for a fifth of the suspended, deaths for 0.3 % of persons
+    with db.engine.begin() as conn:
+        suspended = [r[0] for r in conn.execute(text("select distinct person_id from entitlements "
+                                                     "where status='suspended'"))]
+        persons = [r[0] for r in conn.execute(text("select id from persons"))]
+        late = rng.sample(suspended, len(suspended) // 5)
+        conn.execute(text("insert into certifications (id, person_id, cert_date, method, result, created_at) "
+                          "values (:id, :p, :d, 'mobile_app', 'passed', '2027-02-20 00:00:00')"),
+                     [{"id": new_id(), "p": p, "d": "2027-02-15"} for p in late])
+        dead = rng.sample(persons, len(persons) * 3 // 1000)
+        conn.execute(text("update persons set death_date=:d where id=:p"),
+                     [{"p": p, "d": date(2026, rng.randint(9, 12), 10).isoformat()} for p in dead])
+    out["late_certifications"] = len(late)
+    out["late_deaths"] = len(dead)
+
+    t = time.perf_counter()
+    r = pay.run(Month(2027, 3), ACTOR)
+    out["payroll_s"] = round(time.perf_counter() - t, 2)
+    out["payroll_items"] = {k: len(getattr(r, k)) for k in ("suspend", "resume", "terminate", "recover", "corrections")}
+    out["payroll_max_rss_mb"] = round(rss_mb())
+    t = time.perf_counter()
+    again = pay.run(Month(2027, 3), ACTOR)
+    out["rerun_s"] = round(time.perf_counter() - t, 2)
+    out["rerun_same_answer"] = again.as_json() == r.as_json()
+
+    with db.engine.connect() as conn:
+        sample = [r[0] for r in conn.execute(text("select id_number from persons order by random() limit 100"))]
+    times = []
+    for n in sample:
+        t = time.perf_counter()
+        pay.ledger(n, Month(2027, 3), as_of=date(2027, 3, 2))
+        times.append((time.perf_counter() - t) * 1000)
+    out["ledger_ms_median"] = round(statistics.median(times), 1)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.json:
+        (Path(__file__).parent / "results" / f"ledger-{args.entitlements}.json").write_text(
+            json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
