@@ -3,12 +3,15 @@ be read and validated in a second process while the importer writes (see
 ``desktop.services.imports``). A parsed row is a plain tuple (cheap to send between processes):
 
 ``(line, id_number, name, cohort, start, last_cert, phone, address, residence, amount_fen,
-birth_date, sex)`` with the dates as ISO text (``last_cert`` may be ``None``); a rejected row is
+birth_date, sex, amount_from)`` with the dates as ISO text (``last_cert`` may be ``None``;
+``amount_from`` is the ``YYYY-MM`` of 待遇调整生效月份 or ``None``); a rejected row is
 ``(line, reason)``. :func:`iter_roster_chunks` also rejects duplicates within the file and adds
 to each accepted row the records the importer inserts when the person is new — at positions
-12–14 the ``persons``, ``entitlements`` and ``certifications`` rows (the last ``None`` without a
+13–15 the ``persons``, ``entitlements`` and ``certifications`` rows (the last ``None`` without a
 last certification date) as tuples in the columns of :data:`PERSON_COLS`, :data:`ENT_COLS` and
-:data:`CERT_COLS`, with fresh time-ordered keys. They are made here, in the reading process, so
+:data:`CERT_COLS`, with fresh time-ordered keys. A row accepted with a warning (a second line
+of the same person with other contact details: the later line wins) is preceded by
+``(line, reason, WARN)``. They are made here, in the reading process, so
 the writing process (the bottleneck of a large import) only decides and inserts. Columns that
 are the same for the whole import (timestamps, operator, workstation …) are not in them: the
 importer writes those once per statement.
@@ -23,10 +26,15 @@ from pathlib import Path
 from db.ids import new_ids
 from desktop import idnumber
 from desktop.rules import COHORT_BY_NAME, COHORTS
-from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, read_table
+from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, parse_month, read_table
 
 ROSTER_COLUMNS = ["姓名", "公民身份号码", "认证对象", "待遇开始日期", "最近认证日期", "联系电话", "居住地址", "居住地类型", "月待遇金额"]
 ROSTER_REQUIRED = ROSTER_COLUMNS[:4]
+# Optional columns beyond the standard template: the month from which a changed 月待遇金额 is in
+# force (a re-import with a new amount; without it, the month of the import).
+AMOUNT_FROM = "待遇调整生效月份"
+ROSTER_OPTIONAL = [*ROSTER_COLUMNS[4:], AMOUNT_FROM]
+WARN = "warn"  # marks a (line, reason, WARN) warning in a chunk
 
 RESIDENCE = {"本地": "local", "异地": "remote"}
 _PHONE = re.compile(r"[0-9+()/\-]+")
@@ -42,8 +50,9 @@ ID_REASON = {
     "region": "公民身份号码的地址码无效",
 }
 
-# tuple positions of a parsed row (iter_roster_chunks adds the three records at 12, 13, 14)
-LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX = range(12)
+# tuple positions of a parsed row (iter_roster_chunks adds the three records at 13, 14, 15)
+LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX, AMOUNT_FROM_ = range(13)
+P_REC, E_REC, C_REC = 13, 14, 15
 
 PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence")
 ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen")
@@ -71,6 +80,47 @@ def check_id(raw: object, today: date) -> idnumber.IdCheck:
     return check
 
 
+# Separators written between the parts of Mongolian, Uyghur and other minority names (and
+# transliterated foreign ones): 巴特尔·其其格 = 巴特尔•其其格 = 巴特尔・其其格 = 巴特尔其其格.
+_NAME_SEPARATORS = str.maketrans(dict.fromkeys(
+    "\u00b7\u2022\u30fb\uff0e.\u2027\uff65\u2219\u22c5\u0387\u2e31\u16eb \u3000\u00a0", None))
+
+
+def name_key(name: str | None) -> str:
+    """A name as compared between a file and the database: without the separators of minority
+    names (``·`` U+00B7, ``•`` U+2022, ``・`` U+30FB, ``．``, ``.``, similar dots) or spaces."""
+    if not name:
+        return ""
+    return name.translate(_NAME_SEPARATORS)
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    return a == b or name_key(a) == name_key(b)
+
+
+# spaces and brackets of either width, ignored when a cohort name is looked up
+_COHORT_NOISE = str.maketrans(dict.fromkeys(" \u3000()（）[]［］【】〔〕〈〉《》{}｛｝<>＜＞", None))
+_COHORT_KEYS = {k.translate(_COHORT_NOISE): v for k, v in COHORT_BY_NAME.items()}
+_COHORT_SEEN: dict[str, str] = {}  # raw cell text -> cohort code (a roster uses a handful)
+
+
+def cohort_of(raw: object) -> str:
+    """The cohort code of a 认证对象 cell: an official name, a known variant (desktop.rules
+    COHORT_BY_NAME) or a code, spaces and brackets of either width ignored; raises CellError."""
+    code = _COHORT_SEEN.get(raw) if type(raw) is str else None
+    if code is not None:
+        return code
+    text = clean(raw)
+    code = _COHORT_KEYS.get(text.translate(_COHORT_NOISE))
+    if code is None and text in COHORTS:
+        code = text
+    if code is None:
+        raise CellError(f"认证对象无法识别：{text.replace(' ', '') or '（空）'}")
+    if type(raw) is str and len(_COHORT_SEEN) < 1000:
+        _COHORT_SEEN[raw] = code
+    return code
+
+
 def check_name(raw: object) -> str:
     name = clean(raw).replace(" ", "")
     if not name:
@@ -85,10 +135,7 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
     name = check_name(values.get("姓名"))
     check = check_id(values.get("公民身份号码"), today)
     number = check.number
-    cohort_name = clean(values.get("认证对象")).replace(" ", "")
-    cohort = COHORT_BY_NAME.get(cohort_name) or (cohort_name if cohort_name in COHORTS else None)
-    if cohort is None:
-        raise CellError(f"认证对象无法识别：{cohort_name or '（空）'}")
+    cohort = cohort_of(values.get("认证对象"))
     start = parse_date(values.get("待遇开始日期"), field="待遇开始日期")
     if start is None:
         raise CellError("待遇开始日期为空")
@@ -113,45 +160,73 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
         if residence is None:
             raise CellError(f"居住地类型应为“本地”或“异地”：{res_text[:10]}")
     amount = parse_amount_fen(values.get("月待遇金额"), field="月待遇金额")
+    amount_from = values.get(AMOUNT_FROM)
+    if amount_from is not None:
+        amount_from = parse_month(amount_from, field=AMOUNT_FROM)
+        if amount_from is not None:
+            start_month = f"{start.year:04d}-{start.month:02d}"
+            if amount_from < start_month:
+                raise CellError(f"{AMOUNT_FROM}（{amount_from}）早于待遇开始月份（{start_month}）")
+            if int(amount_from[:4]) > today.year + 1:
+                raise CellError(f"{AMOUNT_FROM}不合理：{amount_from}")
     return (line, number, name, cohort, start.isoformat(), last.isoformat() if last is not None else None,
-            phone, (address or "")[:200] or None, residence, amount, check.birth_date.isoformat(), check.sex)
+            phone, (address or "")[:200] or None, residence, amount, check.birth_date.isoformat(), check.sex,
+            amount_from)
 
 
 class FileDuplicates:
     """Duplicates within one file: the same ID number and cohort twice, or one person (ID number)
-    with different names or contact details. Returns the reason to reject a row, or ``None``."""
+    with different names. Returns ``None`` for a row to accept as it is, ``(line, reason)`` to
+    reject it, or ``(line, reason, WARN)`` to accept it with a warning: a later line of the same
+    person with other contact details (联系电话, 居住地址, 居住地类型) wins, and the difference
+    is reported (the importer records the earlier values in the audit log)."""
 
     def __init__(self) -> None:
         self.seen: dict[tuple, tuple] = {}  # (number, cohort) -> first row
-        self.names: dict[str, tuple] = {}  # number -> (name, line, (phone, address, residence))
+        # number -> (name, line, phone, address, residence, lines): the person's first line and
+        # contact details so far; ``lines`` (the line that gave each detail) once a later line
+        # changed one, else None
+        self.persons: dict[str, tuple] = {}
 
-    def __call__(self, r: tuple) -> str | None:
+    def __call__(self, r: tuple) -> tuple | None:
         key = (r[1], r[3])
         prior = self.seen.get(key)
         if prior is not None:
-            if prior[2] == r[2] and prior[4:10] == r[4:10]:
-                return f"与第{prior[0]}行重复"
-            return f"与第{prior[0]}行的身份号码和认证对象相同但内容不同，请核对"
-        known = self.names.get(r[1])
-        if known:
-            if known[0] != r[2]:
-                return f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同"
-            diff = [label for label, a, b in zip(("联系电话", "居住地址", "居住地类型"), known[2], r[6:9]) if a and b and a != b]
-            if diff:
-                return f"与第{known[1]}行是同一人，但{'、'.join(diff)}不一致，请核对"
+            if prior[2] == r[2] and prior[4:10] == r[4:10] and prior[12] == r[12]:
+                return (r[0], f"与第{prior[0]}行重复")
+            return (r[0], f"与第{prior[0]}行的身份号码和认证对象相同但内容不同，请核对")
+        known = self.persons.get(r[1])
+        if known is None:
+            self.seen[key] = r
+            self.persons[r[1]] = (r[2], r[0], r[6], r[7], r[8], None)
+            return None
+        if known[0] != r[2] and not same_name(known[0], r[2]):
+            return (r[0], f"姓名与身份号码不符：同一身份号码在第{known[1]}行的姓名不同")
         self.seen[key] = r
-        if not known:
-            self.names[r[1]] = (r[2], r[0], r[6:9])
-        return None
+        contact, lines = list(known[2:5]), list(known[5] or (known[1],) * 3)
+        diff = []
+        for i, label in enumerate(("联系电话", "居住地址", "居住地类型")):
+            new = r[6 + i]
+            if new and new != contact[i]:
+                if contact[i]:
+                    diff.append((label, lines[i]))
+                contact[i] = new
+                lines[i] = r[0]
+        self.persons[r[1]] = (known[0], known[1], *contact, tuple(lines))
+        if not diff:
+            return None
+        at = sorted({n for _, n in diff})
+        return (r[0], f"与第{'、'.join(map(str, at))}行是同一人，{'、'.join(k for k, _ in diff)}不一致："
+                      "已采用本行（较后一行）的内容，原内容记入修改记录", WARN)
 
 
 def _with_records(rows: list[tuple]) -> list[tuple]:
-    """Accepted rows get their new-person records (positions 12–14); rejections stay
-    ``(line, reason)``."""
-    keys = iter(new_ids(3 * sum(1 for r in rows if len(r) != 2)))
+    """Accepted rows get their new-person records (positions 13–15); rejections and warnings
+    stay as they are."""
+    keys = iter(new_ids(3 * sum(1 for r in rows if len(r) > 3)))
     out = []
     for r in rows:
-        if len(r) == 2:
+        if len(r) <= 3:
             out.append(r)
             continue
         pid, eid, cid = next(keys), next(keys), next(keys)
@@ -163,18 +238,25 @@ def _with_records(rows: list[tuple]) -> list[tuple]:
 def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None):
     """Read and validate the file, yielding lists of accepted or rejected row tuples in file
     order (``first`` rows in the first list, so a consumer in another process can start early).
-    Every line ends up in exactly one list, as a row or as ``(line, reason)``."""
+    Every line ends up in exactly one list, as a row or as ``(line, reason)`` (a row accepted with
+    a warning is preceded by its ``(line, reason, WARN)``)."""
     out = []
     size = first or chunk
     duplicate = FileDuplicates()
-    for row in read_table(path, ROSTER_REQUIRED, ROSTER_COLUMNS[4:]):
+    for row in read_table(path, ROSTER_REQUIRED, ROSTER_OPTIONAL):
         try:
             r = parse_roster_row(row.values, row.line, today)
         except CellError as exc:
             out.append((row.line, str(exc)))
         else:
-            reason = duplicate(r)
-            out.append(r if reason is None else (r[0], reason))
+            flag = duplicate(r)
+            if flag is None:
+                out.append(r)
+            elif len(flag) == 2:
+                out.append(flag)
+            else:  # accepted with a warning: the warning goes just before its row
+                out.append(flag)
+                out.append(r)
         if len(out) >= size:
             yield _with_records(out)
             out = []

@@ -43,14 +43,111 @@ COHORTS: dict[str, Cohort] = {
     )
 }
 COHORT_BY_NAME = {c.name_zh: c.code for c in COHORTS.values()}
-# Variants seen in real rosters (the notice itself writes 工伤供养亲属人员).
+# Variants seen in real rosters and in the official names of the schemes (the notice itself writes
+# 工伤供养亲属人员). Looked up with spaces and brackets of either width ignored
+# (desktop.roster_rows.cohort_of), so 城乡居民（基本）养老保险待遇领取人员 is found too.
 COHORT_BY_NAME.update(
     {
-        "工伤供养亲属人员": "injury_dependant",
-        "企业退休人员": "enterprise_retiree",
-        "机关事业单位离退休人员": "institution_retiree",
-        "城乡居民养老保险待遇领取人": "resident_pension",
-        "工伤保险待遇领取人": "injury_recipient",
+        # 企业职工基本养老保险
+        **dict.fromkeys(
+            (
+                "企业退休人员",
+                "企业离休人员",
+                "企业离退休",
+                "企业退休",
+                "企业退休职工",
+                "企业离退休职工",
+                "企业职工离退休人员",
+                "企业职工退休人员",
+                "企业职工基本养老保险离退休人员",
+                "企业职工基本养老保险退休人员",
+                "企业职工基本养老保险待遇领取人员",
+                "企业职工养老保险待遇领取人员",
+                "企业养老保险待遇领取人员",
+                "企业养老保险离退休人员",
+            ),
+            "enterprise_retiree",
+        ),
+        # 机关事业单位养老保险
+        **dict.fromkeys(
+            (
+                "机关事业单位离退休人员",
+                "机关事业单位工作人员退休人员",
+                "机关事业单位工作人员离退休人员",
+                "机关事业单位退休",
+                "机关事业单位离退休",
+                "机关事业退休人员",
+                "机关事业单位退休职工",
+                "机关事业单位养老保险待遇领取人员",
+                "机关事业单位基本养老保险待遇领取人员",
+                "机关事业单位工作人员基本养老保险待遇领取人员",
+                "机关事业单位工作人员养老保险待遇领取人员",
+            ),
+            "institution_retiree",
+        ),
+        # 城乡居民基本养老保险 (and the schemes merged into it: 新农保, 城居保)
+        **dict.fromkeys(
+            (
+                "城乡居民养老保险待遇领取人",
+                "城乡居民基本养老保险待遇领取人员",
+                "城乡居民基本养老保险待遇领取人",
+                "城乡居民养老金领取人员",
+                "城乡居民基本养老金领取人员",
+                "城乡居民养老保险领取人员",
+                "城乡居民基本养老保险领取人员",
+                "城乡居民养老待遇领取人员",
+                "城乡居民养老保险",
+                "城乡居民基本养老保险",
+                "城乡居民养老",
+                "城乡居保待遇领取人员",
+                "居民养老保险待遇领取人员",
+                "新型农村社会养老保险待遇领取人员",
+                "新农保待遇领取人员",
+                "城镇居民社会养老保险待遇领取人员",
+            ),
+            "resident_pension",
+        ),
+        # 企业职工遗属 (养老遗属; 供养直系亲属 of a deceased enterprise worker)
+        **dict.fromkeys(
+            (
+                "遗属",
+                "企业遗属",
+                "养老遗属",
+                "企业职工遗属待遇领取人员",
+                "遗属待遇领取人员",
+                "企业职工供养直系亲属",
+                "企业职工死亡后遗属",
+            ),
+            "enterprise_survivor",
+        ),
+        # 工伤保险 (长期待遇: 伤残津贴, 生活护理费 …)
+        **dict.fromkeys(
+            (
+                "工伤保险待遇领取人",
+                "工伤职工",
+                "工伤人员",
+                "工伤保险长期待遇领取人员",
+                "工伤长期待遇领取人员",
+                "工伤待遇领取人员",
+                "工伤保险伤残津贴领取人员",
+                "伤残津贴领取人员",
+            ),
+            "injury_recipient",
+        ),
+        # 工伤保险 供养亲属抚恤金
+        **dict.fromkeys(
+            (
+                "工伤供养亲属人员",
+                "因工死亡职工供养亲属",
+                "工亡职工供养亲属",
+                "供养亲属",
+                "工伤遗属",
+                "工伤保险供养亲属",
+                "供养亲属抚恤金领取人员",
+                "因工死亡职工供养亲属抚恤金领取人员",
+            ),
+            "injury_dependant",
+        ),
     }
 )
 

@@ -85,6 +85,10 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 10_000_000 <= value < 100_000_000:
+            # an 8-digit number: 20230601 typed into Excel (stored as a number) — the same date as
+            # the text "20230601" in a CSV; no Excel serial is that large (9999-12-31 is 2958465)
+            return _yyyymmdd(value, field)
         return _excel_serial(value, field)
     text = compact(value)
     if not text:
@@ -97,6 +101,8 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
     text = re.sub(r"[T ]00:00(:00)?$", "", text)
     if re.fullmatch(r"\d{5}(\.0+)?", text):
         return _excel_serial(float(text), field)
+    if re.fullmatch(r"\d{8}\.0+", text):  # a numeric cell saved as text: "20230601.0"
+        text = text.split(".")[0]
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
@@ -108,10 +114,57 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
     raise CellError(f"{field}格式无法识别：{text}")
 
 
+def _yyyymmdd(number: float, field: str) -> date:
+    if number != int(number):
+        raise CellError(f"{field}格式无法识别：{number}")
+    n = int(number)
+    try:
+        return date(n // 10000, n // 100 % 100, n % 100)
+    except ValueError:
+        raise CellError(f"{field}不存在：{n}") from None
+
+
+_MONTH_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月?$"),
+    re.compile(r"^(\d{4})(\d{2})$"),
+)
+
+
+def parse_month(value: object, *, field: str = "月份") -> str | None:
+    """A calendar month as ``YYYY-MM``: 2026-07, 2026/7, 2026.7, 2026年7月, 202607 (text or a
+    number cell), or any date :func:`parse_date` reads (its month counts). Empty → None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 100_000 <= value < 1_000_000:
+        value = str(int(value)) if value == int(value) else str(value)
+    if isinstance(value, (date, int, float)) and not isinstance(value, bool):
+        d = parse_date(value, field=field)
+        return f"{d.year:04d}-{d.month:02d}"
+    text = compact(value)
+    if not text:
+        return None
+    for pattern in _MONTH_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            if not 1 <= mo <= 12 or y < 1900:
+                raise CellError(f"{field}不存在：{text}")
+            return f"{y:04d}-{mo:02d}"
+    try:
+        d = parse_date(text, field=field)
+    except CellError:
+        raise CellError(f"{field}格式无法识别：{text}（应为 2026-07、2026/7、202607 或日期）") from None
+    return f"{d.year:04d}-{d.month:02d}"
+
+
 def _excel_serial(number: float, field: str) -> date:
     if not 1 <= number < 2958466:
         raise CellError(f"{field}无效：{number}")
     return EXCEL_EPOCH + timedelta(days=int(number))
+
+
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def parse_amount_fen(value: object, *, field: str = "金额") -> int | None:
@@ -121,7 +174,13 @@ def parse_amount_fen(value: object, *, field: str = "金额") -> int | None:
     text = compact(value)
     if text.isdigit() and text.isascii() and len(text) <= 8 and int(text) <= 10_000_000:
         return int(text) * 100  # fast path: whole yuan, "1500"
-    text = text.replace(",", "").replace("元", "").replace("¥", "").replace("￥", "")
+    text = text.replace("元", "").replace("¥", "").replace("￥", "")
+    if "," in text:
+        # a thousands separator must group by three: 1,500 and 15,000.00, never 1,5000, 15,00
+        # (a decimal comma?) or 1,50,000 (lakh grouping) — those are too easy to misread by 10×
+        if not _GROUPED.fullmatch(text):
+            raise CellError(f"{field}的千位分隔符位置不对：{text}（应每三位一个逗号，如 15,000.00，或不用逗号）")
+        text = text.replace(",", "")
     if not text:
         return None
     try:

@@ -32,8 +32,15 @@ def _print(report, args) -> None:
         return
     head = "（试运行，未写入）" if report.dry_run else ""
     print(f"新增 {report.imported}，更新 {report.updated}，未变 {report.unchanged}，拒绝 {len(report.rejected)}{head}")
-    for r in report.as_json()["rejected"]:
+    doc = report.as_json()
+    for r in doc["rejected"]:
         print(f"  第{r['line']}行：{r['reason']}")
+    if doc["warnings"]:
+        print(f"提醒 {len(doc['warnings'])} 行（已导入，请核对）：")
+        for r in doc["warnings"]:
+            print(f"  第{r['line']}行：{r['reason']}")
+    for note in report.notes_zh():
+        print(f"注意：{note}")
 
 
 def _roster_import(args) -> int:

@@ -28,7 +28,7 @@ def certdesk(tmp_path, *args, ok=True):
 def test_roster_person_payroll_round_trip(tmp_path, shared_dir):
     sample = shared_dir / "fixtures" / "roster-sample.csv"
     dry = json.loads(certdesk(tmp_path, "roster", "import", sample, "--dry-run", "--json").stdout)
-    assert dry == {"imported": 20, "updated": 0, "unchanged": 0, "rejected": []}
+    assert dry == {"imported": 20, "updated": 0, "unchanged": 0, "rejected": [], "warnings": [], "no_last_certified": 0}
     first = json.loads(certdesk(tmp_path, "roster", "import", sample, "--json").stdout)
     assert first["imported"] == 20  # the dry run wrote nothing
     again = json.loads(certdesk(tmp_path, "roster", "import", sample, "--json").stdout)

@@ -36,9 +36,11 @@ def count(db, table):
 def test_sample_roster_imports_cleanly_and_reimport_is_unchanged(db, shared_dir):
     path = shared_dir / "fixtures" / "roster-sample.csv"
     first = imp(db, path)
-    assert first.as_json() == {"imported": 20, "updated": 0, "unchanged": 0, "rejected": []}
+    assert first.as_json() == {"imported": 20, "updated": 0, "unchanged": 0, "rejected": [], "warnings": [],
+                               "no_last_certified": 0}
     again = imp(db, path)
-    assert again.as_json() == {"imported": 0, "updated": 0, "unchanged": 20, "rejected": []}
+    assert again.as_json() == {"imported": 0, "updated": 0, "unchanged": 20, "rejected": [], "warnings": [],
+                               "no_last_certified": 0}
     assert count(db, "entitlements") == 20
 
 
@@ -108,11 +110,15 @@ def test_reimport_updates_rather_than_duplicates(db, tmp_path):
     changed = row[:5] + ["13900002222", "阿尔山市新城街道", "异地", "1600"]
     report = imp(db, write_csv(tmp_path / "2.csv", ROSTER_COLUMNS, [changed, changed[:2] + ["企业职工遗属"] + changed[3:],
                                                                    row[:2] + ["工伤供养亲属"] + row[3:]]))
-    assert (report.imported, report.updated, report.unchanged) == (1, 1, 0)
-    assert report.rejected == [{"line": 4, "reason": "与第2行是同一人，但联系电话、居住地址、居住地类型不一致，请核对"}]
-    assert count(db, "persons") == 1 and count(db, "entitlements") == 2
+    # line 4 is the same person with the old contact details: imported with a warning, and the
+    # later line wins (issue 14 §7)
+    assert (report.imported, report.updated, report.unchanged) == (2, 1, 0)
+    assert report.rejected == []
+    assert report.warnings == [{"line": 4, "reason": "与第2行是同一人，联系电话、居住地址、居住地类型不一致："
+                                                     "已采用本行（较后一行）的内容，原内容记入修改记录"}]
+    assert count(db, "persons") == 1 and count(db, "entitlements") == 3
     view = PersonService(db).show(A, TODAY)
-    assert view.residence == "remote" and view.phone == "13900002222"
+    assert view.residence == "local" and view.phone == "13900001111"
 
 
 def test_name_differing_from_database_is_rejected(db, tmp_path):
