@@ -104,7 +104,25 @@ def stream_entitlements(conn: Connection, last_cert_on_or_before: date, person_i
     if person_id is not None:
         stmt = stmt.where(ents.c.person_id == person_id)
         return conn.execute(stmt)
+    if conn.dialect.name == "sqlite":
+        # the whole roster: straight from the driver (dates stay ISO text; the caller parses each
+        # distinct one once) — SQLAlchemy's per-row processing is most of the cost at a million rows
+        cur = conn.connection.driver_connection.execute(
+            "SELECT e.id, e.person_id, p.id_number, p.name, e.cohort, e.start_date, e.monthly_amount_fen, "
+            "p.death_date, (SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+            "AND c.result = 'passed' AND c.cert_date <= ?) FROM entitlements e JOIN persons p ON p.id = e.person_id",
+            (last_cert_on_or_before.isoformat(),))
+        cur.arraysize = 20_000
+        return _iter_cursor(cur)
     return conn.execution_options(yield_per=20_000).execute(stmt)
+
+
+def _iter_cursor(cur):
+    while True:
+        rows = cur.fetchmany()
+        if not rows:
+            return
+        yield from rows
 
 
 def set_status(conn: Connection, rows: list[tuple], when) -> None:

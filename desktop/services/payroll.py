@@ -21,7 +21,7 @@ from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.ledger import Demand, EntitlementLedger, Facts, Instruction, Plan, plan, yuan
+from desktop.ledger import STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, plan, yuan
 from desktop.months import Month
 from desktop.payroll import PayrollResult
 from desktop.rules import clock
@@ -34,10 +34,18 @@ STATUS_KINDS = ("suspend", "resume", "terminate")
 ENT_STATUS = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}
 
 
+_DATES: dict[str, date] = {}
+
+
 def _to_date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    d = _DATES.get(value)
+    if d is None:
+        if len(_DATES) > 200_000:
+            _DATES.clear()
+        d = _DATES[value] = date.fromisoformat(str(value)[:10])
+    return d
 
 
 _MONTHS: dict[str, Month] = {}
@@ -108,11 +116,24 @@ class PayrollService:
         clocks: dict = {}
         bounds = (go_live, last_run)
 
-        def entries():
+        def entries(skip_quiet_before: int | None):
+            """``skip_quiet_before``: a month index; entitlements with nothing recorded, no
+            death and a clock that covers that month are skipped before any object is built."""
+            no_instr: list = []
             for eid, pid, number, name, cohort, start, fen, death, last_cert in rows:
-                start, death, last_cert = _to_date(start), _to_date(death), _to_date(last_cert)
-                if death is not None and death > run_day:
+                if death is not None and str(death)[:10] > run_day_s:
                     death = None
+                ins = instr.get(eid, no_instr)
+                if skip_quiet_before is not None and death is None and not ins and eid not in demands:
+                    key = (cohort, start, last_cert)
+                    lapse = quiet.get(key)
+                    if lapse is None:
+                        s_, l_ = _to_date(start), _to_date(last_cert)
+                        base = s_ if l_ is None or l_ < s_ else l_
+                        lapse = quiet[key] = clock(rule_of[cohort], base, base).suspend_month.index
+                    if lapse > skip_quiet_before:
+                        continue
+                start, death, last_cert = _to_date(start), _to_date(death), _to_date(last_cert)
                 after_death = None
                 if death is not None:
                     ds = [_to_date(x) for x in dates.get(pid, ())]
@@ -121,7 +142,7 @@ class PayrollService:
                     last_cert = before[-1] if before else None
                     after_death = later[-1] if later else None
                 f = Facts(eid, pid, number, name, cohort, start, fen, tuple(amounts.get(eid, ())), last_cert, death,
-                          after_death, instr.get(eid, []), demands.get(eid, []))
+                          after_death, ins, demands.get(eid, []))
                 base = start if last_cert is None or last_cert < start else last_cert
                 key = (cohort, base)
                 c = clocks.get(key)
@@ -129,16 +150,18 @@ class PayrollService:
                     c = clocks[key] = clock(rule_of[cohort], base, base)
                 yield f, rule_of[cohort], c, last_cert is None
 
-        return entries(), bounds
+        run_day_s = run_day.isoformat()
+        quiet: dict = {}
+        return entries, bounds
 
     def _plans(self, conn, month: Month, run_day: date, *, person_id: str | None = None,
                fast: bool = True) -> tuple[list[_Entry], tuple]:
         entries, (go_live, last_run) = self._gather(conn, run_day, person_id=person_id)
         out: list[_Entry] = []
         mi = month.index
-        for f, rule, c, no_cert in entries:
-            if fast and not f.interesting and c.suspend_month.index > mi:
-                continue  # certified, alive, nothing recorded: due and paid through M
+        for f, rule, c, no_cert in entries(mi if fast else None):
+            if fast and _quietly_suspended(f, c.suspend_month.index, mi):
+                continue
             led = EntitlementLedger(f, rule, go_live=go_live or month, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
             if p or not fast:
@@ -349,6 +372,24 @@ class PayrollService:
         if person is None:
             raise NotFound("系统中没有该身份号码的待遇领取人员", number=idnumber.mask(number))
         return {"id_number": number, "entitlements": self.ledgers_of(person["id"], through, as_of)}
+
+
+def _quietly_suspended(f: Facts, lapse: int, month: int) -> bool:
+    """Still withheld, still lapsed, and every withheld month came after the lapse: the plan is
+    empty (no month owed, none to recover, no status to change) — most of a run's history."""
+    if f.demands or f.death is not None or lapse > month or not f.instructions:
+        return False
+    first_withheld, status = None, "paid"
+    for i in f.instructions:
+        st = STATUS_OF_KIND.get(i.kind)
+        if st is None or i.pending:
+            return False
+        e = i.effective.index
+        if st != "paid" and (first_withheld is None or e < first_withheld):
+            first_withheld = e
+        if e <= month:
+            status = st
+    return status == "withheld" and first_withheld is not None and lapse <= first_withheld
 
 
 def _reduce_case(conn, case_id: str, months, fen, month: str, audit: list, outbox: list) -> None:
