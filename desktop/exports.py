@@ -22,12 +22,20 @@ SHEETS = [
     ("recover", "多领追回", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
                           ("死亡日期", "death_date"), ("多领月份", "overpaid_months"),
                           ("多领金额（元）", "overpaid_amount")]),
+    # every money correction of the run, each once (the back pay of 恢复发放 and the demands of
+    # 多领追回 are among them): the sheet the payroll department pays and recovers from
+    ("corrections", "补发与追回汇总", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
+                                 ("更正类别", "kind"), ("所属月份", "months"), ("金额（元）", "amount")]),
 ]
+CORRECTION_ZH = {"back_pay": "补发", "recovery": "追回", "recovery_cancel": "撤销追回（退还或不再追回）"}
+CAPTIONS = {"corrections": "含恢复发放表中的补发和多领追回表中的追回，按本表执行，勿重复"}
 
 
 def _cell(key: str, value):
     if key == "cohort":
         return COHORTS[value].name_zh if value in COHORTS else value
+    if key == "kind":
+        return CORRECTION_ZH.get(value, value)
     if isinstance(value, list):
         return "、".join(value)
     if isinstance(value, bool):
@@ -42,7 +50,8 @@ def payroll_xlsx(result: PayrollResult, path: Path) -> Path:
     wb = Workbook(write_only=True)
     for kind, title, columns in SHEETS:
         ws = wb.create_sheet(title)
-        ws.append([f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）"])
+        note = f"；{CAPTIONS[kind]}" if kind in CAPTIONS else ""
+        ws.append([f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）{note}"])
         ws.append([c[0] for c in columns])
         for item in getattr(result, kind):
             ws.append([_cell(key, item.get(key)) for _, key in columns])

@@ -344,7 +344,10 @@ class PayrollService:
 
     # --- the ledger of a person -----------------------------------------------------------------
 
-    def ledgers_of(self, person_id: str, through: Month | None = None, as_of: date | None = None) -> list[dict]:
+    def ledgers_of(self, person_id: str, through: Month | None = None, as_of: date | None = None, *,
+                   last_months: int | None = None) -> list[dict]:
+        """The ledger of each entitlement of a person, through ``through`` (default: this month,
+        or the latest run if later); ``last_months``: a fixed window ending there (the strip)."""
         as_of = as_of or date.today()
         with self.db.engine.connect() as conn:
             first, last = lrepo.run_months(conn)
@@ -356,6 +359,8 @@ class PayrollService:
             led = e.ledger
             fi = led.first_interesting(for_view=True)
             start = min(led.go_live, fi) if led.go_live else fi
+            if last_months:
+                start = through - (last_months - 1)
             first_shown = max(start, led.start_month)
             item = {"cohort": e.facts.cohort, "entitlement_id": e.facts.entitlement_id,
                     "months": led.months(first_shown, through) if first_shown <= through else []}
@@ -496,11 +501,11 @@ def _assemble(month: Month, run_day: date, records: list[tuple], recs: list[tupl
             back.setdefault(eid, []).append(detail)
             result.corrections.append({"id_number": number, "cohort": cohort, "kind": "back_pay",
                                        "months": list(detail.get("months", [])), "amount": detail.get("amount"),
-                                       "entitlement_id": eid, "name": name})
+                                       "entitlement_id": eid, "person_id": pid, "name": name})
         elif kind == "recovery_cancel":
             result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery_cancel",
                                        "months": list(detail.get("months", [])), "amount": detail.get("amount"),
-                                       "entitlement_id": eid, "name": name, "case_id": detail.get("case_id")})
+                                       "entitlement_id": eid, "person_id": pid, "name": name, "case_id": detail.get("case_id")})
     for eid, details in back.items():
         item = resumes.get(eid)
         if item is None:
@@ -515,5 +520,5 @@ def _assemble(month: Month, run_day: date, records: list[tuple], recs: list[tupl
                                "cohort": cohort, "death_date": death.isoformat() if death else None,
                                "overpaid_months": months, "overpaid_amount": yuan(fen), "case_id": case_id})
         result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery", "months": months,
-                                   "amount": yuan(fen), "entitlement_id": eid, "name": name})
+                                   "amount": yuan(fen), "entitlement_id": eid, "person_id": pid, "name": name})
     return result

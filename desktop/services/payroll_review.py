@@ -20,7 +20,7 @@ from db import outreach_repo as orepo
 from db import ledger_repo as lrepo
 from db.models import new_id, utcnow
 from desktop import idnumber
-from desktop.exports import SHEETS, _cell
+from desktop.exports import CAPTIONS, SHEETS, _cell
 from desktop.months import Month
 from desktop.payroll import PayrollResult
 from desktop.rules import COHORTS
@@ -60,6 +60,9 @@ class MonthReview:
     recorded: bool  # the run for this month has been recorded
     items: dict[str, list[dict]] = field(default_factory=dict)  # kind → items (id numbers in full)
     approvals: tuple[Approval, ...] = ()
+    # rows with no certification on file this run would suspend: they wait for a supervisor
+    go_live_guard: tuple[dict, ...] = ()
+    go_live_confirmed: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -70,9 +73,15 @@ class MonthReview:
         return sum(1 for a in self.approvals if not a.approved_by)
 
     def totals_yuan(self) -> dict[str, float]:
-        back = sum(i.get("back_pay_amount") or 0 for i in self.items.get("resume", []))
-        over = sum(i.get("overpaid_amount") or 0 for i in self.items.get("recover", []))
-        return {"back_pay": round(back, 2), "overpaid": round(over, 2)}
+        """Instructed money of the month (from the corrections, each once), and the back pay
+        still waiting for a supervisor (not instructed yet)."""
+        corr = self.items.get("corrections", [])
+        back = sum(c.get("amount") or 0 for c in corr if c["kind"] == "back_pay")
+        over = sum(c.get("amount") or 0 for c in corr if c["kind"] == "recovery")
+        cancelled = sum(c.get("amount") or 0 for c in corr if c["kind"] == "recovery_cancel")
+        waiting = sum(i.get("back_pay_amount") or 0 for i in self.items.get("resume", []) if i.get("needs_approval"))
+        return {"back_pay": round(back, 2), "overpaid": round(over, 2), "recovery_cancelled": round(cancelled, 2),
+                "awaiting_approval": round(waiting, 2)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +110,12 @@ class PayrollReviewService:
         result = self.payroll.run(month, actor or Actor("review", "-"), record=False)
         return self._review(month, result)
 
-    def record(self, month: Month | str, actor: Actor) -> MonthReview:
-        """Run and record the month (idempotent: running again changes nothing unless data did)."""
+    def record(self, month: Month | str, actor: Actor, *, confirm_go_live: bool = False) -> MonthReview:
+        """Run and record the month (idempotent: running again changes nothing unless data did);
+        ``confirm_go_live``: a supervisor lets the run suspend rows with no certification on file."""
         month = Month.parse(month) if isinstance(month, str) else month
         require(self.db, actor, "payroll.run")
-        result = self.payroll.run(month, actor, record=True)
+        result = self.payroll.run(month, actor, record=True, confirm_go_live=confirm_go_live)
         return self._review(month, result)
 
     def _review(self, month: Month, result: PayrollResult) -> MonthReview:
@@ -130,7 +140,8 @@ class PayrollReviewService:
                 d.get("certified_on"), months, d.get("amount", d.get("back_pay_amount")),
                 f["approved_by"], f["approved_at"], d.get("waiting_since") or f.get("payroll_month"),
             ))
-        return MonthReview(str(month), result.run_day, recorded, items, tuple(approvals))
+        return MonthReview(str(month), result.run_day, recorded, items, tuple(approvals),
+                           tuple(result.go_live_guard), result.go_live_confirmed)
 
     def approve(self, event_id: str, approver: Actor) -> bool:
         """A supervisor approves one flagged back pay (PermissionDenied for a clerk)."""
@@ -154,7 +165,8 @@ class PayrollReviewService:
                 for item in items:
                     yield [_cell(key, item.get(key)) for _, key in cols]
 
-            caption = f"{review.month} 发放月 {title}名单（制表日 {review.run_day.isoformat()}）{state}"
+            note = f"；{CAPTIONS[kind]}" if kind in CAPTIONS else ""
+            caption = f"{review.month} 发放月 {title}名单（制表日 {review.run_day.isoformat()}）{state}{note}"
             sheets.append((title, caption, [c[0] for c in cols], rows(), len(items)))
         write_sheets(path, sheets, progress=progress, cancel=cancel, widths={1: 22})
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -33,7 +33,8 @@ METHODS_ZH = {
     "staff_attestation": "人工核验",
     "legacy": "历史认证记录",
 }
-EVENT_ZH = {"suspend": "暂停发放", "resume": "恢复发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
+EVENT_ZH = {"suspend": "暂停发放", "resume": "恢复发放", "terminate": "终止发放", "reverse_termination": "撤销终止",
+            "back_pay": "补发", "recovery_cancel": "撤销追回"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,10 +227,17 @@ class PersonService:
         ]
         cohort_of = {e["id"]: COHORTS[e["cohort"]].name_zh for e in ents}
         for ev in events:
-            history.append(
-                HistoryItem(Month.parse(ev["payroll_month"]).first_day(), "event",
-                            f"{EVENT_ZH.get(ev['kind'], ev['kind'])}（{cohort_of.get(ev['entitlement_id'], '')}，自{ev['effective_month']}）")
-            )
+            what = EVENT_ZH.get(ev["kind"], ev["kind"])
+            if ev["kind"] in ("back_pay", "recovery_cancel"):
+                months = json.loads(ev["detail"] or "{}").get("months") or []
+                span = f"{months[0]}～{months[-1]}，{len(months)}个月" if len(months) > 1 else "".join(months)
+                if ev["needs_approval"] and not ev["approved_by"]:
+                    what += "（待主管审核）"
+                text_zh = f"{what}（{cohort_of.get(ev['entitlement_id'], '')}，{span}）"
+            else:
+                text_zh = f"{what}（{cohort_of.get(ev['entitlement_id'], '')}，自{ev['effective_month']}）"
+            history.append(HistoryItem(Month.parse(ev["payroll_month"]).first_day(), "event", text_zh,
+                                       ev["operator"] or ""))
         history.sort(key=lambda h: h.when, reverse=True)
         forms = tuple(
             {"serial": f["serial"], "deadline": _d(f["deadline"]), "issued_at": f["issued_at"]}

@@ -52,7 +52,7 @@ def test_roster_person_payroll_round_trip(tmp_path, shared_dir):
     assert again == doc
 
     wb = openpyxl.load_workbook(xlsx)
-    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回"]
+    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回", "补发与追回汇总"]
     rows = list(wb["暂停发放"].iter_rows(min_row=3, values_only=True))
     assert sorted(r[1] for r in rows) == sorted(suspended)
     assert {r[2] for r in rows} <= {"企业离退休人员", "机关事业单位退休人员", "城乡居民养老保险待遇领取人员", "企业职工遗属",

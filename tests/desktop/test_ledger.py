@@ -76,7 +76,7 @@ def test_on_time_certification_arriving_after_the_suspension_resumes_with_back_p
     assert res["back_pay_amount"] == 1000.0 and res["certified_on"] == "2026-03-14"
     assert may.corrections == [{"id_number": n, "cohort": "enterprise_retiree", "kind": "back_pay",
                                 "months": ["2026-04"], "amount": 1000.0, "entitlement_id": res["entitlement_id"],
-                                "name": res["name"]}]
+                                "person_id": res["person_id"], "name": res["name"]}]
     june = run(db, "2026-06")
     assert june.resume == [] and june.suspend == [] and june.corrections == []
     after = ledger(db, n, "2026-06")

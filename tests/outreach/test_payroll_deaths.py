@@ -35,7 +35,7 @@ def test_month_review_kinds_and_flagged_approval(services, month_case):
     ids, numbers = month_case
     pay = services.payroll_review
     review = pay.record("2026-12", ADMIN)
-    assert review.recorded and review.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1}
+    assert review.recorded and review.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1, "corrections": 1}
     (s,) = review.items["suspend"]
     assert s["name"] == "钱将停" and s["missed_deadline"] == "2026-11-15" and s["suspend_from"] == "2026-12"
     (res,) = review.items["resume"]
@@ -44,7 +44,9 @@ def test_month_review_kinds_and_flagged_approval(services, month_case):
     (rec,) = review.items["recover"]
     assert rec["overpaid_months"] == ["2026-09", "2026-10", "2026-11"] and rec["overpaid_amount"] == 9000.0
     assert review.pending == 1 and review.approvals[0].name == "赵长停"
-    assert review.totals_yuan() == {"back_pay": 51000.0, "overpaid": 9000.0}
+    # the long back pay waits for a supervisor: not instructed, not counted as paid
+    assert review.totals_yuan() == {"back_pay": 0, "overpaid": 9000.0, "recovery_cancelled": 0,
+                                    "awaiting_approval": 51000.0}
 
     # recording December again is idempotent: one recovery case, one pending approval
     again = pay.record("2026-12", ADMIN)
@@ -71,7 +73,7 @@ def test_export_xlsx_full_ids_and_export_record(services, month_case, tmp_path):
     path = tmp_path / "2026-12发放指令.xlsx"
     rec = pay.export(review, path, ADMIN)
     wb = load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回"]
+    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回", "补发与追回汇总"]
     rows = list(wb["暂停发放"].iter_rows(values_only=True))
     assert rows[0][0].startswith("2026-12 发放月 暂停发放名单")
     assert rows[1][:3] == ("姓名", "公民身份号码", "认证对象")
@@ -85,7 +87,7 @@ def test_export_xlsx_full_ids_and_export_record(services, month_case, tmp_path):
     import hashlib
 
     assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert rec.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1} and rec.pending_approvals == 1
+    assert rec.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1, "corrections": 1} and rec.pending_approvals == 1
     history = pay.exports("2026-12")
     assert [(h.filename, h.operator) for h in history] == [("2026-12发放指令.xlsx", "管理员")]
 

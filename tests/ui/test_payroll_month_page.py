@@ -90,7 +90,7 @@ def test_preview_then_record_the_month(qtbot, page, backend):
     assert backend.services.payroll_review.review("2026-12").recorded is False  # a preview records nothing
 
     _december(qtbot, page, record=True)
-    assert page.review.recorded and "已生成" in page.summary.text() and "补发 51,000.00 元" in page.summary.text()
+    assert page.review.recorded and "已生成" in page.summary.text() and "另有待审核补发 51,000.00 元" in page.summary.text()
     assert page.tabs.tabText(4) == "待审核（1）"
     assert page.approvals.data(page.approvals.index(0, 0)) == "赵长停"
     assert page.approvals.data(page.approvals.index(0, 6)) == "待审核"
@@ -138,7 +138,7 @@ def test_export_xlsx_with_progress_and_record(qtbot, page, backend, tmp_path):
     assert "已导出 2026-12发放指令.xlsx（李主管" in page.summary.text()
 
     wb = load_workbook(out, read_only=True)
-    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回"]
+    assert wb.sheetnames == ["暂停发放", "恢复发放", "终止发放", "多领追回", "补发与追回汇总"]
     suspend = list(wb["暂停发放"].iter_rows(values_only=True))
     assert suspend[0][0].startswith("2026-12 发放月 暂停发放名单")
     assert suspend[2][:2] == ("钱将停", NUMBERS["soon"])  # full ID number for the payroll department
@@ -152,7 +152,7 @@ def test_export_xlsx_with_progress_and_record(qtbot, page, backend, tmp_path):
     (rec,) = backend.services.payroll_review.exports("2026-12")
     assert (rec.filename, rec.operator, rec.workstation) == ("2026-12发放指令.xlsx", "李主管", "ws-test")
     assert rec.sha256 == hashlib.sha256(out.read_bytes()).hexdigest() and rec.pending_approvals == 1
-    assert rec.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1}
+    assert rec.counts == {"suspend": 1, "resume": 1, "terminate": 1, "recover": 1, "corrections": 1}
     e = page.exports
     assert e.rowCount() == 1 and e.data(e.index(0, 2)) == "2026-12发放指令.xlsx" and e.data(e.index(0, 3)) == "李主管"
     assert e.data(e.index(0, 7)) == rec.sha256[:16] + "…"

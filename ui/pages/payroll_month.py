@@ -62,6 +62,16 @@ KIND_COLUMNS = {
 }
 
 
+CORRECTION_ZH = {"back_pay": "补发", "recovery": "追回", "recovery_cancel": "撤销追回"}
+CORRECTION_COLUMNS = [Column("姓名", lambda i: i["name"]), Column("身份证号码", _masked), Column("认证对象", _cohort),
+                      Column("更正", lambda i: CORRECTION_ZH.get(i["kind"], i["kind"])),
+                      Column("所属月份", lambda i: _months(i["months"])),
+                      Column("金额（元）", lambda i: yuan(i["amount"]))]
+GUARD_COLUMNS = [Column("姓名", lambda i: i["name"]), Column("身份证号码", _masked), Column("认证对象", _cohort),
+                 Column("待遇开始", lambda i: i["start_date"]),
+                 Column("按开始日期推算的暂停月份", lambda i: fmt_month(i["suspend_from"]))]
+
+
 class PayrollMonthPage(QWidget):
     person_requested = Signal(str)
     finished = Signal(str)
@@ -75,7 +85,8 @@ class PayrollMonthPage(QWidget):
         self.title = heading("发放月名单", self)
         self.summary = QLabel("", self)
         self.summary.setObjectName("summary")
-        self.explain = hint("预览不会改动数据；“生成本月名单”记录暂停、恢复、终止和追回（可重复执行，结果不变）。"
+        self.explain = hint("预览不会改动数据；“生成本月名单”记录暂停、恢复、终止、补发和追回（可重复执行，不会重复发放）。"
+                            "迟到的认证和更正在下一次生成时补发或追回；已生成的月份之前的月份不能再生成。"
                             "导出的表格含完整身份号码，仅交财务发放使用。", self)
         self.month = QComboBox(self)
         self.month.setObjectName("payrollMonth")
@@ -113,6 +124,29 @@ class PayrollMonthPage(QWidget):
         v.addWidget(self.approvals_table, 1)
         v.addWidget(self.approve_button)
         self.tabs.addTab(box, "待审核")
+        # every money correction of the run, each once (what the payroll department pays or recovers)
+        self.corrections = RowTableModel(CORRECTION_COLUMNS, self)
+        self.corrections_table = make_table(self.corrections, self, sortable=True)
+        self.corrections_table.doubleClicked.connect(
+            lambda idx: self.person_requested.emit(row_of(self.corrections_table, idx.row())["person_id"]))
+        self.tabs.addTab(self.corrections_table, "补发与追回")
+        # go-live guard: rows with no certification on file are not suspended until confirmed
+        self.guard_box = QWidget(self)
+        g = QVBoxLayout(self.guard_box)
+        g.setContentsMargins(0, 0, 0, 0)
+        self.guard_text = QLabel("", self.guard_box)
+        self.guard_text.setObjectName("banner")
+        self.guard_text.setProperty("kind", "warn")
+        self.guard_text.setWordWrap(True)
+        self.guard = RowTableModel(GUARD_COLUMNS, self)
+        self.guard_table = make_table(self.guard, self.guard_box)
+        self.guard_table.setMaximumHeight(160)
+        self.confirm_guard_button = QPushButton("核实无误，确认暂停以上人员（主管）", self.guard_box)
+        self.confirm_guard_button.clicked.connect(self.confirm_go_live)
+        g.addWidget(self.guard_text)
+        g.addWidget(self.guard_table)
+        g.addWidget(self.confirm_guard_button)
+        self.guard_box.hide()
         self.exports = RowTableModel([
             Column("导出时间", lambda e: e.exported_at.strftime("%Y-%m-%d %H:%M")), Column("发放月", lambda e: e.month),
             Column("文件", lambda e: e.filename), Column("操作员", lambda e: e.operator or ""),
@@ -139,6 +173,7 @@ class PayrollMonthPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.explain)
         layout.addLayout(tools)
+        layout.addWidget(self.guard_box)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.taskbar)
         self.export_button.setEnabled(False)
@@ -181,14 +216,32 @@ class PayrollMonthPage(QWidget):
             self.tabs.setTabText(list(KIND_COLUMNS).index(kind), f"{KIND_COLUMNS[kind][0]}（{len(review.items.get(kind, []))}）")
         self.approvals.set_rows(list(review.approvals))
         self.tabs.setTabText(4, f"待审核（{review.pending}）")
+        corrections = review.items.get("corrections", [])
+        self.corrections.set_rows(corrections)
+        self.tabs.setTabText(5, f"补发与追回（{len(corrections)}）")
+        self.guard.set_rows(list(review.go_live_guard))
+        if review.go_live_guard:
+            self.guard_text.setText(
+                f"有 {len(review.go_live_guard)} 人在系统中没有任何认证记录（导入的花名册未提供最近认证日期），"
+                "本次没有暂停他们。请核实后由主管确认；确认前他们照常发放。")
+            self.guard_box.show()
+        else:
+            self.guard_box.hide()
         self.exports.set_rows(exports)
         t = review.totals_yuan()
         state = "已生成" if review.recorded else "预览（尚未生成）"
+        waiting = f"（另有待审核补发 {yuan(t['awaiting_approval'])} 元）" if t["awaiting_approval"] else ""
         self.summary.setText(f"{fmt_month(review.month)} · {state} · 制表日 {review.run_day} · "
-                             f"补发 {yuan(t['back_pay'])} 元 · 多领 {yuan(t['overpaid'])} 元")
+                             f"补发 {yuan(t['back_pay'])} 元{waiting} · 追回 {yuan(t['overpaid'])} 元")
         self.export_button.setEnabled(True)
         self.ready = True
         self.finished.emit("loaded")
+
+    def confirm_go_live(self) -> None:
+        svc, month, actor = self.service, self.month.currentData(), self.actor
+        self.summary.setText("正在生成…")
+        run_in_background(lambda: (svc.record(month, actor, confirm_go_live=True), svc.exports(month)),
+                          self._loaded, self._failed, owner=self)
 
     def _failed(self, exc) -> None:
         self.summary.setText(f"未完成：{error_text(exc)}")

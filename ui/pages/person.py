@@ -18,6 +18,7 @@ from desktop.rules import STATUS_ZH
 from ui.models.table import Column, RowTableModel
 from ui.pages.common import fmt_date, make_table, residence_zh, sex_zh
 from ui.widgets.entitlement_card import EntitlementCard
+from ui.widgets.ledger_strip import LedgerStrip, legend
 from ui.widgets.status import StatusBadge
 from ui.workers import run_in_background
 
@@ -96,6 +97,13 @@ class PersonPage(QWidget):
         ent_title.setObjectName("sectionTitle")
         body_layout.addWidget(ent_title)
         body_layout.addLayout(self.cards_box)
+        self.ledger_title = QLabel("发放台账（近24个月：应发、发放指令与更正）", body)
+        self.ledger_title.setObjectName("sectionTitle")
+        body_layout.addWidget(self.ledger_title)
+        self.ledger_box = QVBoxLayout()
+        self.ledger_box.setSpacing(8)
+        body_layout.addLayout(self.ledger_box)
+        body_layout.addWidget(legend(body))
         hist_title = QLabel("认证与发放记录", body)
         hist_title.setObjectName("sectionTitle")
         body_layout.addWidget(hist_title)
@@ -164,7 +172,28 @@ class PersonPage(QWidget):
             self.cards_box.addWidget(QLabel("该人员没有待遇记录。", self))
         self.history_model.set_rows(view.history)
         self._fit_history()
+        self._load_ledger(seq, view)
         self.person_shown.emit(view.id)
+
+    def _load_ledger(self, seq: int, view) -> None:
+        services = getattr(self.backend, "services", None)
+        if services is None:
+            return
+        payroll, as_of, pid = services.payroll, view.as_of, view.id
+        run_in_background(lambda: payroll.ledgers_of(pid, None, as_of, last_months=24),
+                          lambda ledgers: self._ledger_loaded(seq, view, ledgers),
+                          lambda exc: None, owner=self)
+
+    def _ledger_loaded(self, seq: int, view, ledgers: list[dict]) -> None:
+        if seq != self._seq:
+            return
+        names = {e.id: e.cohort_zh for e in view.entitlements}
+        for led in ledgers:
+            self.ledger_box.addWidget(LedgerStrip(names.get(led["entitlement_id"], led["cohort"]), led, 24, self))
+
+    def ledger_strips(self) -> list[LedgerStrip]:
+        return [self.ledger_box.itemAt(i).widget() for i in range(self.ledger_box.count())
+                if isinstance(self.ledger_box.itemAt(i).widget(), LedgerStrip)]
 
     def _fit_history(self) -> None:
         """Let the page scroll, not a table squeezed inside it: show up to 15 rows at full height."""
@@ -182,6 +211,10 @@ class PersonPage(QWidget):
         self.message.hide()
         while self.cards_box.count():
             w = self.cards_box.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        while self.ledger_box.count():
+            w = self.ledger_box.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
         while self.facts_grid.count():
