@@ -733,8 +733,10 @@ class FormService:
     def resumption_forecast(self, person_id: str, today: date) -> tuple[ResumptionForecast, ...]:
         """What next month's payroll run will resume for this person, counting certifications to today."""
         month = Month.of(today) + 1
-        with self.db.engine.connect() as conn:
-            result = self.payroll.compute(month, conn, run_day=today)
+        latest = self.payroll.latest_run()
+        if latest is not None and latest >= month:
+            month = latest + 1  # next month's run is already made: the one after it resumes
+        result = self.payroll.forecast_person(person_id, month, today)  # this person's ledger only
         out = []
         for item in result.resume:
             if item["person_id"] != person_id:
