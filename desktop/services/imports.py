@@ -381,9 +381,11 @@ class ImportService:
                 warning = None
             upd = (r[6] or person[2], r[7] or person[3], r[8] or person[4])
             if upd != tuple(person[2:5]):
-                old = dict(zip(("phone", "address", "residence"), person[2:5]))
-                new = dict(zip(("phone", "address", "residence"), upd))
-                fields = [k for k in ("address", "phone", "residence") if old[k] != new[k]]
+                fields, old, new = [], {}, {}
+                for k, i in (("address", 1), ("phone", 0), ("residence", 2)):
+                    if person[2 + i] != upd[i]:
+                        fields.append(k)
+                        old[k], new[k] = person[2 + i], upd[i]
                 person[2:5] = upd
                 if person[5] == chunk_no:  # created by this chunk, not inserted yet
                     i = person[6]
@@ -392,9 +394,7 @@ class ImportService:
                     person_updates.append({"pid": pid, "phone": upd[0], "address": upd[1], "residence": upd[2],
                                            "updated_at": now, "updated_by": operator, "workstation": ws})
                 # the earlier values stay in the history: the event carries both
-                audit.append(("person.update", "person", pid, {"fields": fields, "line": r[0],
-                                                               "old": {k: old[k] for k in fields},
-                                                               "new": {k: new[k] for k in fields}}))
+                audit.append(("person.update", "person", pid, {"fields": fields, "line": r[0], "old": old, "new": new}))
                 q_person[pid] = None
                 changed = True
 
