@@ -56,9 +56,20 @@ def _by_entitlement(stmt, col, entitlement_ids):
     return [stmt.where(col.in_(part)) for part in _chunks(list(entitlement_ids))]
 
 
-def instruction_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None) -> list[tuple]:
+def instruction_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None, *,
+                     light: bool = False) -> list[tuple]:
     """Live (non-voided) events: (id, entitlement_id, kind, payroll_month, effective_month, detail,
-    needs_approval, approved_by), in recorded order."""
+    needs_approval, approved_by), in recorded order. ``light`` (a whole run on SQLite): straight
+    from the driver, and ``detail`` only where the ledger needs it (the months of back pay and of
+    cancelled recoveries, resumptions recorded before the ledger); None for the rest."""
+    if light and entitlement_ids is None and conn.dialect.name == "sqlite":
+        cur = conn.connection.driver_connection.execute(
+            "SELECT id, entitlement_id, kind, payroll_month, effective_month, "
+            "CASE WHEN kind IN ('back_pay', 'recovery_cancel', 'resume') THEN detail END, "
+            "needs_approval, approved_by FROM entitlement_events WHERE voided_at IS NULL "
+            "ORDER BY payroll_month, created_at")
+        cur.arraysize = 20_000
+        return cur.fetchall()
     e = events.c
     stmt = (select(e.id, e.entitlement_id, e.kind, e.payroll_month, e.effective_month, e.detail, e.needs_approval,
                    e.approved_by).where(e.voided_at.is_(None))
@@ -92,29 +103,60 @@ def amount_rows(conn: Connection, entitlement_ids: Sequence[str] | None = None) 
 
 
 def stream_entitlements(conn: Connection, last_cert_on_or_before: date, person_id: str | None = None):
-    """(entitlement_id, person_id, id_number, name, cohort, start_date, monthly_fen, death_date,
-    latest passed certification ≤ the day), streamed."""
+    """(entitlement_id, person_id, cohort, start_date, monthly_fen, latest passed certification ≤
+    the day), streamed. Who the person is, and deaths, are read apart (few rows need them)."""
     c = certs.c
     last = (select(func.max(c.cert_date))
             .where(and_(c.person_id == ents.c.person_id, c.result == "passed", c.cert_date <= last_cert_on_or_before))
             .scalar_subquery())
-    stmt = select(ents.c.id, ents.c.person_id, persons.c.id_number, persons.c.name, ents.c.cohort,
-                  ents.c.start_date, ents.c.monthly_amount_fen, persons.c.death_date, last,
-                  ).join(persons, persons.c.id == ents.c.person_id)
+    stmt = select(ents.c.id, ents.c.person_id, ents.c.cohort, ents.c.start_date, ents.c.monthly_amount_fen, last)
     if person_id is not None:
-        stmt = stmt.where(ents.c.person_id == person_id)
-        return conn.execute(stmt)
+        return conn.execute(stmt.where(ents.c.person_id == person_id)).all()
     if conn.dialect.name == "sqlite":
         # the whole roster: straight from the driver (dates stay ISO text; the caller parses each
         # distinct one once) — SQLAlchemy's per-row processing is most of the cost at a million rows
         cur = conn.connection.driver_connection.execute(
-            "SELECT e.id, e.person_id, p.id_number, p.name, e.cohort, e.start_date, e.monthly_amount_fen, "
-            "p.death_date, (SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
-            "AND c.result = 'passed' AND c.cert_date <= ?) FROM entitlements e JOIN persons p ON p.id = e.person_id",
+            "SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
+            "(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+            "AND c.result = 'passed' AND c.cert_date <= ?) FROM entitlements e",
             (last_cert_on_or_before.isoformat(),))
         cur.arraysize = 20_000
         return _iter_cursor(cur)
     return conn.execution_options(yield_per=20_000).execute(stmt)
+
+
+def death_dates(conn: Connection, person_id: str | None = None) -> dict[str, date]:
+    """person id → recorded death date (all the dead, or one person)."""
+    stmt = select(persons.c.id, persons.c.death_date).where(persons.c.death_date.is_not(None))
+    if person_id is not None:
+        stmt = stmt.where(persons.c.id == person_id)
+    return {r[0]: r[1] for r in conn.execute(stmt)}
+
+
+def death_dates_of(conn: Connection, person_ids: Sequence[str]) -> dict[str, date | None]:
+    out: dict[str, date | None] = {}
+    for part in _chunks(list(person_ids)):
+        for r in conn.execute(select(persons.c.id, persons.c.death_date).where(persons.c.id.in_(part))):
+            out[r[0]] = r[1]
+    return out
+
+
+def person_names(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """person id → (id_number, name)."""
+    out: dict[str, tuple[str, str]] = {}
+    for part in _chunks(list(person_ids)):
+        for r in conn.execute(select(persons.c.id, persons.c.id_number, persons.c.name)
+                              .where(persons.c.id.in_(part))):
+            out[r[0]] = (r[1], r[2])
+    return out
+
+
+def event_details(conn: Connection, event_ids: Sequence[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for part in _chunks(list(event_ids)):
+        for r in conn.execute(select(events.c.id, events.c.detail).where(events.c.id.in_(part))):
+            out[r[0]] = r[1]
+    return out
 
 
 def _iter_cursor(cur):
@@ -151,6 +193,21 @@ def identities(conn: Connection, entitlement_ids: Sequence[str]) -> dict[str, tu
         for r in conn.execute(stmt):
             out[r[0]] = tuple(r[1:])
     return out
+
+
+def month_instructions(conn: Connection, month: str) -> list[tuple]:
+    """The live instructions of a payroll month with who they concern: (entitlement_id,
+    person_id, id_number, name, cohort, kind, detail, needs_approval, approved_by), in order."""
+    e = events.c
+    stmt = (select(e.entitlement_id, ents.c.person_id, persons.c.id_number, persons.c.name, ents.c.cohort,
+                   e.kind, e.detail, e.needs_approval, e.approved_by)
+            .join(ents, ents.c.id == e.entitlement_id).join(persons, persons.c.id == ents.c.person_id)
+            .where(and_(e.payroll_month == month, e.voided_at.is_(None)))
+            .order_by(e.created_at, e.id))
+    if conn.dialect.name == "sqlite":
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        return conn.connection.driver_connection.execute(str(compiled)).fetchall()
+    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def events_of_month(conn: Connection, month: str) -> list[dict]:

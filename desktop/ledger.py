@@ -57,6 +57,8 @@ class Instruction:
 
 def _det(i: Instruction) -> dict:
     """The instruction's detail, parsed on first use (most are never read in a run)."""
+    if i.detail is None:
+        return {}  # not loaded (a light read of a suspend or terminate)
     if not isinstance(i.detail, dict):
         i.detail = json.loads(i.detail) if i.detail else {}
     return i.detail
@@ -417,8 +419,11 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
 def _resume_detail(led: EntitlementLedger, month: Month, owed: list[Month], resume_from: Month) -> dict:
     stopped = led.status_instruction(month)
     since = stopped.effective if stopped is not None else (owed[0] if owed else month)
-    missed = _det(stopped).get("missed_deadline") if stopped is not None else None
-    return {
+    missed = None
+    if stopped is not None and stopped.detail is not None:
+        d = _det(stopped)
+        missed = d.get("missed_deadline") or d.get("death_date")
+    out = {
         "ledger": 1,
         "suspended_from": str(since), "missed_deadline": missed,
         "certified_on": led.facts.last_certified.isoformat() if led.facts.last_certified else None,
@@ -427,3 +432,6 @@ def _resume_detail(led: EntitlementLedger, month: Month, owed: list[Month], resu
         "back_pay_amount": yuan(led.total_fen(owed)),
         "needs_approval": False,
     }
+    if stopped is not None and stopped.detail is None:
+        out["stopped_by"] = stopped.id  # detail not loaded: the caller fills missed_deadline
+    return out

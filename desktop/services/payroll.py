@@ -62,6 +62,7 @@ def _m(text: str) -> Month:
 
 
 def _instruction(row) -> Instruction:
+    """A raw event row as an Instruction (``detail`` stays JSON text until read)."""
     eid_, _ent, kind, pm, eff, detail, needs, approved = row
     months: tuple[Month, ...] = ()
     case_id = None
@@ -91,7 +92,8 @@ class PayrollService:
     # --- gathering ---------------------------------------------------------------------------------
 
     def _gather(self, conn, run_day: date, *, person_id: str | None = None):
-        """Yields (Facts, clock or None, guard) per entitlement, and the run bounds."""
+        """The facts per entitlement as a generator factory, and the run bounds (first and latest
+        recorded run). Instructions stay raw tuples until an entitlement needs its ledger."""
         rules = self.db.rule_table()
         first, last = lrepo.run_months(conn)
         go_live = Month.parse(first) if first else None
@@ -99,9 +101,13 @@ class PayrollService:
         eids = None
         if person_id is not None:
             eids = [e["id"] for e in repo.entitlements_of(conn, person_id)]
-        instr: dict[str, list[Instruction]] = {}
-        for row in lrepo.instruction_rows(conn, eids):
-            instr.setdefault(row[1], []).append(_instruction(row))
+        raw: dict[str, list[tuple]] = {}
+        for row in lrepo.instruction_rows(conn, eids, light=person_id is None):
+            lst = raw.get(row[1])
+            if lst is None:
+                raw[row[1]] = [row]
+            else:
+                lst.append(row)
         demands: dict[str, list[Demand]] = {}
         for cid, eid, opened, months, status in lrepo.demand_rows(conn, eids):
             demands.setdefault(eid, []).append(
@@ -109,29 +115,36 @@ class PayrollService:
         amounts: dict[str, list] = {}
         for eid, frm, fen, prev in lrepo.amount_rows(conn, eids):
             amounts.setdefault(eid, []).append((_m(frm), fen, prev))
-        dead = [person_id] if person_id is not None else sorted(repo.dead_person_ids(conn))
-        dates = repo.passed_dates_for_persons(conn, dead, run_day) if dead else {}
+        deaths = lrepo.death_dates(conn, person_id)  # person id → death date (the few dead)
+        dates = repo.passed_dates_for_persons(conn, sorted(deaths), run_day) if deaths else {}
         rows = lrepo.stream_entitlements(conn, run_day, person_id)
         rule_of = {r.cohort: r for r in rules.rules()}
         clocks: dict = {}
+        lapses: dict = {}
+        run_day_s = run_day.isoformat()
         bounds = (go_live, last_run)
 
         def entries(skip_quiet_before: int | None):
-            """``skip_quiet_before``: a month index; entitlements with nothing recorded, no
-            death and a clock that covers that month are skipped before any object is built."""
-            no_instr: list = []
-            for eid, pid, number, name, cohort, start, fen, death, last_cert in rows:
+            """``skip_quiet_before``: a month index; entitlements whose plan is certainly empty
+            for it (nothing recorded and still covered, or quietly suspended) are skipped
+            before any object is built."""
+            no_rows: list = []
+            for eid, pid, cohort, start, fen, last_cert in rows:
+                death = deaths.get(pid)
                 if death is not None and str(death)[:10] > run_day_s:
                     death = None
-                ins = instr.get(eid, no_instr)
-                if skip_quiet_before is not None and death is None and not ins and eid not in demands:
+                ins = raw.get(eid, no_rows)
+                if skip_quiet_before is not None and death is None and eid not in demands:
                     key = (cohort, start, last_cert)
-                    lapse = quiet.get(key)
+                    lapse = lapses.get(key)
                     if lapse is None:
                         s_, l_ = _to_date(start), _to_date(last_cert)
                         base = s_ if l_ is None or l_ < s_ else l_
-                        lapse = quiet[key] = clock(rule_of[cohort], base, base).suspend_month.index
-                    if lapse > skip_quiet_before:
+                        lapse = lapses[key] = clock(rule_of[cohort], base, base).suspend_month.index
+                    if not ins:
+                        if lapse > skip_quiet_before:
+                            continue
+                    elif _quietly_suspended(ins, lapse, skip_quiet_before):
                         continue
                 start, death, last_cert = _to_date(start), _to_date(death), _to_date(last_cert)
                 after_death = None
@@ -141,8 +154,8 @@ class PayrollService:
                     later = [x for x in ds if x > death]
                     last_cert = before[-1] if before else None
                     after_death = later[-1] if later else None
-                f = Facts(eid, pid, number, name, cohort, start, fen, tuple(amounts.get(eid, ())), last_cert, death,
-                          after_death, ins, demands.get(eid, []))
+                f = Facts(eid, pid, "", "", cohort, start, fen, tuple(amounts.get(eid, ())), last_cert, death,
+                          after_death, [_instruction(r) for r in ins], demands.get(eid, []))
                 base = start if last_cert is None or last_cert < start else last_cert
                 key = (cohort, base)
                 c = clocks.get(key)
@@ -150,8 +163,6 @@ class PayrollService:
                     c = clocks[key] = clock(rule_of[cohort], base, base)
                 yield f, rule_of[cohort], c, last_cert is None
 
-        run_day_s = run_day.isoformat()
-        quiet: dict = {}
         return entries, bounds
 
     def _plans(self, conn, month: Month, run_day: date, *, person_id: str | None = None,
@@ -160,12 +171,15 @@ class PayrollService:
         out: list[_Entry] = []
         mi = month.index
         for f, rule, c, no_cert in entries(mi if fast else None):
-            if fast and _quietly_suspended(f, c.suspend_month.index, mi):
-                continue
             led = EntitlementLedger(f, rule, go_live=go_live or month, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
             if p or not fast:
                 out.append(_Entry(f, led, p))
+        # who they are, only for those with something to say
+        who = lrepo.person_names(conn, sorted({e.facts.person_id for e in out}))
+        for e in out:
+            e.facts.id_number, e.facts.name = who.get(e.facts.person_id, ("", ""))
+        _fill_missed_deadlines(conn, out)
         return out, (go_live, last_run)
 
     # --- forecasts (nothing recorded) ---------------------------------------------------------------
@@ -292,26 +306,21 @@ class PayrollService:
 
     def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
         ms = str(month)
-        evs = lrepo.events_of_month(conn, ms)
-        cs = lrepo.cases_of_month(conn, ms)
-        ident = lrepo.identities(conn, sorted({e["entitlement_id"] for e in evs} | {c["entitlement_id"] for c in cs}))
         records = []
-        for e in evs:
-            if e["kind"] not in (*STATUS_KINDS, "back_pay", "recovery_cancel"):
-                continue
-            pid, number, name, cohort = ident[e["entitlement_id"]]
-            records.append((e["entitlement_id"], pid, number, name, cohort, e["kind"], json.loads(e["detail"] or "{}"),
-                            bool(e["needs_approval"]) and not e["approved_by"]))
-        recs = []
-        for c in cs:
-            pid, number, name, cohort = ident[c["entitlement_id"]]
-            recs.append((c["entitlement_id"], pid, number, name, cohort, c["id"], json.loads(c["overpaid_months"]),
-                         c["amount_fen"]))
-        deaths = {}
-        if recs:
-            for pid in {r[1] for r in recs}:
-                p = repo.person_by_id(conn, pid)
-                deaths[pid] = _to_date(p["death_date"]) if p else None
+        wanted = (*STATUS_KINDS, "back_pay", "recovery_cancel")
+        for eid, pid, number, name, cohort, kind, detail, needs, approved in lrepo.month_instructions(conn, ms):
+            if kind in wanted:
+                records.append((eid, pid, number, name, cohort, kind, json.loads(detail or "{}"),
+                                bool(needs) and not approved))
+        cs = lrepo.cases_of_month(conn, ms)
+        recs, deaths = [], {}
+        if cs:
+            who = lrepo.identities(conn, sorted({c["entitlement_id"] for c in cs}))
+            for c in cs:
+                pid, number, name, cohort = who[c["entitlement_id"]]
+                recs.append((c["entitlement_id"], pid, number, name, cohort, c["id"], json.loads(c["overpaid_months"]),
+                             c["amount_fen"]))
+            deaths = lrepo.death_dates_of(conn, sorted({r[1] for r in recs}))
         return _assemble(month, run_day, records, recs, deaths)
 
     # --- approvals ----------------------------------------------------------------------------
@@ -379,22 +388,42 @@ class PayrollService:
         return {"id_number": number, "entitlements": self.ledgers_of(person["id"], through, as_of)}
 
 
-def _quietly_suspended(f: Facts, lapse: int, month: int) -> bool:
+def _quietly_suspended(rows: list[tuple], lapse: int, month: int) -> bool:
     """Still withheld, still lapsed, and every withheld month came after the lapse: the plan is
-    empty (no month owed, none to recover, no status to change) — most of a run's history."""
-    if f.demands or f.death is not None or lapse > month or not f.instructions:
+    empty (no month owed, none to recover, no status to change) — most of a run's history.
+    ``rows``: raw instruction tuples (no death and no recovery demand: the caller checked)."""
+    if lapse > month:
         return False
     first_withheld, status = None, "paid"
-    for i in f.instructions:
-        st = STATUS_OF_KIND.get(i.kind)
-        if st is None or i.pending:
+    for _id, _eid, kind, _pm, eff, _detail, needs, approved in rows:
+        st = STATUS_OF_KIND.get(kind)
+        if st is None or (needs and not approved):
             return False
-        e = i.effective.index
+        e = _m(eff).index
         if st != "paid" and (first_withheld is None or e < first_withheld):
             first_withheld = e
         if e <= month:
             status = st
     return status == "withheld" and first_withheld is not None and lapse <= first_withheld
+
+
+def _fill_missed_deadlines(conn, entries: list[_Entry]) -> None:
+    """A resumption names the deadline whose miss stopped payment: read from the stopping
+    instruction's detail, fetched only for the resumptions of this run."""
+    want = {}
+    for e in entries:
+        st = e.plan.status
+        if st and st[0] == "resume":
+            stopped = st[1].pop("stopped_by", None)
+            if stopped and st[1].get("missed_deadline") is None:
+                want.setdefault(stopped, []).append(st[1])
+    if not want:
+        return
+    for eid_, detail in lrepo.event_details(conn, list(want)).items():
+        missed = (json.loads(detail) if detail else {}).get("missed_deadline") or (
+            json.loads(detail) if detail else {}).get("death_date")
+        for d in want[eid_]:
+            d["missed_deadline"] = missed
 
 
 def _reduce_case(conn, case_id: str, months, fen, month: str, audit: list, outbox: list) -> None:
