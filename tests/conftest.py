@@ -24,6 +24,8 @@ def _app_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CERTDESK_HOME", str(home))
     monkeypatch.delenv("CERTDESK_DB", raising=False)
     monkeypatch.delenv("CERTDESK_CENTRAL", raising=False)
+    monkeypatch.delenv("CERTDESK_OPERATOR", raising=False)  # command-line sign-in: tests say whom
+    monkeypatch.delenv("CERTDESK_PASSWORD", raising=False)
     yield home
 
 

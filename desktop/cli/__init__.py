@@ -16,10 +16,19 @@ import sys
 from datetime import date
 from typing import Any, Callable
 
-from desktop.errors import CertDeskError
+from desktop.errors import CertDeskError, DeviceError, NotFound, SyncError
 
 # Top-level options every command shares (parsed before the sub-command).
-GLOBAL_HELP = "certdesk [--db URL] <command> …"
+GLOBAL_HELP = "certdesk [--db URL] [--operator NAME] <command> …"
+
+# Exit statuses (documented in --help and the README).
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_DEVICE = 0, 2, 3, 4, 5
+EPILOG = """退出状态 / exit status: 0 完成 done; 2 用法错误 usage; 3 被规则拒绝 refused by a rule (权限、登录、数据校验);
+4 未找到 not found; 5 设备或网络 device or network. --json 的错误都有 "error" 和 "message".
+
+登录 / sign-in: 读取个人信息或改动数据的命令须以工作人员身份运行：--operator 用户名（随后输入密码），
+计划任务用环境变量 CERTDESK_OPERATOR 和 CERTDESK_PASSWORD。新数据库先运行 certdesk init。
+诊断命令（--version、selftest、devices probe、idcard check/decode）无需登录。"""
 
 
 def parse_date(text: str) -> date:
@@ -36,8 +45,10 @@ def emit(doc: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="certdesk", description="社保待遇资格认证柜台系统（命令行）")
+    parser = argparse.ArgumentParser(prog="certdesk", description="社保待遇资格认证柜台系统（命令行）", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="SQLAlchemy URL of the database (default: CERTDESK_DB or the local SQLite file)")
+    parser.add_argument("--operator", help="以该工作人员身份运行（随后输入密码；或设置 CERTDESK_OPERATOR/CERTDESK_PASSWORD）")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -69,4 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             emit({"error": exc.code, "message": exc.message_zh})
         else:
             print(f"错误：{exc.message_zh}", file=sys.stderr)
-        return 1
+        return exit_status(exc)
+
+
+def exit_status(exc: CertDeskError) -> int:
+    if isinstance(exc, NotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, (SyncError, DeviceError)):
+        return EXIT_DEVICE
+    return EXIT_REFUSED

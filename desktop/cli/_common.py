@@ -1,28 +1,97 @@
-"""Helpers shared by the command modules."""
+"""Helpers shared by the command modules: the database, and who is signed in.
+
+Every command that reads personal data or changes anything runs as a signed-in operator and is
+held to the same permission matrix as the window (desktop/permissions.py): ``--operator NAME``
+(the password is asked for) or, for scheduled jobs, the environment pair ``CERTDESK_OPERATOR`` /
+``CERTDESK_PASSWORD``. Wrong passwords count towards the account's lockout like the window's.
+Diagnostics (``--version``, ``selftest``, ``devices probe``, ``idcard check|decode``) need none.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
+import sys
+from datetime import date
 
+from desktop.errors import PermissionDenied, UserFacingError
 from desktop.workstation import Actor, workstation_id
+
+SIGN_IN_HELP = ("请先登录：--operator 用户名（随后输入密码），计划任务可设置环境变量 CERTDESK_OPERATOR 和 "
+                "CERTDESK_PASSWORD；新数据库先运行 certdesk init")
+
+
+class SignInRequired(UserFacingError):
+    code = "sign_in_required"
 
 
 def open_db(args):
     from desktop.services.database import Database
 
-    return Database.open(getattr(args, "db", None), demo=getattr(args, "demo", False))
+    db = getattr(args, "_db", None)
+    if db is None:
+        db = Database.open(getattr(args, "db", None), demo=getattr(args, "demo", False))
+        args._db = db
+    return db
 
 
-def cli_actor() -> Actor:
-    """Command-line work is recorded under the OS user (or CERTDESK_OPERATOR)."""
-    name = os.environ.get("CERTDESK_OPERATOR")
-    if not name:
-        try:
-            name = getpass.getuser()
-        except Exception:  # no user database entry (containers)
-            name = "cli"
-    return Actor(f"cli:{name}", workstation_id(), "admin")
+def _password(name: str) -> str:
+    pw = os.environ.get("CERTDESK_PASSWORD")
+    if pw is not None:
+        return pw
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(f"{name} 的密码：")
+    raise SignInRequired(f"没有 {name} 的密码：交互使用时输入，计划任务设置 CERTDESK_PASSWORD")
+
+
+def signed_in(args, *, changes: bool = False) -> Actor:
+    """The operator this command runs as, after checking the password (once per command).
+
+    ``changes``: the command changes data; then a business date other than today (``--as-of``)
+    needs a supervisor, and is recorded in the audit log."""
+    actor = getattr(args, "_actor", None)
+    if actor is None:
+        from desktop.services.operators import OperatorService
+
+        name = (getattr(args, "operator", None) or os.environ.get("CERTDESK_OPERATOR") or "").strip()
+        if not name:
+            raise SignInRequired(SIGN_IN_HELP)
+        db = open_db(args)
+        ws = workstation_id()
+        view = OperatorService(db).login(name, _password(name), ws)
+        if view.must_change_password:
+            raise SignInRequired("该账号须先修改初始密码：请在窗口中登录修改，或由管理员重设", code="must_change_password")
+        actor = Actor(view.username, ws, view.role)
+        args._actor = actor
+    as_of = getattr(args, "as_of", None)
+    if changes and as_of is not None and as_of != date.today() and not getattr(args, "_as_of_checked", False):
+        _business_date(args, actor, as_of)
+    return actor
+
+
+def _business_date(args, actor: Actor, as_of: date) -> None:
+    """Changing data as of another day is a supervisor's act, and is audited."""
+    from db import journal
+    from desktop.permissions import SENIOR
+
+    db = open_db(args)
+    if actor.role not in SENIOR:
+        with db.engine.begin() as conn:
+            journal.audit(conn, actor.operator, actor.workstation, "permission.denied", None, None,
+                          {"action": "cli.as_of", "as_of": as_of.isoformat(), "command": getattr(args, "command", None)})
+        raise PermissionDenied("以其他日期（--as-of）办理业务需要主管权限", code="permission_denied")
+    with db.engine.begin() as conn:
+        journal.audit(conn, actor.operator, actor.workstation, "cli.as_of", None, None,
+                      {"as_of": as_of.isoformat(), "today": date.today().isoformat(),
+                       "command": getattr(args, "command", None)})
+    args._as_of_checked = True
+
+
+def cli_actor(args=None) -> Actor:
+    """Kept for callers that change data: the signed-in operator (see :func:`signed_in`)."""
+    if args is None:
+        raise SignInRequired(SIGN_IN_HELP)
+    return signed_in(args, changes=True)
 
 
 def add_json(parser) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.cli import emit
-from desktop.cli._common import add_json, open_db
+from desktop.cli._common import add_json, open_db, signed_in
 
 
 def register(sub) -> None:
@@ -15,8 +15,11 @@ def register(sub) -> None:
 
 def _verify(args) -> int:
     from desktop.services.audit import verify_chain
+    from desktop.services.guard import require
 
-    result = verify_chain(open_db(args))
+    db = open_db(args)
+    require(db, signed_in(args), "audit.verify")
+    result = verify_chain(db)
     if args.json:
         emit(result.as_json())
     elif result.ok:

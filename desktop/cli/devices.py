@@ -41,4 +41,4 @@ def _probe(args) -> int:
             state = f"应答 SAM {p.get('sam_id', '')}" if p.get("answered") else f"无应答（{p.get('message', '')}）"
             print(f"{p['port']}\t{p.get('description', '')}\t{state}")
         print(f"照片解码库：{'可用' if decoder.available else decoder.reason_zh}")
-    return 0 if ports is not None else 1
+    return 0 if ports is not None else 5

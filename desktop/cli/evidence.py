@@ -17,7 +17,7 @@ def register(sub) -> None:
 def _purge(args) -> int:
     from desktop.services.evidence import EvidenceService
 
-    n = EvidenceService(open_db(args)).purge_expired(cli_actor(), args.as_of)
+    n = EvidenceService(open_db(args)).purge_expired(cli_actor(args), args.as_of)
     if args.json:
         emit({"purged": n})
     else:

@@ -130,4 +130,4 @@ def _selftest(args) -> int:
         emit(report)
     else:
         print("人脸识别组件正常" if report.get("ok") else f"错误：{report.get('message')}")
-    return 0 if report.get("ok") else 1
+    return 0 if report.get("ok") else 5

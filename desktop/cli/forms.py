@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, cli_actor, open_db
+from desktop.cli._common import add_json, cli_actor, open_db, signed_in
 
 REFUSED_EXIT = 3
 
@@ -72,7 +72,7 @@ def _service(args):
 
 
 def _issue(args) -> int:
-    res = _service(args).issue(args.id_number, cli_actor(), args.pdf, today=args.as_of)
+    res = _service(args).issue(args.id_number, cli_actor(args), args.pdf, today=args.as_of)
     f = res.form
     if args.json:
         emit({"serial": f.serial, "name": f.name, "id_number": f.masked_id, "deadline": f.deadline.isoformat(),
@@ -83,7 +83,7 @@ def _issue(args) -> int:
 
 
 def _batch(args) -> int:
-    res = _service(args).batch(args.due_within, cli_actor(), args.pdf, labels_out=args.labels, as_of=args.as_of)
+    res = _service(args).batch(args.due_within, cli_actor(args), args.pdf, labels_out=args.labels, as_of=args.as_of)
     if args.json:
         emit(res.as_json())
     elif not res.forms:
@@ -96,7 +96,7 @@ def _batch(args) -> int:
 def _receive(args) -> int:
     res = _service(args).receive(
         image_path=args.image, text=args.serial, body_name=args.body, body_date=args.date,
-        certifier=args.certifier, actor=cli_actor(), today=args.as_of, expected_id_number=args.expect,
+        certifier=args.certifier, actor=cli_actor(args), today=args.as_of, expected_id_number=args.expect,
         scan_path=args.scan)
     if args.json:
         emit(res.as_json())
@@ -106,6 +106,7 @@ def _receive(args) -> int:
 
 
 def _list(args) -> int:
+    signed_in(args)
     svc = _service(args)
     rows = svc.overdue(args.as_of) if args.overdue else svc.outstanding(args.as_of)
     if args.json:
@@ -120,7 +121,7 @@ def _list(args) -> int:
 
 
 def _reprint(args) -> int:
-    res = _service(args).reprint(args.serial, cli_actor(), args.pdf)
+    res = _service(args).reprint(args.serial, cli_actor(args), args.pdf)
     if args.json:
         emit({"serial": res.serial, "pdf": res.pdf})
     else:

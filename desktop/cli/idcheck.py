@@ -33,4 +33,4 @@ def _check(args) -> int:
         emit(doc)
     else:
         print("有效" if r.valid else f"无效：{doc['reason_zh']}")
-    return 0 if r.valid else 1
+    return 0 if r.valid else 3  # refused by a rule (exit statuses: desktop.cli)

@@ -46,7 +46,7 @@ def _print(report, args) -> None:
 def _roster_import(args) -> int:
     from desktop.services.imports import ImportService
 
-    report = ImportService(open_db(args)).import_roster(args.file, cli_actor(), dry_run=args.dry_run, today=args.as_of)
+    report = ImportService(open_db(args)).import_roster(args.file, cli_actor(args), dry_run=args.dry_run, today=args.as_of)
     _print(report, args)
     return 0
 
@@ -54,6 +54,6 @@ def _roster_import(args) -> int:
 def _results_import(args) -> int:
     from desktop.services.imports import ImportService
 
-    report = ImportService(open_db(args)).import_results(args.file, cli_actor(), dry_run=args.dry_run, today=args.as_of)
+    report = ImportService(open_db(args)).import_results(args.file, cli_actor(args), dry_run=args.dry_run, today=args.as_of)
     _print(report, args)
     return 0

@@ -30,4 +30,4 @@ def _selftest(args) -> int:
         for c in report.checks:
             print(f"[{MARK[c.ok]}] {c.title_zh}：{c.message_zh}")
         print("自检通过" if report.ok else f"自检未通过：{len(report.errors)} 项错误")
-    return 0 if report.ok else 1
+    return 0 if report.ok else 5

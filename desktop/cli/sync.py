@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, cli_actor, open_db
+from desktop.cli._common import add_json, open_db, signed_in
 
 
 def _workstation(args) -> str:
@@ -21,7 +21,7 @@ def _workstation(args) -> str:
 def _actor(args):
     from desktop.workstation import Actor
 
-    base = cli_actor()
+    base = signed_in(args, changes=True)
     return Actor(base.operator, _workstation(args), base.role)
 
 
@@ -97,6 +97,10 @@ def _sync(args) -> int:
     from desktop.services.sync import SyncService, redact, resolve_central, save_central
 
     db = open_db(args)
+    actor = signed_in(args)
+    from desktop.services.guard import require
+
+    require(db, actor, "settings.change" if args.save_central else "sync.run")
     if args.save_central:
         save_central(db, args.save_central)
         if not args.once:
@@ -164,6 +168,7 @@ def _schedule(args) -> int:
 
 
 def _list(args) -> int:
+    signed_in(args)
     views = _visits(args).list(open_only=args.open, staff=args.staff, start=args.start, end=args.end)
     if args.json:
         emit([v.as_json() for v in views])
@@ -186,6 +191,7 @@ def _prepare(args) -> int:
     from desktop.services.sync import resolve_central
 
     service = _visits(args)
+    _actor(args)
     url = resolve_central(args.central, service.db)
     if not url:
         raise SyncError("未配置中心数据库", code="no_central")

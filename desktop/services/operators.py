@@ -110,16 +110,18 @@ class OperatorService:
             row = repo.by_username(conn, username)
         return _view(row) if row else None
 
-    def ensure_admin(self, workstation: str, password: str | None = None) -> str | None:
-        """First start: create ``admin`` with a one-time password it must change at first login.
+    def ensure_admin(self, workstation: str, password: str | None = None, *,
+                     must_change: bool = True) -> str | None:
+        """First start: create ``admin`` with a one-time password it must change at first login
+        (``certdesk init --admin-password-stdin`` gives a chosen one, ``must_change=False``).
         Returns that password (to show once), or None when accounts already exist."""
         if self.has_operators():
             return None
         pw = password or one_time_password()
         system = Actor("system", workstation, "admin")
         # not queued for the central database: every workstation's first start makes its own admin
-        self._insert(ADMIN_USERNAME, "系统管理员", "admin", pw, system, must_change=True, check_rules=password is not None,
-                     queue=False)
+        self._insert(ADMIN_USERNAME, "系统管理员", "admin", pw, system, must_change=must_change or password is None,
+                     check_rules=password is not None, queue=False)
         return pw
 
     def create(self, username: str, display_name: str, role: str, password: str, actor: Actor, *,

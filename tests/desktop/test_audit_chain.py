@@ -62,7 +62,9 @@ def test_deleted_event_is_found(db, roster):
 
 def test_cli_reports_json(db, roster, tmp_path):
     populate(db, roster)
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "h")}
+    from cli_auth import signed_env
+
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "h"), **signed_env(db, "supervisor")}
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "audit", "verify", "--json"], cwd=ROOT,
                        capture_output=True, text=True, env=env)
     doc = json.loads(r.stdout)

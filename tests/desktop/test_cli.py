@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def certdesk(tmp_path, *args, ok=True):
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    from cli_auth import signed_env
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": url, **signed_env(url)}
     r = subprocess.run([sys.executable, "-m", "ui", *map(str, args)], cwd=ROOT, capture_output=True, text=True, env=env)
     if ok:
         assert r.returncode == 0, r.stderr
@@ -75,12 +78,12 @@ def test_idcard_check(tmp_path):
     assert doc == {"valid": True, "reason": None, "reason_zh": None, "birth_date": "1940-09-01", "sex": "F",
                    "region": "内蒙古自治区兴安盟阿尔山市"}
     r = certdesk(tmp_path, "idcard", "check", "152202194009012241", "--json", ok=False)
-    assert r.returncode == 1 and json.loads(r.stdout)["reason"] == "check_digit"
+    assert r.returncode == 3 and json.loads(r.stdout)["reason"] == "check_digit"
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
     r = certdesk(tmp_path, "roster", "import", tmp_path / "nope.csv", "--json", ok=False)
-    assert r.returncode == 1
+    assert r.returncode == 3
     assert json.loads(r.stdout)["message"].startswith("文件不存在")
 
 

@@ -93,10 +93,12 @@ def test_purge_command(db, person_id, tmp_path):
     import sys
     from pathlib import Path
 
+    from cli_auth import signed_env
+
     svc = EvidenceService(db)  # the installation's key (CERTDESK_HOME of this test)
     svc.store(person_id, "captured", PNG, ACTOR, today=d(2025, 1, 1))
     root = Path(__file__).resolve().parents[2]
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "evidence", "purge", "--as-of", "2026-11-29", "--json"],
-                       cwd=root, capture_output=True, text=True, env=dict(os.environ))
+                       cwd=root, capture_output=True, text=True, env={**os.environ, **signed_env(db)})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"purged": 1}

@@ -497,7 +497,10 @@ def test_a_roster_certification_after_the_recorded_death_is_not_recorded(db, tmp
 
 
 def test_command_line_shows_warnings_and_the_missing_dates(tmp_path):
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    from cli_auth import signed_env
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": url, **signed_env(url, "supervisor")}
     path = write_csv(tmp_path / "r.csv", ROSTER_COLUMNS, [
         row("王桂兰", A, last="", phone="13900001111"),
         row("王桂兰", A, cohort="企业职工遗属", start="2015-01-01", last="", phone="13900002222")])

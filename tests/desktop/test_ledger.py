@@ -165,10 +165,12 @@ def test_cli_refuses_an_earlier_month_with_a_nonzero_status(tmp_path, db, roster
     roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 6, 1), 1000)
     roster.load(today=d(2026, 1, 5))
     run(db, "2026-08")
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": str(db.url)}
+    from cli_auth import signed_env
+
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": str(db.url), **signed_env(db)}
     r = subprocess.run([sys.executable, "-m", "ui", "payroll", "--month", "2026-07", "--json"], cwd=ROOT,
                        capture_output=True, text=True, env=env)
-    assert r.returncode != 0
+    assert r.returncode == 3  # refused by a rule
     assert json.loads(r.stdout)["error"] == "run_out_of_order"
 
 
@@ -258,7 +260,10 @@ def test_ledger_command_prints_the_contract_shape(tmp_path, db, roster):
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
     roster.load(today=d(2026, 1, 5))
     run(db, "2026-04")
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": str(db.url)}
+    from cli_auth import signed_env
+
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path / "home"), "CERTDESK_DB": str(db.url),
+           **signed_env(db, "clerk")}
     r = subprocess.run([sys.executable, "-m", "ui", "ledger", n, "--json", "--through", "2026-05"], cwd=ROOT,
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr

@@ -117,7 +117,7 @@ def test_cli_decode_sam_id_no_card_and_bad_frames(tmp_path, capsys):
                        ("AA AA AA 96 69 00 04 00", "truncated"), ("hello", "bad_hex")]:
         path.write_text(text)
         rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path), "--json")
-        assert rc == 1 and json.loads(out)["error"] == code
+        assert rc == 5 and json.loads(out)["error"] == code  # a device fault (what the reader sent)
 
 
 def test_cli_decode_a_captured_stream_with_noise_several_frames_and_pieces(tmp_path, capsys):
@@ -168,9 +168,9 @@ def test_cli_decode_noise_before_one_frame_and_nothing_usable(tmp_path, capsys):
     path.write_text("13 37 00 42")
     rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path), "--json")
     err = json.loads(out)
-    assert rc == 1 and err["error"] == "bad_preamble" and err["message"]
+    assert rc == 5 and err["error"] == "bad_preamble" and err["message"]
     rc, out = run_cli(capsys, "idcard", "decode", "--hex", str(path))  # text output, same fault
-    assert rc == 1
+    assert rc == 5
 
 
 def test_cli_decode_text_output_lists_every_frame(tmp_path, capsys):

@@ -12,7 +12,16 @@ d = date
 
 
 def cli(capsys, db_url, *args) -> tuple[int, dict]:
-    code = main(["--db", db_url, "forms", *args])
+    import os
+
+    from cli_auth import signed_env
+
+    os.environ.update(signed_env(db_url))  # a scheduled job's sign-in (the autouse home fixture isolates the rest)
+    try:
+        code = main(["--db", db_url, "forms", *args])
+    finally:
+        os.environ.pop("CERTDESK_OPERATOR", None)
+        os.environ.pop("CERTDESK_PASSWORD", None)
     out = capsys.readouterr().out
     return code, json.loads(out)
 
@@ -59,5 +68,5 @@ def test_issue_batch_receive_list(capsys, db, db_url, roster, tmp_path):
 
 def test_issue_unknown_person_is_an_error_in_json(capsys, db, db_url, tmp_path):
     code, doc = cli(capsys, db_url, "issue", "11010519491231002X", "--pdf", str(tmp_path / "x.pdf"), "--json")
-    assert code == 1 and doc["error"] == "not_found"
+    assert code == 4 and doc["error"] == "not_found"
     assert not (tmp_path / "x.pdf").exists()

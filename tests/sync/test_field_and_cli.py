@@ -75,7 +75,11 @@ def test_field_laptop_prepared_certifies_offline_and_syncs_back(central, central
 
 
 def _cli(args, home, env_extra=None):
-    env = {**os.environ, "CERTDESK_HOME": str(home), "CERTDESK_MODE": "test", **(env_extra or {})}
+    from cli_auth import signed_env
+
+    db = args[args.index("--db") + 1]  # the command signs in against the database it opens
+    auth = signed_env(db if "://" in db else f"sqlite:///{db}")
+    env = {**os.environ, "CERTDESK_HOME": str(home), "CERTDESK_MODE": "test", **auth, **(env_extra or {})}
     env.pop("CERTDESK_DB", None)
     return subprocess.run([sys.executable, "-m", "desktop", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
@@ -110,9 +114,9 @@ def test_cli_sync_once_json_and_person_show_on_postgres(central, central_url, tm
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["entitlements"][0]["last_certified"] == TODAY.isoformat()
 
-    # Unreachable central: a clear error, exit code 1, nothing lost.
+    # Unreachable central: a clear error, exit status 5 (device or network), nothing lost.
     r = _cli(["--db", str(local), "sync", "--once", "--json", "--central", "postgresql://postgres@127.0.0.1:1/x"], home)
-    assert r.returncode == 1 and json.loads(r.stdout)["error"] == "offline"
+    assert r.returncode == 5 and json.loads(r.stdout)["error"] == "offline"
 
 
 def test_cli_visits_book_schedule_close(central, central_url, tmp_path):
