@@ -5,6 +5,7 @@ Plain tuples in, plain tuples out; the rules live in ``desktop.ledger``.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Sequence
 
@@ -156,6 +157,42 @@ def event_details(conn: Connection, event_ids: Sequence[str]) -> dict[str, str |
     for part in _chunks(list(event_ids)):
         for r in conn.execute(select(events.c.id, events.c.detail).where(events.c.id.in_(part))):
             out[r[0]] = r[1]
+    return out
+
+
+_ENT_COLS = ("SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
+             "(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+             "AND c.result = 'passed' AND c.cert_date <= ?) AS last FROM entitlements e")
+
+
+def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, thresholds: dict[str, str]) -> list[tuple]:
+    """SQLite: the rows of :func:`stream_entitlements` whose effective last date (the later of the
+    start and the latest passed certification ≤ the day) is before its cohort's threshold."""
+    case = " ".join(f"WHEN '{c}' THEN '{t}'" for c, t in thresholds.items()
+                    if c.replace("_", "").isalnum() and t[:4].isdigit())
+    sql = (f"SELECT * FROM ({_ENT_COLS}) WHERE max(start_date, coalesce(last, start_date)) < "
+           f"CASE cohort {case} ELSE '9999-12-31' END")
+    cur = conn.connection.driver_connection.execute(sql, (last_cert_on_or_before.isoformat(),))
+    cur.arraysize = 20_000
+    return cur.fetchall()
+
+
+def entitlements_by_ids(conn: Connection, last_cert_on_or_before: date, ids: Sequence[str]) -> list[tuple]:
+    """SQLite: the rows of :func:`stream_entitlements` for the given entitlement ids."""
+    if not ids:
+        return []
+    raw = conn.connection.driver_connection
+    out: list[tuple] = []
+    sql = f"{_ENT_COLS} WHERE e.id IN (SELECT value FROM json_each(?))"
+    for k in range(0, len(ids), 50_000):
+        out.extend(raw.execute(sql, (last_cert_on_or_before.isoformat(), json.dumps(list(ids[k:k + 50_000])))))
+    return out
+
+
+def entitlement_ids_of_persons(conn: Connection, person_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(list(person_ids)):
+        out.update(r[0] for r in conn.execute(select(ents.c.id).where(ents.c.person_id.in_(part))))
     return out
 
 

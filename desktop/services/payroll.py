@@ -117,8 +117,19 @@ class PayrollService:
             amounts.setdefault(eid, []).append((_m(frm), fen, prev))
         deaths = lrepo.death_dates(conn, person_id)  # person id → death date (the few dead)
         dates = repo.passed_dates_for_persons(conn, sorted(deaths), run_day) if deaths else {}
-        rows = lrepo.stream_entitlements(conn, run_day, person_id)
         rule_of = {r.cohort: r for r in rules.rules()}
+
+        def source(skip_quiet_before: int | None):
+            if skip_quiet_before is None or person_id is not None or conn.dialect.name != "sqlite":
+                return lrepo.stream_entitlements(conn, run_day, person_id)
+            # A run: only entitlements whose clock has lapsed by the month (SQL compares each
+            # one's effective last date with its cohort's threshold), plus those with something
+            # recorded, a recovery demand or a death — the rest are due and paid: not read at all.
+            thresholds = {c: lapse_threshold(r, skip_quiet_before) for c, r in rule_of.items()}
+            lapsed = lrepo.lapsed_entitlements(conn, run_day, thresholds)
+            seen = {r[0] for r in lapsed}
+            wanted = (set(raw) | set(demands) | lrepo.entitlement_ids_of_persons(conn, list(deaths))) - seen
+            return lapsed + lrepo.entitlements_by_ids(conn, run_day, sorted(wanted))
         clocks: dict = {}
         lapses: dict = {}
         run_day_s = run_day.isoformat()
@@ -129,7 +140,7 @@ class PayrollService:
             for it (nothing recorded and still covered, or quietly suspended) are skipped
             before any object is built."""
             no_rows: list = []
-            for eid, pid, cohort, start, fen, last_cert in rows:
+            for eid, pid, cohort, start, fen, last_cert in source(skip_quiet_before):
                 death = deaths.get(pid)
                 if death is not None and str(death)[:10] > run_day_s:
                     death = None
@@ -386,6 +397,21 @@ class PayrollService:
         if person is None:
             raise NotFound("系统中没有该身份号码的待遇领取人员", number=idnumber.mask(number))
         return {"id_number": number, "entitlements": self.ledgers_of(person["id"], through, as_of)}
+
+
+def lapse_threshold(rule, month_index: int) -> str:
+    """The earliest effective last date (ISO) whose clock still covers month ``month_index``:
+    an entitlement certified on or after it is due that month. The clock is monotone in the
+    date for every rule kind, so a binary search over days finds it."""
+    lo, hi = date(1900, 1, 1).toordinal(), date(2300, 1, 1).toordinal()
+    while lo < hi:
+        mid = (lo + hi) // 2
+        d = date.fromordinal(mid)
+        if clock(rule, d, d).suspend_month.index > month_index:
+            hi = mid
+        else:
+            lo = mid + 1
+    return date.fromordinal(lo).isoformat()
 
 
 def _quietly_suspended(rows: list[tuple], lapse: int, month: int) -> bool:

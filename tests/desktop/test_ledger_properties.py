@@ -228,3 +228,19 @@ def test_outstanding_is_zero_after_the_next_run_without_new_facts(case):
     led = EntitlementLedger(f, RULES[w.cohort], go_live=store.runs[0], last_run=month)
     out = led.outstanding(month)
     assert out["back_pay_outstanding"] == 0 and out["overpaid_unclaimed"] == 0, out
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["rolling_months", "rolling_days", "calendar_windows"]),
+       period=st.sampled_from([1, 2, 3, 6, 12]), offset=st.integers(0, 2),
+       d=st.dates(date(2000, 1, 1), date(2030, 12, 31)), m=st.integers(2005 * 12, 2031 * 12))
+def test_a_runs_sql_filter_threshold_splits_covered_from_lapsed(kind, period, offset, d, m):
+    """The run reads only entitlements whose effective last date is before their cohort's
+    threshold: exactly those whose clock has lapsed by the month."""
+    from desktop.rules import CycleRule
+    from desktop.services.payroll import lapse_threshold
+
+    rule = CycleRule("enterprise_retiree", kind, period if kind != "rolling_days" else period * 30,
+                     suspend_offset_months=offset)
+    t = date.fromisoformat(lapse_threshold(rule, m))
+    assert (clock(rule, d, d).suspend_month.index > m) == (d >= t)
