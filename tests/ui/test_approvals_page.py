@@ -73,6 +73,7 @@ def test_supervisor_approves_with_own_identity(qtbot, page, backend):
     assert cells[0] == "久停恢复"
     assert NUMBER not in cells and cells[1].startswith("152202") and "*" in cells[1]
     assert "14个月" in cells[6]
+    assert cells[9] == "2026-04"  # waiting since the run that first asked
     assert "1 项待审核" in page.summary.text()
     assert page.approve_button.isEnabled() and "王主管" in page.message.text()
     page.table.selectRow(0)

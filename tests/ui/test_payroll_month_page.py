@@ -94,6 +94,7 @@ def test_preview_then_record_the_month(qtbot, page, backend):
     assert page.tabs.tabText(4) == "待审核（1）"
     assert page.approvals.data(page.approvals.index(0, 0)) == "赵长停"
     assert page.approvals.data(page.approvals.index(0, 6)) == "待审核"
+    assert page.approvals.data(page.approvals.index(0, 7)) == "2026年12月"  # waiting since the December run
 
 
 def test_clerk_cannot_record_or_approve_supervisor_can(qtbot, page, backend):

@@ -36,7 +36,8 @@ class ApprovalsPage(QWidget):
             Column("认证对象", lambda a: a.cohort_zh), Column("事项", lambda a: a.kind_zh, align_center=True),
             Column("暂停起始", lambda a: a.suspended_from or "—"), Column("认证日期", lambda a: a.certified_on or "—"),
             Column("补发月份", lambda a: a.months_text), Column("补发金额（元）", lambda a: yuan(a.back_pay_amount)),
-            Column("发放月份", lambda a: a.payroll_month), Column("经办", lambda a: a.requested_by or "—"),
+            Column("发放月份", lambda a: a.payroll_month), Column("等待审核自", lambda a: a.waiting_since or "—"),
+            Column("经办", lambda a: a.requested_by or "—"),
         ], self)
         self.table = make_table(self.model, self)
         self.table.setObjectName("approvalsTable")

@@ -114,6 +114,7 @@ class PayrollMonthPage(QWidget):
             Column("认证日期", lambda a: a.certified_on or "—"),
             Column("补发", lambda a: f"{len(a.back_pay_months)}个月 {yuan(a.back_pay_amount)}元"),
             Column("审核人", lambda a: a.approved_by or "待审核"),
+            Column("等待审核自", lambda a: fmt_month(a.waiting_since) if a.waiting_since else "—"),
         ], self)
         box = QWidget(self)
         v = QVBoxLayout(box)
