@@ -145,6 +145,15 @@ def death_dates_of(conn: Connection, person_ids: Sequence[str]) -> dict[str, dat
 def person_names(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """person id → (id_number, name)."""
     out: dict[str, tuple[str, str]] = {}
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        ids = list(person_ids)
+        for k in range(0, len(ids), 50_000):
+            for pid, number, name in raw.execute(
+                    "SELECT id, id_number, name FROM persons WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids[k:k + 50_000]),)):
+                out[pid] = (number, name)
+        return out
     for part in _chunks(list(person_ids)):
         for r in conn.execute(select(persons.c.id, persons.c.id_number, persons.c.name)
                               .where(persons.c.id.in_(part))):

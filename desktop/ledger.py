@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.months import Month
+from desktop.months import Month, month_text
 from desktop.rules import Clock, CycleRule, clock
 
 HIGH_RISK_MONTHS = 12  # back pay of more than this many months needs a supervisor (条例 第三十七条)
@@ -402,7 +402,10 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             # with no certification on file the lapse is only the start date's: the months the core
             # system paid before the first recorded run are not reported as paid while overdue
             since = max(led.lapse, led.go_live) if no_cert and led.go_live is not None else led.lapse
-            paid_while = [str(Month.from_index(i)) for i in range(since.index, month.index) if led._paid_i(i)]
+            if not led._steps and not led._rec:  # nothing recorded: every month so far was paid
+                paid_while = [month_text(i) for i in range(since.index, month.index)]
+            else:
+                paid_while = [month_text(i) for i in range(since.index, month.index) if led._paid_i(i)]
             out.status = ("suspend", {
                 "suspend_from": str(led.lapse), "effective_month": str(month),
                 "missed_deadline": led.clock.deadline.isoformat(), "last_certified": led.clock.last.isoformat(),

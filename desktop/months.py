@@ -52,8 +52,13 @@ class Month:
 
     @classmethod
     def from_index(cls, index: int) -> "Month":
-        y, m0 = divmod(index, 12)
-        return cls(y, m0 + 1)
+        m = _BY_INDEX.get(index)
+        if m is None:  # months are immutable: one instance per index serves every caller
+            y, m0 = divmod(index, 12)
+            m = cls(y, m0 + 1)
+            if len(_BY_INDEX) < 100_000:
+                _BY_INDEX[index] = m
+        return m
 
     def __add__(self, n: int) -> "Month":
         return Month.from_index(self.index + n)
@@ -74,6 +79,21 @@ class Month:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+_BY_INDEX: dict[int, Month] = {}
+_TEXT: dict[int, str] = {}
+
+
+def month_text(index: int) -> str:
+    """``YYYY-MM`` of a month index, remembered (runs format the same few hundred months)."""
+    t = _TEXT.get(index)
+    if t is None:
+        y, m0 = divmod(index, 12)
+        t = f"{y:04d}-{m0 + 1:02d}"
+        if len(_TEXT) < 100_000:
+            _TEXT[index] = t
+    return t
 
 
 def month_range(start: Month, stop: Month) -> list[Month]:

@@ -232,8 +232,12 @@ class PayrollService:
                 if confirm_go_live:
                     for e in guarded:  # confirmed: suspend them like everyone else
                         e.plan = plan(e.ledger, month, no_cert=True)
-                self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded))
-                result = self._result_recorded(conn, month, run_day)
+                # the answer: what was recorded for this month before, and what this run adds
+                records, recs, deaths = self._month_records(conn, str(month))
+                cases = self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded))
+                new_records, new_recs, new_deaths = _plan_records(
+                    month, entries, confirm=False, case_ids={c["entitlement_id"]: c["id"] for c in cases})
+                result = _assemble(month, run_day, records + new_records, recs + new_recs, {**deaths, **new_deaths})
                 result.go_live_guard = [] if confirm_go_live else [_guard_item(e) for e in guarded]
                 result.go_live_confirmed = confirm_go_live and bool(guarded)
                 result.recorded = record
@@ -247,7 +251,7 @@ class PayrollService:
                 raise
         return result
 
-    def _record(self, conn, month: Month, run_day: date, entries: list[_Entry], actor: Actor, confirmed: bool) -> None:
+    def _record(self, conn, month: Month, run_day: date, entries: list[_Entry], actor: Actor, confirmed: bool) -> list:
         ms = str(month)
         n_events, cases = self.record_instructions(conn, month, entries, actor, counts=True)
         run_row = {"id": new_id(), "month": ms, "run_day": run_day,
@@ -258,6 +262,7 @@ class PayrollService:
         journal.audit(conn, actor.operator, actor.workstation, "payroll.run", "payroll_run", run_row["id"],
                       {"month": ms, "events": n_events, "recoveries": len(cases), "go_live_confirmed": confirmed})
         journal.enqueue(conn, [("payroll_run", run_row["id"], None)])
+        return cases
 
     def record_instructions(self, conn, month: Month, entries: list[_Entry], actor: Actor, *, counts: bool = False):
         """Store the plans as instructions of payroll month ``month``; returns the recovery cases
@@ -315,8 +320,8 @@ class PayrollService:
         journal.enqueue(conn, outbox)
         return (len(new_events), cases) if counts else cases
 
-    def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
-        ms = str(month)
+    def _month_records(self, conn, ms: str) -> tuple[list, list, dict]:
+        """The instructions and recovery demands recorded for payroll month ``ms`` (see _assemble)."""
         records = []
         wanted = (*STATUS_KINDS, "back_pay", "recovery_cancel")
         for eid, pid, number, name, cohort, kind, detail, needs, approved in lrepo.month_instructions(conn, ms):
@@ -332,6 +337,10 @@ class PayrollService:
                 recs.append((c["entitlement_id"], pid, number, name, cohort, c["id"], json.loads(c["overpaid_months"]),
                              c["amount_fen"]))
             deaths = lrepo.death_dates_of(conn, sorted({r[1] for r in recs}))
+        return records, recs, deaths
+
+    def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
+        records, recs, deaths = self._month_records(conn, str(month))
         return _assemble(month, run_day, records, recs, deaths)
 
     # --- approvals ----------------------------------------------------------------------------
@@ -502,7 +511,9 @@ def _guard_item(e: _Entry) -> dict:
             "reason": "无认证记录（花名册未提供最近认证日期）"}
 
 
-def _result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, confirm: bool) -> PayrollResult:
+def _plan_records(month: Month, entries: list[_Entry], *, confirm: bool,
+                  case_ids: dict | None = None) -> tuple[list, list, dict]:
+    """The plans as the records _assemble reads (the same shapes as recorded instructions)."""
     records, recs, deaths = [], [], {}
     for e in entries:
         f, p = e.facts, e.plan
@@ -518,8 +529,13 @@ def _result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, co
                             {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)}, False))
         if p.recover:
             months, fen = p.recover
-            recs.append((*who, None, [str(m) for m in months], fen))
+            recs.append((*who, (case_ids or {}).get(f.entitlement_id), [str(m) for m in months], fen))
             deaths[f.person_id] = f.death
+    return records, recs, deaths
+
+
+def _result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, confirm: bool) -> PayrollResult:
+    records, recs, deaths = _plan_records(month, entries, confirm=confirm)
     return _assemble(month, run_day, records, recs, deaths)
 
 
