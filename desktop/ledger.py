@@ -355,6 +355,13 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             owed.append(Month.from_index(i))
         elif d is False and led._paid_i(i):
             recover.append(Month.from_index(i))
+    # this month itself is the status instruction's — unless an earlier run of it already settled
+    # it by a correction (back pay of the certification's own month) that facts now contradict
+    mi = month.index
+    if mi in led._back and mi not in led._rec and led._due_i(mi) is False:
+        recover.append(month)
+    elif mi in led._rec and led._due_i(mi) is not False:
+        cancel.setdefault(led._rec[mi].id, []).append(month)
 
     current = led.status(month)
     target = {True: "paid", False: "terminated", None: "withheld"}[led.due(month)]
@@ -416,6 +423,28 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
         out.recover = (tuple(recover), led.total_fen(recover))
     for case_id, months in cancel.items():
         out.cancels.append((case_id, tuple(months), led.total_fen(months)))
+    return out
+
+
+def fresh_plan(f: Facts, clk: Clock, month: Month, go_live: Month | None, *, guard_go_live: bool = False,
+               no_cert: bool = False) -> Plan:
+    """:func:`plan` for an entitlement with nothing recorded, no recovery demand and no death —
+    most of a go-live month: every month so far was paid and due until the clock lapsed, so the
+    only possible instruction is this month's suspension. Same answer as ``plan`` (tested)."""
+    out = Plan()
+    lapse = clk.suspend_month
+    start = Month.of(f.start)
+    if lapse > month or month < start:
+        return out
+    if guard_go_live:
+        out.go_live_guarded = True
+        return out
+    since = max(lapse, go_live) if no_cert and go_live is not None else lapse
+    out.status = ("suspend", {
+        "suspend_from": str(lapse), "effective_month": str(month),
+        "missed_deadline": clk.deadline.isoformat(), "last_certified": clk.last.isoformat(),
+        "paid_while_overdue": [month_text(i) for i in range(since.index, month.index)],
+    })
     return out
 
 

@@ -21,7 +21,8 @@ from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.ledger import STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, plan, yuan
+from desktop.ledger import (STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, fresh_plan, plan,
+                            yuan)
 from desktop.months import Month
 from desktop.payroll import PayrollResult
 from desktop.rules import clock
@@ -74,11 +75,19 @@ def _instruction(row) -> Instruction:
                        case_id=case_id, detail=detail)
 
 
-@dataclass(slots=True)
 class _Entry:
-    facts: Facts
-    ledger: EntitlementLedger
-    plan: Plan
+    """One entitlement of a run: its facts, its plan, and its ledger (built when first needed)."""
+
+    __slots__ = ("facts", "plan", "_ledger", "_make")
+
+    def __init__(self, facts: Facts, ledger: EntitlementLedger | None, plan: Plan, make=None):
+        self.facts, self.plan, self._ledger, self._make = facts, plan, ledger, make
+
+    @property
+    def ledger(self) -> EntitlementLedger:
+        if self._ledger is None:
+            self._ledger = self._make()
+        return self._ledger
 
 
 class PayrollService:
@@ -181,8 +190,15 @@ class PayrollService:
         entries, (go_live, last_run) = self._gather(conn, run_day, person_id=person_id)
         out: list[_Entry] = []
         mi = month.index
+        gl = go_live or month
         for f, rule, c, no_cert in entries(mi if fast else None):
-            led = EntitlementLedger(f, rule, go_live=go_live or month, last_run=last_run, clk=c)
+            if fast and not f.interesting:  # nothing recorded, no demand, no death: at most a suspension
+                p = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
+                if p:
+                    out.append(_Entry(f, None, p, lambda f=f, rule=rule, c=c: EntitlementLedger(
+                        f, rule, go_live=gl, last_run=last_run, clk=c)))
+                continue
+            led = EntitlementLedger(f, rule, go_live=gl, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
             if p or not fast:
                 out.append(_Entry(f, led, p))

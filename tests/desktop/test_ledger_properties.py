@@ -244,3 +244,24 @@ def test_a_runs_sql_filter_threshold_splits_covered_from_lapsed(kind, period, of
                      suspend_offset_months=offset)
     t = date.fromisoformat(lapse_threshold(rule, m))
     assert (clock(rule, d, d).suspend_month.index > m) == (d >= t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cohort=st.sampled_from(COHORTS), start=st.dates(date(2005, 1, 1), date(2026, 12, 31)),
+       last=st.one_of(st.none(), st.dates(date(2005, 1, 1), date(2026, 12, 31))),
+       m=st.integers(2024 * 12, 2027 * 12), go=st.integers(0, 30), guard=st.booleans())
+def test_fresh_plan_is_plan_for_an_entitlement_with_nothing_recorded(cohort, start, last, m, go, guard):
+    """The run's fast path for untouched entitlements gives exactly the general plan."""
+    from desktop.ledger import fresh_plan
+
+    month = Month.from_index(m)
+    go_live = month - go
+    f = Facts("e1", "p1", "n", "x", cohort, start, 1000, (), last)
+    rule = RULES[cohort]
+    clk = clock(rule, start, last)
+    led = EntitlementLedger(f, rule, go_live=go_live, last_run=month - 1, clk=clk)
+    for no_cert in (False, True):
+        expect = plan(led, month, guard_go_live=guard and not no_cert, no_cert=no_cert)
+        got = fresh_plan(f, clk, month, go_live, guard_go_live=guard and not no_cert, no_cert=no_cert)
+        assert (got.status, got.go_live_guarded, got.back_pay, got.recover, got.cancels) == \
+               (expect.status, expect.go_live_guarded, expect.back_pay, expect.recover, expect.cancels)
