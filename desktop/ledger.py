@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.months import Month, month_text
+from desktop.months import Month, month_text, month_texts
 from desktop.rules import Clock, CycleRule, clock
 
 HIGH_RISK_MONTHS = 12  # back pay of more than this many months needs a supervisor (条例 第三十七条)
@@ -410,7 +410,7 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             # system paid before the first recorded run are not reported as paid while overdue
             since = max(led.lapse, led.go_live) if no_cert and led.go_live is not None else led.lapse
             if not led._steps and not led._rec:  # nothing recorded: every month so far was paid
-                paid_while = [month_text(i) for i in range(since.index, month.index)]
+                paid_while = month_texts(since.index, month.index)
             else:
                 paid_while = [month_text(i) for i in range(since.index, month.index) if led._paid_i(i)]
             out.status = ("suspend", {
@@ -443,7 +443,7 @@ def fresh_plan(f: Facts, clk: Clock, month: Month, go_live: Month | None, *, gua
     out.status = ("suspend", {
         "suspend_from": str(lapse), "effective_month": str(month),
         "missed_deadline": clk.deadline.isoformat(), "last_certified": clk.last.isoformat(),
-        "paid_while_overdue": [month_text(i) for i in range(since.index, month.index)],
+        "paid_while_overdue": month_texts(since.index, month.index),
     })
     return out
 

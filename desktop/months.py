@@ -96,6 +96,20 @@ def month_text(index: int) -> str:
     return t
 
 
+_SPANS: dict[tuple[int, int], tuple[str, ...]] = {}
+
+
+def month_texts(start_index: int, stop_index: int) -> list[str]:
+    """``YYYY-MM`` of every month in ``[start, stop)`` (a new list; spans remembered)."""
+    key = (start_index, stop_index)
+    span = _SPANS.get(key)
+    if span is None:
+        span = tuple(month_text(i) for i in range(start_index, stop_index))
+        if len(_SPANS) < 50_000:
+            _SPANS[key] = span
+    return list(span)
+
+
 def month_range(start: Month, stop: Month) -> list[Month]:
     """Months in ``[start, stop)``."""
     return [Month.from_index(i) for i in range(start.index, stop.index)]
