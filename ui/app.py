@@ -88,6 +88,9 @@ def setup_application(app) -> None:
     font.setPointSize(BASE_POINT_SIZE)
     app.setFont(font)
     app.setStyleSheet(load_stylesheet())
+    from ui import screen_fit
+
+    screen_fit.install(app)  # every dialog sized to, and placed on, the screen it opens on
 
 
 # --- the back end, built off the GUI thread ---------------------------------------------------------
@@ -217,7 +220,7 @@ def run_gui(argv: list[str]) -> int:
     selftest_dialog.attach(window, args.db, demo)
     window.date_label.setText(f"业务日期：{as_of.isoformat()}")
     window.set_progress(*state["progress"])
-    window.show()
+    window.showMaximized()  # the counter's screen is the clerk's whole screen
     t_shown = time.perf_counter() - _T0
 
     def ready(backend) -> None:
@@ -372,6 +375,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
 
     watcher = IdleWatcher(app, lock)
     window._idle_watcher = watcher
+    window.lock_requested.connect(lock)
+    window.settings_requested.connect(open_settings)
     if page is not None:
         page.lock_requested.connect(lock)
         page.settings_requested.connect(open_settings)

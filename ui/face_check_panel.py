@@ -14,8 +14,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from desktop.face.session import FaceCheckResult, Progress, Prompt
 from desktop.face.triage import NEXT_STEP_ZH, REASON_ZH
@@ -25,6 +25,18 @@ from ui.resident_screen import ResidentScreen, bgr_to_qimage
 
 
 PHASE_ZH = {"find_face": "寻找人脸", "baseline": "采集基准", "challenge": "动作", "final": "比对中", "done": "完成"}
+CHALLENGE_ZH = {"blink": "眨眼", "open_mouth": "张嘴", "turn_left": "向左转头", "turn_right": "向右转头"}
+
+def details_zh(ev) -> str:
+    """The technical figures of a check, for the 详情 toggle (never in front of the resident)."""
+    dist = "—" if ev.distance is None else f"{ev.distance:.3f}"
+    lines = [f"比对距离：{dist}（不大于 {ev.settings_accept:.2f} 判定为本人，大于 {ev.settings_reject:.2f} 判定为非本人）",
+             f"活体检测：{'通过' if ev.liveness_passed else '未通过'}",
+             f"分析画面：{ev.frames_used} / {ev.frames_seen} 帧"]
+    if ev.challenges_done:
+        lines.append("完成动作：" + "、".join(CHALLENGE_ZH.get(c, c) for c in ev.challenges_done))
+    return "\n".join(lines)
+
 
 class _FaceWorker(QObject):
     """Runs in its own QThread: newest frame -> session.feed -> events (queued to the GUI)."""
@@ -78,14 +90,31 @@ class FaceCheckPanel(QWidget):
         self._last_index = 0
         self.frames_painted = 0
 
+        # the preview takes whatever room there is and never asks for more: a pixmap scaled to
+        # the label's size must not become the label's size hint (the window grew with each frame)
         self.preview = QLabel("摄像头未启动")
-        self.preview.setMinimumSize(320, 240)
-        self.status = QLabel("")
-        self.prompt = QLabel("")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(200, 150)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.show_result = True  # False where the owner shows the result itself (the counter)
+        self.prompt = self._wrapping("faceprompt")
+        self.status = self._wrapping()
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
-        self.result_label = QLabel("")
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(10)
+        self.result_label = self._wrapping()
+        # technical figures (faces in view, distance, thresholds, frames) only behind 详情
+        self.details = self._wrapping("faceDetails")
+        self.details.hide()
+        self.details_button = QPushButton("详情")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip("显示比对距离、人脸数等技术细节")
+        self.details_button.toggled.connect(lambda on: self.details.setVisible(on and bool(self.details.text())))
         self.suggestions = QListWidget()
+        self.suggestions.setMaximumHeight(84)
+        self.suggestions.setWordWrap(True)
+        self.suggestions.hide()  # only when there is something to suggest
         self.start_button = QPushButton("开始人脸认证")
         self.repeat_button = QPushButton("重复提示")
         self.switch_button = QPushButton("换一组动作")
@@ -98,24 +127,47 @@ class FaceCheckPanel(QWidget):
         if self.resident is not None:
             self.resident.repeat_requested.connect(lambda: self._request("repeat"))
 
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.repeat_button, self.switch_button, self.cancel_button):
-            buttons.addWidget(b)
-        side = QVBoxLayout()
-        for w in (self.prompt, self.status, self.progress, self.result_label, self.suggestions):
-            side.addWidget(w)
-        top = QHBoxLayout()
-        top.addWidget(self.preview, 2)
-        top.addLayout(side, 1)
+        from ui.widgets.flow import FlowRow
+
+        self.buttons_row = FlowRow(self, spacing=6)
+        self.buttons_row.add(self.start_button, self.repeat_button, self.switch_button, self.cancel_button,
+                             self.details_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.preview, 1)
+        for w in (self.prompt, self.status, self.progress, self.result_label, self.suggestions, self.details):
+            layout.addWidget(w)
+        layout.addWidget(self.buttons_row)
+        for label in (self.prompt, self.status, self.result_label, self.details):
+            self._say(label, "")
         self._set_running(False)
 
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, 1000 // preview_hz))
         self._timer.timeout.connect(self._paint_newest)
         self._timer.start()
+
+    def _say(self, label: QLabel, text: str) -> None:
+        """Set a line's text; an empty line takes no room (the panel must fit a 768-pixel screen),
+        the details only show while 详情 is pressed, the result only where :attr:`show_result`."""
+        label.setText(text)
+        if label is self.details:
+            label.setVisible(bool(text) and self.details_button.isChecked())
+        elif label is self.result_label:
+            label.setVisible(bool(text) and self.show_result)
+        else:
+            label.setVisible(bool(text))
+
+    @staticmethod
+    def _wrapping(name: str = "") -> QLabel:
+        """A label that wraps within the panel's width instead of widening it."""
+        label = QLabel("")
+        label.setWordWrap(True)
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if name:
+            label.setObjectName(name)
+        return label
 
     # -- preview (GUI thread, never waits for face work)
     def set_resident_screen(self, screen: ResidentScreen | None) -> None:
@@ -142,7 +194,9 @@ class FaceCheckPanel(QWidget):
             return
         self.result = None
         self.suggestions.clear()
-        self.result_label.setText("")
+        self.suggestions.hide()
+        self._say(self.result_label, "")
+        self._say(self.details, "")
         self.session = self.session_factory()
         self._thread = QThread(self)
         self._worker = _FaceWorker(self.source, self.session)
@@ -182,12 +236,12 @@ class FaceCheckPanel(QWidget):
         self._thread, self._worker = None, None
         self._set_running(False)
         if self.result is None and self.session is not None and not self.session.finished:
-            self.status.setText("视频已结束，未完成认证")
+            self._say(self.status, "视频已结束，未完成认证")
 
     @Slot(object)
     def _on_event(self, ev) -> None:
         if isinstance(ev, Prompt):
-            self.prompt.setText(ev.text_zh)
+            self._say(self.prompt, ev.text_zh)
             if self.resident is not None:
                 self.resident.show_prompt(ev.code, ev.text_zh)
         elif isinstance(ev, Progress):
@@ -195,26 +249,39 @@ class FaceCheckPanel(QWidget):
             issues = "、".join(REASON_ZH.get(i, getattr(i, "value", str(i))) for i in ev.issues)
             step = (f"动作 {ev.challenge_index + 1}/{ev.challenge_total}" if ev.phase.value == "challenge"
                     else PHASE_ZH.get(ev.phase.value, ev.phase.value))
-            self.status.setText(f"{step}  人脸数 {ev.face_count}  {issues}")
+            self._say(self.status, f"{step}  {issues}".strip())
+            self._say(self.details, f"画面中人脸数：{ev.face_count}")
             if self.resident is not None:
                 self.resident.set_progress(ev.fraction)
         elif isinstance(ev, FaceCheckResult):
             self._show_result(ev)
 
+    def reset(self) -> None:
+        """Back to an empty panel for the next resident (nothing of the previous one stays)."""
+        if self._thread is not None:
+            return
+        self.result = None
+        self.session = None
+        for label in (self.prompt, self.status, self.result_label, self.details):
+            self._say(label, "")
+        self.suggestions.clear()
+        self.suggestions.hide()
+        self.progress.setValue(0)
+
     def _show_result(self, result: FaceCheckResult) -> None:
         self.result = result
-        d = result.evidence.distance
-        dist = "—" if d is None else f"{d:.3f}"
+        self._say(self.status, "")
+        self._say(self.prompt, "")  # "认证动作已完成，请稍候" is over
+        self._say(self.details, details_zh(result.evidence))
         if result.passed:
-            self.result_label.setText(f"认证通过（距离 {dist}，活体检测通过）")
+            self._say(self.result_label, "认证通过（活体检测通过）")
         else:
             t = result.triage
-            self.result_label.setText(f"未通过：{t.title_zh}（距离 {dist}）\n{t.advice_zh}")
-            from PySide6.QtWidgets import QListWidgetItem
-
+            self._say(self.result_label, f"未通过：{t.title_zh}\n{t.advice_zh}")
             for step in t.next_steps:
                 item = QListWidgetItem(NEXT_STEP_ZH[step])
                 item.setData(256, step.value)
                 self.suggestions.addItem(item)
+            self.suggestions.setVisible(self.suggestions.count() > 0)
         self.progress.setValue(100)
         self.check_finished.emit(result)

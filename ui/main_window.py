@@ -2,6 +2,10 @@
 
 The window appears at once and stays responsive while ``ui.app`` opens the database in the
 background; the pages are enabled when :meth:`MainWindow.set_backend` hands them the services.
+
+It fits every counter screen (``ui.screen_fit``): its minimum size is below 1024×768, each page
+sits in a scroll area (a tall page scrolls instead of making the window taller), the status bar's
+texts never widen it, and 设置 and 锁屏 are at the foot of the navigation on every page.
 """
 
 from __future__ import annotations
@@ -9,12 +13,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QMainWindow,
     QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +38,45 @@ from ui.pages.person import PersonPage
 from ui.pages.search import SearchPage
 
 NAV = [("search", "查询人员", "F2"), ("due", "下月暂停名单", "F3")]
+NAV_WIDTH = 168
+SETTINGS_KEY = "Ctrl+,"   # 设置 (also F10 for keyboards where the comma is awkward)
+LOCK_KEY = "Ctrl+L"
+
+
+class PageStack(QStackedWidget):
+    """A stack of pages, each inside its own scroll area: a page taller (or, as a last resort,
+    wider) than the screen scrolls instead of making the window larger than the screen.
+
+    The scroll areas are an implementation detail: :meth:`addWidget`, :meth:`setCurrentWidget`,
+    :meth:`currentWidget` and :meth:`indexOf` take and return the pages themselves."""
+
+    def addWidget(self, page: QWidget) -> int:  # noqa: N802 - Qt's name
+        scroll = QScrollArea(self)
+        scroll.setObjectName("pageScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        return super().addWidget(scroll)
+
+    def page_at(self, index: int) -> QWidget | None:
+        scroll = super().widget(index)
+        return scroll.widget() if isinstance(scroll, QScrollArea) else scroll
+
+    def scroll_of(self, page: QWidget) -> QScrollArea | None:
+        parent = page.parentWidget()  # the scroll area's viewport
+        scroll = parent.parentWidget() if parent is not None else None
+        return scroll if isinstance(scroll, QScrollArea) else None
+
+    def indexOf(self, page: QWidget) -> int:  # noqa: N802
+        scroll = self.scroll_of(page)
+        return super().indexOf(scroll if scroll is not None else page)
+
+    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: N802
+        scroll = self.scroll_of(page)
+        super().setCurrentWidget(scroll if scroll is not None else page)
+
+    def currentWidget(self) -> QWidget | None:  # noqa: N802
+        return self.page_at(self.currentIndex())
 
 
 def discover_pages() -> list[dict]:
@@ -48,17 +95,23 @@ def discover_pages() -> list[dict]:
 
 class MainWindow(QMainWindow):
     backend_ready = Signal()
+    settings_requested = Signal()
+    lock_requested = Signal()
 
     def __init__(self, *, demo: bool = False, parent=None):
         super().__init__(parent)
+        from ui.screen_fit import MIN_WINDOW, available_area
+
         self.backend = None
         self.setWindowTitle("社保待遇资格认证柜台系统" + ("（演示数据）" if demo else ""))
-        self.resize(1280, 800)
+        self.setMinimumSize(MIN_WINDOW)
+        area = available_area(self)
+        self.resize(min(1280, area.width()), min(800, area.height()))
 
         self.nav = QListWidget(self)
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(190)
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.extra_pages: dict[str, QWidget] = {}
         self._extra_specs = discover_pages()
         # built-in pages sit at order 10/11; plugged-in pages sort around them (the counter first)
@@ -74,7 +127,7 @@ class MainWindow(QMainWindow):
         self.search_page = SearchPage(self)
         self.person_page = PersonPage(self)
         self.due_page = DuePage(self)
-        self.stack = QStackedWidget(self)
+        self.stack = PageStack(self)
         for page in (self.search_page, self.person_page, self.due_page):
             self.stack.addWidget(page)
         for spec in self._extra_specs:
@@ -90,25 +143,53 @@ class MainWindow(QMainWindow):
         self.due_page.person_requested.connect(self.open_person)
         self.person_page.back_requested.connect(self.go_back)
 
+        # 设置 and 锁屏 at the foot of the navigation: reachable from every page, with their keys
+        self.settings_button = QPushButton(f"设置  {SETTINGS_KEY}", self)
+        self.settings_button.setObjectName("navTool")
+        self.settings_button.setToolTip(f"设置（{SETTINGS_KEY} 或 F10）")
+        self.settings_button.clicked.connect(self.settings_requested.emit)
+        self.lock_button = QPushButton(f"锁屏  {LOCK_KEY}", self)
+        self.lock_button.setObjectName("navTool")
+        self.lock_button.setToolTip(f"离开柜台时锁屏（{LOCK_KEY}）")
+        self.lock_button.clicked.connect(self.lock_requested.emit)
+        for b in (self.settings_button, self.lock_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setEnabled(False)  # until the database is open
+        side = QWidget(self)
+        side.setObjectName("navColumn")
+        side.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        side.setFixedWidth(NAV_WIDTH)
+        sv = QVBoxLayout(side)
+        sv.setContentsMargins(0, 0, 0, 8)
+        sv.setSpacing(6)
+        sv.addWidget(self.nav, 1)
+        sv.addWidget(self.settings_button)
+        sv.addWidget(self.lock_button)
+
         central = QWidget(self)
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        row.addWidget(side)
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        # status-bar texts never widen the window: long ones are cut, the whole text is the tooltip
         self.db_label = QLabel("正在打开数据库…", self)
+        self.db_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.db_label.setMinimumWidth(40)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)  # busy until a percentage arrives
-        self.progress.setFixedWidth(260)
+        self.progress.setFixedWidth(200)
         self.date_label = QLabel("", self)
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.date_label)
 
         shortcuts = [("Esc", self.go_back), ("F2", self.show_search), ("F3", self.show_due),
-                     ("Ctrl+F", self.show_search), ("F5", self.refresh)]
+                     ("Ctrl+F", self.show_search), ("F5", self.refresh),
+                     (SETTINGS_KEY, self._settings_key), ("F10", self._settings_key),
+                     (LOCK_KEY, self._lock_key)]
         for spec in self._extra_specs:
             if spec.get("shortcut"):
                 shortcuts.append((spec["shortcut"], lambda key=spec["key"]: self.show_page(key)))
@@ -133,15 +214,27 @@ class MainWindow(QMainWindow):
         self.backend = backend
         for page in (self.search_page, self.person_page, self.due_page, *self.extra_pages.values()):
             page.set_backend(backend)
-        demo = "演示数据库 · " if backend.demo else ""
-        self.db_label.setText(f"{demo}{backend.location}")
+        # where the data lives, in words; the path (a clerk has no use for it) only in the tooltip
+        kind = backend.location.split("：", 1)[0] if backend.location else ""
+        self.db_label.setText("演示数据库" if backend.demo else kind)
+        self.db_label.setToolTip(backend.location)
         self.date_label.setText(f"业务日期：{backend.as_of.isoformat()}")
         self.nav.setEnabled(True)
+        for b in (self.settings_button, self.lock_button):
+            b.setEnabled(True)
         self.progress.hide()
         if self.stack.currentWidget() is self.search_page:
             self.search_page.summary.setText("")
         self.show_search()
         self.backend_ready.emit()
+
+    def _settings_key(self) -> None:
+        if self.backend is not None:
+            self.settings_requested.emit()
+
+    def _lock_key(self) -> None:
+        if self.backend is not None:
+            self.lock_requested.emit()
 
     def show_fatal(self, text: str) -> None:
         self.progress.hide()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QPushB
                                QVBoxLayout, QWidget)
 
 from desktop.printing import spool
+from ui.screen_fit import fit_to_screen
 from ui.workers import run_in_background
 
 PREVIEW_DPI = 60
@@ -140,7 +141,7 @@ class FormsPreviewDialog(QDialog):
         self.images: list[QImage] = []
         self.total = 0
         self.setWindowTitle(title)
-        self.resize(720, 860)
+        fit_to_screen(self, (760, 2000), centre=False)  # A4 pages: as tall as the screen allows
         self.info = QLabel("正在生成预览…", self)
         self.info.setObjectName("previewInfo")
         self.pages = QWidget(self)
@@ -152,6 +153,7 @@ class FormsPreviewDialog(QDialog):
         scroll.setStyleSheet("QScrollArea { background: #808080; }")
         self.print_button = QPushButton("打印", self)
         self.print_button.setObjectName("primaryButton")
+        self.print_button.setDefault(True)  # Enter prints
         self.print_button.clicked.connect(self._print)
         self.save_button = QPushButton("另存为 PDF…", self)
         self.save_button.clicked.connect(self._save)

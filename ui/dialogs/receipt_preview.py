@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushBu
 
 from ui.dialogs.forms_preview import print_with_dialog, render_pages
 from ui.dialogs.login import DIALOG_CSS
+from ui.screen_fit import fit_to_screen
 from ui.workers import run_in_background
 
 PREVIEW_DPI = 80
@@ -30,7 +31,7 @@ class ReceiptPreviewDialog(QDialog):
         self.image = None
         self.setWindowTitle(title)
         self.setStyleSheet(DIALOG_CSS)
-        self.resize(760, 720)
+        fit_to_screen(self, (760, 2000), centre=False)  # as tall as the screen allows, the Print button on it
         self.page = QLabel("正在生成预览…", self)
         self.page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         scroll = QScrollArea(self)

@@ -34,12 +34,12 @@ STEP_OF = {"idle": 0, "reading": 0, "looking": 1, "person": 1, "not_found": 1, "
 
 PAGE_CSS = """
 QWidget#counterPage { background: #f4f6f8; }
-QLabel#counterBanner { font-size: 17pt; font-weight: bold; padding: 14px 18px; border-radius: 8px;
+QLabel#counterBanner { font-size: 15pt; font-weight: bold; padding: 10px 14px; border-radius: 8px;
     background: #e3edf7; color: #1f3a5f; border: 1px solid #b6cde5; }
 QLabel#counterBanner[kind="ok"] { background: #e3f4e6; color: #1e5e25; border-color: #a6d8ae; }
 QLabel#counterBanner[kind="warn"] { background: #fff4e0; color: #8a4b00; border-color: #fbd38d; }
 QLabel#counterBanner[kind="error"] { background: #fde8e8; color: #9b1c1c; border-color: #f8b4b4; }
-QLabel#step { padding: 6px 14px; border-radius: 14px; color: #7b8794; background: #e4e7eb; font-size: 12pt; }
+QLabel#step { padding: 4px 10px; border-radius: 12px; color: #7b8794; background: #e4e7eb; font-size: 11pt; }
 QLabel#step[active="true"] { background: #2d5282; color: #ffffff; font-weight: bold; }
 QLabel#step[past="true"] { background: #c6dbef; color: #1f3a5f; }
 QLabel#devOk { color: #1e5e25; font-weight: bold; }
@@ -50,11 +50,17 @@ QLabel#resumeBox { background: #e3f4e6; color: #1e5e25; border: 2px solid #4caf5
 QLabel#formsBox { background: #eef2ff; color: #283593; border: 1px solid #c5cae9; border-radius: 6px; padding: 8px 12px; }
 QLabel#helperBox { background: #f3e8ff; color: #5b21b6; border: 1px solid #d8b4fe; border-radius: 6px; padding: 8px 12px; }
 QFrame#todayBox, QFrame#faceBox { background: #ffffff; border: 1px solid #d9e2ec; border-radius: 8px; }
-QLabel#todayBig { font-size: 28pt; font-weight: bold; color: #1f3a5f; }
-QLabel#resultPass { font-size: 16pt; font-weight: bold; color: #1e5e25; }
-QLabel#resultFail { font-size: 16pt; font-weight: bold; color: #b23c17; }
-QPushButton { font-size: 13pt; padding: 8px 16px; }
-QPushButton#primaryButton { background: #2d5282; color: #ffffff; border-color: #2d5282; font-size: 15pt; padding: 10px 24px; }
+QLabel#todayBig { font-size: 24pt; font-weight: bold; color: #1f3a5f; }
+QLabel#resultPass { font-size: 14pt; font-weight: bold; color: #1e5e25; }
+QLabel#resultFail { font-size: 14pt; font-weight: bold; color: #b23c17; }
+QLabel#faceprompt { font-size: 13pt; font-weight: bold; color: #1f3a5f; }
+QLabel#faceDetails { font-size: 10pt; color: #52606d; background: #f4f6f8; padding: 4px; }
+QFrame#faceBox QPushButton { font-size: 11pt; padding: 4px 8px; }
+QFrame#faceBox QListWidget { font-size: 11pt; }
+QPushButton { font-size: 12pt; padding: 6px 12px; }
+QPushButton#primaryButton { background: #2d5282; color: #ffffff; border-color: #2d5282; font-size: 15pt; padding: 10px 20px; }
+QLabel#sideTitle { font-size: 13pt; font-weight: bold; color: #1f3a5f; }
+QLabel#deviceLine { font-size: 11pt; }
 QPushButton#primaryButton:disabled { background: #a0aec0; border-color: #a0aec0; }
 """
 
@@ -122,51 +128,42 @@ class CounterPage(QWidget):
     # --- layout ----------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        from ui.widgets.counter_side import CounterSidePanel
+        from ui.widgets.flow import FlowRow
+
         title = QLabel("现场认证", self)
         title.setObjectName("pageTitle")
         self.step_labels = []
-        steps = QHBoxLayout()
-        steps.setSpacing(6)
+        head = FlowRow(self, spacing=6)
+        head.add(title)
         for _, text in STEPS:
             lab = QLabel(text, self)
             lab.setObjectName("step")
             self.step_labels.append(lab)
-            steps.addWidget(lab)
-        self.reader_label = QLabel("读卡器：正在连接…", self)
-        self.reader_label.setObjectName("devBad")
-        self.operator_label = QLabel("", self)
-        self.operator_label.setObjectName("muted")
-        head = QHBoxLayout()
-        head.addWidget(title)
-        head.addSpacing(18)
-        head.addLayout(steps)
-        head.addStretch(1)
-        head.addWidget(self.reader_label)
-        head.addSpacing(14)
-        head.addWidget(self.operator_label)
+            head.add(lab)
 
         self.banner = QLabel("", self)
         self.banner.setObjectName("counterBanner")
         self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         # person column
         self.person_box = QWidget(self)
         pv = QVBoxLayout(self.person_box)
         pv.setContentsMargins(0, 0, 6, 0)
         pv.setSpacing(8)
-        top = QHBoxLayout()
         self.name_label = QLabel("", self.person_box)
         self.name_label.setObjectName("personName")
+        self.name_label.setWordWrap(True)
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.id_label = QLabel("", self.person_box)
         self.id_label.setObjectName("personId")
         self.card_source = QLabel("", self.person_box)
         self.card_source.setObjectName("muted")
-        top.addWidget(self.name_label)
-        top.addSpacing(10)
-        top.addWidget(self.id_label)
-        top.addStretch(1)
-        top.addWidget(self.card_source)
-        pv.addLayout(top)
+        top = FlowRow(self.person_box, spacing=10)
+        top.add(self.id_label, self.card_source)
+        pv.addWidget(self.name_label)
+        pv.addWidget(top)
         self.warn_label = QLabel("", self.person_box)
         self.warn_label.setObjectName("warnBox")
         self.warn_label.setWordWrap(True)
@@ -178,7 +175,9 @@ class CounterPage(QWidget):
         self.forms_label.setWordWrap(True)
         self.helper_label = QLabel("", self.person_box)
         self.helper_label.setObjectName("helperBox")
+        self.helper_label.setWordWrap(True)
         for w in (self.warn_label, self.resume_label, self.forms_label, self.helper_label):
+            w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             w.hide()
             pv.addWidget(w)
         self.cards_layout = QVBoxLayout()
@@ -189,47 +188,44 @@ class CounterPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.person_box)
-        scroll.setMinimumWidth(600)
+        scroll.setMinimumWidth(260)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.person_scroll = scroll
 
         # face column
         self.face_box = QFrame(self)
         self.face_box.setObjectName("faceBox")
+        self.face_box.setMinimumWidth(280)
         self.face_layout = QVBoxLayout(self.face_box)
-        self.face_layout.setContentsMargins(12, 10, 12, 10)
-        cap = QLabel("人脸认证（居民屏幕同步显示提示）", self.face_box)
-        cap.setObjectName("sectionTitle")
-        self.face_layout.addWidget(cap)
+        self.face_layout.setContentsMargins(8, 8, 8, 8)
         self.face_result = QLabel("", self.face_box)
         self.face_result.setWordWrap(True)
+        self.face_result.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.face_layout.addWidget(self.face_result)
+        self.face_layout.addStretch(1)
 
-        # today column
-        self.today_box = QFrame(self)
-        self.today_box.setObjectName("todayBox")
-        self.today_box.setFixedWidth(250)
-        tv = QVBoxLayout(self.today_box)
-        tv.setContentsMargins(14, 12, 14, 12)
-        t = QLabel("今日办理", self.today_box)
-        t.setObjectName("sectionTitle")
-        self.today_count = QLabel("0", self.today_box)
-        self.today_count.setObjectName("todayBig")
-        self.today_detail = QLabel("", self.today_box)
-        self.today_detail.setWordWrap(True)
-        self.today_detail.setTextFormat(Qt.TextFormat.RichText)
-        tv.addWidget(t)
-        tv.addWidget(QLabel("已完成认证（人）", self.today_box))
-        tv.addWidget(self.today_count)
-        tv.addWidget(self.today_detail)
-        tv.addStretch(1)
+        # right column: operator, devices, today's figures
+        self.side = CounterSidePanel(self)
+        self.today_box = self.side
+        self.operator_label = self.side.operator_label
+        self.today_count = self.side.today_count
+        self.today_detail = self.side.today_detail
 
         body = QHBoxLayout()
-        body.setSpacing(12)
-        body.addWidget(scroll, 5)
+        body.setSpacing(10)
+        body.addWidget(scroll, 4)
         body.addWidget(self.face_box, 4)
-        body.addWidget(self.today_box)
+        side_scroll = QScrollArea(self)  # the figures may grow; they scroll, the page does not
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setWidget(self.side)
+        side_scroll.setMinimumWidth(self.side.minimumWidth())
+        side_scroll.setMaximumWidth(self.side.maximumWidth())
+        body.addWidget(side_scroll, 2)
 
-        # actions
+        # actions: the secondary ones wrap onto a second line on a narrow screen, the main button
+        # stays at the right, under the clerk's hand
         def button(text, slot, primary=False):
             b = QPushButton(text, self)
             if primary:
@@ -244,31 +240,33 @@ class CounterPage(QWidget):
         self.attest_button = button("人工核验 F9", self.open_attestation)
         self.enrol_button = button("采集参考照片 F7", self.open_enrolment)
         self.note_button = button("登记来访", self.note_not_on_roster)
-        self.print_button = button("打印回执", self.open_receipt)
+        self.print_button = button("打印回执 Ctrl+P", self.open_receipt)
         self.next_button = button("下一位 F12", self.next_resident)
         self.detail_button = button("人员详情", lambda: self.lookup and self.lookup.person
                                     and self.person_requested.emit(self.lookup.person.id))
-        self.lock_button = button("锁屏 Ctrl+L", self.lock_requested.emit)
-        self.settings_button = button("设置", self.settings_requested.emit)
+        self.actions_row = FlowRow(self, spacing=8)
+        self.actions_row.add(self.manual_button, self.helper_button, self.enrol_button, self.attest_button,
+                             self.detail_button, self.next_button, self.print_button)
+        self.note_button.hide()  # 登记来访 is the main button's job when the card is not on the roster
         actions = QHBoxLayout()
-        for b in (self.manual_button, self.helper_button, self.enrol_button, self.attest_button, self.note_button,
-                  self.detail_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        for b in (self.lock_button, self.settings_button, self.next_button, self.print_button, self.primary_button):
-            actions.addWidget(b)
+        actions.setSpacing(10)
+        actions.addWidget(self.actions_row, 1)
+        actions.addWidget(self.primary_button, 0, Qt.AlignmentFlag.AlignBottom)
 
+        # below this the page scrolls (its scroll area in the main window) instead of squeezing the
+        # face column: 1024×768 and 1280×720 (1920×1080 at 150 %) leave about 660-710 pixels
+        self.setMinimumHeight(600)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 14, 20, 12)
-        layout.setSpacing(10)
-        layout.addLayout(head)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setSpacing(8)
+        layout.addWidget(head)
         layout.addWidget(self.banner)
         layout.addLayout(body, 1)
         layout.addLayout(actions)
 
         for key, slot in (("Return", self.primary_action), ("Enter", self.primary_action), ("F4", self.open_manual_entry),
                           ("F6", self.open_helper), ("F7", self.open_enrolment), ("F9", self.open_attestation), ("F12", self.next_resident),
-                          ("Ctrl+L", self.lock_requested.emit), ("Ctrl+P", self.open_receipt)):
+                          ("Ctrl+P", self.open_receipt)):  # Ctrl+L (lock) is the window's
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
@@ -337,16 +335,19 @@ class CounterPage(QWidget):
         self.camera = camera
         if camera is None:  # no camera: the non-face route remains
             self.face_result.setText(f"摄像头不可用：{getattr(exc, 'message_zh', exc)}。可改用人工核验。")
+            self.side.set_device("camera", False, "不可用")
         else:
+            self.side.set_device("camera", True, "正常")
             from ui.face_check_panel import FaceCheckPanel
 
             self.face_result.setText("")
             self.panel = FaceCheckPanel(camera, lambda: self._pending_session,
                                         resident_screen=kit.resident_screen, parent=self.face_box)
             self.panel.start_button.hide()  # the counter's Enter starts the check
-            self.panel.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self.panel.show_result = False  # the counter says it below, in its own words
             self.panel.check_finished.connect(self._face_finished)
             self.panel.next_step_chosen.connect(self._next_step_chosen)
+            self.face_layout.takeAt(self.face_layout.count() - 1)  # the placeholder stretch
             self.face_layout.insertWidget(1, self.panel, 1)
         self.camera_ready = True
         if self.state in ("person", "face_failed"):  # a resident arrived first: offer the face check now
@@ -405,7 +406,6 @@ class CounterPage(QWidget):
         self.attest_button.setEnabled(person and state in ("person", "face_failed") and not self._terminated())
         self.helper_button.setEnabled(person and state in ("person", "face_failed"))
         self.enrol_button.setEnabled(person and state in ("person", "face_failed") and self._enrol_reason() is not None)
-        self.note_button.setVisible(state == "not_found")
         self.print_button.setEnabled(state in ("done", "printed"))
         self.next_button.setEnabled(not busy)
         self.manual_button.setEnabled(not busy)
@@ -472,17 +472,13 @@ class CounterPage(QWidget):
 
     def _reader_found(self, info) -> None:
         self.reader_ok = True
-        self.reader_label.setText(f"读卡器：{getattr(info, 'description', '') or '已连接'}")
-        self.reader_label.setObjectName("devOk")
-        self.reader_label.setStyleSheet("")
+        self.side.set_device("reader", True, "已连接", getattr(info, "description", "") or "")
         if self.state == "idle":
             self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
 
     def _reader_lost(self, message: str) -> None:
         self.reader_ok = False
-        self.reader_label.setText("读卡器：未连接")
-        self.reader_label.setObjectName("devBad")
-        self.reader_label.setStyleSheet("")
+        self.side.set_device("reader", False, "未连接")
         if self.state == "reading":
             self._record_failure("reader_lost")
             self._set_state("idle")
@@ -565,7 +561,7 @@ class CounterPage(QWidget):
         p = lookup.person
         self.name_label.setText(p.name)
         for e in p.entitlements:
-            self.cards_layout.addWidget(EntitlementCard(e, p.as_of, self.person_box))
+            self.cards_layout.addWidget(EntitlementCard(e, p.as_of, self.person_box, columns=2))
         if lookup.resumptions:
             self.resume_label.setText("本次认证后恢复发放：\n" + "\n".join(r.text_zh() for r in lookup.resumptions))
             self.resume_label.show()
@@ -611,9 +607,8 @@ class CounterPage(QWidget):
 
         ev = result.evidence
         if result.passed:
-            dist = "—" if ev.distance is None else f"{ev.distance:.3f}"
             self.face_result.setObjectName("resultPass")
-            self.face_result.setText(f"✔ 人脸认证通过（比对距离 {dist}，活体检测通过）")
+            self.face_result.setText("✔ 人脸认证通过（活体检测通过）")
             self.face_result.setStyleSheet("")
             self._set_state("recording")
             self._banner("认证通过，正在记录…", "ok")
@@ -679,7 +674,7 @@ class CounterPage(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         for e in result.person.entitlements:
-            self.cards_layout.addWidget(EntitlementCard(e, result.person.as_of, self.person_box))
+            self.cards_layout.addWidget(EntitlementCard(e, result.person.as_of, self.person_box, columns=2))
         self._set_state("done")
         self._banner(text + " 按 Enter 打印回执。", "ok")
         self.refresh_today()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QSpinBox, QVBoxLayout, QWidget)
 
 from ui.long_task import TaskBar
+from ui.widgets.flow import FlowRow
 from ui.models.table import Column, RowTableModel
 from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text
@@ -84,42 +85,42 @@ class OutreachPage(QWidget):
         self.table.doubleClicked.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
 
         self.mark_buttons = {}
-        actions = QHBoxLayout()
-        actions.addWidget(QLabel("登记联系结果：", self))
+        # the rows of buttons and filters wrap on a narrow (1024-pixel) screen instead of widening it
+        marks = FlowRow(self, spacing=8)
+        marks.add(QLabel("登记联系结果：", self))
         for code, text in MARKS:
             b = QPushButton(text, self)
             b.setObjectName(f"mark_{code}")
             b.clicked.connect(lambda _=False, c=code: self.mark_selected(c))
             self.mark_buttons[code] = b
-            actions.addWidget(b)
+            marks.add(b)
         self.housebound_button = QPushButton("标记为行动不便", self)
         self.housebound_button.clicked.connect(self._toggle_housebound)
-        actions.addWidget(self.housebound_button)
-        actions.addStretch(1)
+        marks.add(self.housebound_button)
         self.letters_button = QPushButton("打印告知书…", self)
         self.letters_button.clicked.connect(self._print_letters)
         self.export_button = QPushButton("导出名单…", self)
         self.export_button.clicked.connect(self._export)
-        actions.addWidget(self.letters_button)
-        actions.addWidget(self.export_button)
+        output = FlowRow(self, spacing=8, align_right=True)
+        output.add(self.letters_button, self.export_button)
+        actions = QHBoxLayout()
+        actions.addWidget(marks, 3)
+        actions.addWidget(output, 1)
         self.taskbar = TaskBar(self)
 
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addStretch(1)
         top.addWidget(self.summary)
-        tools = QHBoxLayout()
-        tools.addWidget(self.days)
-        tools.addWidget(self.overdue)
-        tools.addWidget(self.channel)
-        tools.addWidget(self.filter, 1)
-        tools.addWidget(self.refresh_button)
+        self.filter.setMinimumWidth(220)
+        tools = FlowRow(self, spacing=8)
+        tools.add(self.days, self.overdue, self.channel, self.filter, self.refresh_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(12)
         layout.addLayout(top)
         layout.addWidget(self.explain)
-        layout.addLayout(tools)
+        layout.addWidget(tools)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.taskbar)

@@ -34,9 +34,10 @@ def consequence_zh(view, as_of: date) -> str:
 
 
 class EntitlementCard(QFrame):
-    """Shows one ``EntitlementView``; ``self.view`` keeps it for tests and actions."""
+    """Shows one ``EntitlementView``; ``self.view`` keeps it for tests and actions. ``columns``: the
+    facts side by side (the counter's narrow column takes 2)."""
 
-    def __init__(self, view, as_of: date, parent=None):
+    def __init__(self, view, as_of: date, parent=None, *, columns: int = 3):
         super().__init__(parent)
         self.view = view
         self.setObjectName("entCard")
@@ -45,8 +46,10 @@ class EntitlementCard(QFrame):
 
         title = QLabel(view.cohort_zh, self)
         title.setObjectName("cardTitle")
+        title.setWordWrap(True)
         category = QLabel(view.category_zh, self)
         category.setObjectName("muted")
+        category.setWordWrap(True)
         self.badge = StatusBadge(view.status, view.status_zh, self)
 
         head = QHBoxLayout()
@@ -58,7 +61,7 @@ class EntitlementCard(QFrame):
         self.deadline_label = QLabel(view.deadline.isoformat(), self)
         self.deadline_label.setObjectName("deadlineValue")
         grid = QGridLayout()
-        grid.setHorizontalSpacing(24)
+        grid.setHorizontalSpacing(24 if columns > 2 else 12)
         grid.setVerticalSpacing(6)
         pairs = [
             ("认证截止日期", self.deadline_label),
@@ -69,9 +72,10 @@ class EntitlementCard(QFrame):
             ("认证周期", QLabel(view.rule_zh, self)),
         ]
         for i, (caption, value) in enumerate(pairs):
+            value.setWordWrap(True)  # a long rule ("每半年认证一次（1-6月、7-12月…）") wraps in a narrow column
             cap = QLabel(caption, self)
             cap.setObjectName("fieldCaption")
-            r, c = divmod(i, 3)
+            r, c = divmod(i, columns)
             grid.addWidget(cap, 2 * r, c)
             grid.addWidget(value, 2 * r + 1, c)
         self.note = QLabel(consequence_zh(view, as_of), self)
@@ -79,7 +83,7 @@ class EntitlementCard(QFrame):
         self.note.setWordWrap(True)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 12, 18, 12)
+        layout.setContentsMargins(18 if columns > 2 else 10, 12, 18 if columns > 2 else 8, 12)
         layout.setSpacing(8)
         layout.addLayout(head)
         layout.addLayout(grid)
