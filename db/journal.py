@@ -4,6 +4,7 @@ transaction so a change, its audit event and its outbox entry commit or vanish t
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
@@ -35,6 +36,24 @@ def event_hash(prev_hash: str | None, row: dict) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# engine -> (device id, key): an enrolled workstation MACs the events of its own chain with its
+# per-device key (held in the OS key store; registered by desktop.services.central).
+_mac_keys: dict[int, tuple[str, bytes]] = {}
+
+
+def register_mac_key(engine, device_id: str, key: bytes) -> None:
+    _mac_keys[id(engine)] = (device_id, key)
+
+
+def mac_key_for(engine) -> tuple[str, bytes] | None:
+    return _mac_keys.get(id(engine))
+
+
+def event_mac(key: bytes, event_hash_hex: str) -> str:
+    """HMAC-SHA256 of an event's hash (which covers its content and its predecessor)."""
+    return hmac.new(key, b"certdesk-audit|" + event_hash_hex.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def last_hash(conn: Connection, workstation: str | None) -> str | None:
     stmt = select(_audit.c.hash).where(_audit.c.workstation == workstation).order_by(_audit.c.seq.desc()).limit(1)
     return conn.execute(stmt).scalar()
@@ -43,6 +62,8 @@ def last_hash(conn: Connection, workstation: str | None) -> str | None:
 def audit_many(conn: Connection, operator: str | None, workstation: str | None, events: Iterable[tuple]) -> int:
     """Append events ``(action, entity, entity_id, detail_dict)``; returns how many."""
     prev = last_hash(conn, workstation)
+    mk = _mac_keys.get(id(conn.engine))
+    mac_key = mk[1] if mk is not None and mk[0] == workstation else None
     now = utcnow()
     rows = []
     for action, entity, entity_id, detail in events:
@@ -58,6 +79,8 @@ def audit_many(conn: Connection, operator: str | None, workstation: str | None, 
         }
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(prev, row)
+        if mac_key is not None:
+            row["mac"] = event_mac(mac_key, row["hash"])
         rows.append(row)
     from db.repositories import bulk_insert
 

@@ -259,6 +259,7 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON, never a full ID number or an image
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))  # HMAC-SHA256 of ``hash`` with the device's key
 
 
 class OutboxEntry(Base):
@@ -380,3 +381,5 @@ class FaceImage(Base):
 
 # issue 8 tables (revision 0004) register on Base.metadata
 import db.outreach_models  # noqa: E402,F401
+# issue 15 tables (revision 0009)
+import db.central_models  # noqa: E402,F401

@@ -293,7 +293,7 @@ class _Remap(Exception):
 
 
 def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
-         after_central_commit: Callable[[], None] | None = None) -> PushResult:
+         after_central_commit: Callable[[], None] | None = None, device: bool = False) -> PushResult:
     """Push every waiting outbox entry and this workstation's new audit events.
 
     Before pushing, entries the central database once refused are retried when their row changed
@@ -302,6 +302,8 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
     (docs/sync.md §3.4)."""
     result = PushResult()
     retry_superseded(local)
+    if device:
+        close_central_entries(local)
     with local.connect() as lc:
         unpushed = lc.execute(select(_outbox.c.entity_id, _outbox.c.op, _outbox.c.payload).where(
             _outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(("person", "persons")))).all()
@@ -361,8 +363,89 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
         _mark(local, entries, refused, errors, result)
         if len(fetched) < batch and len(entries) == len(fetched):
             break
-    result.audit_pushed = _push_audit(local, central, workstation, batch)
+    result.audit_pushed = _push_audit(local, central, workstation, batch, own_only=device)
     return result
+
+
+# --- centrally decided data (issue 15 §2) ---------------------------------------------------------
+
+CENTRAL_OWNED = ("operators", "settings", "cycle_rules")
+AUTHORITY_FIELDS = {"operators": ("username", "role", "active"), "settings": ("value",), "cycle_rules": None}
+
+
+def close_central_entries(local: Engine) -> int:
+    """An enrolled device never pushes operators or settings (the centre decides them; its role
+    may not write them): their waiting entries are closed, not refused."""
+    names = [e for e, t in ENTITY_TABLE.items() if t in CENTRAL_OWNED]
+    with local.begin() as lc:
+        return lc.execute(update(_outbox).where(_outbox.c.pushed_at.is_(None), _outbox.c.entity.in_(names))
+                          .values(pushed_at=utcnow(), push_error="central_authority")).rowcount or 0
+
+
+def enforce_authority(local: Engine, central: Engine, workstation: str) -> list[dict]:
+    """Compare this device's copy of the centrally decided tables with the centre's.
+
+    A difference in an authority field (an operator's username, role or active flag; a setting's
+    value; a rule) was made on this workstation — in the window that refuses it, or in the SQLite
+    file — and is refused: the central row is put back here and a case ``authority_refused`` is
+    opened (audited, and pushed so the centre sees it). A senior account the centre does not
+    know is reported (``authority_local_only``) and left alone. Returns the new cases."""
+    crows: dict[str, dict[str, dict]] = {}
+    lrows: dict[str, dict[str, dict]] = {}
+    with central.connect() as cc:
+        for name in CENTRAL_OWNED:
+            st = TABLES[name]
+            crows[name] = {str(r[st.key]): dict(r) for r in cc.execute(select(st.table)).mappings()}
+    with local.connect() as lc:
+        for name in CENTRAL_OWNED:
+            st = TABLES[name]
+            lrows[name] = {str(r[st.key]): dict(r) for r in lc.execute(select(st.table)).mappings()}
+    restore: dict[str, list[dict]] = {}
+    found: list[dict] = []
+    for name in CENTRAL_OWNED:
+        fields = AUTHORITY_FIELDS[name] or [c for c in _columns(TABLES[name]) if c != "updated_at"]
+        for key, lrow in lrows[name].items():
+            crow = crows[name].get(key)
+            if crow is None:
+                if name == "operators" and lrow.get("active") and lrow.get("role") != "clerk":
+                    found.append({"kind": "authority_local_only", "entity": name, "entity_id": key,
+                                  "detail": {"username": lrow.get("username"), "role": lrow.get("role")}})
+                continue
+            diff = [f for f in fields if _norm(lrow.get(f)) != _norm(crow.get(f))]
+            if diff:
+                restore.setdefault(name, []).append(crow)
+                found.append({"kind": "authority_refused", "entity": name, "entity_id": key,
+                              "detail": {"fields": diff, "local": {f: _plain(lrow.get(f)) for f in diff},
+                                         "central": {f: _plain(crow.get(f)) for f in diff},
+                                         **({"username": crow.get("username")} if name == "operators" else {})}})
+    if not found:
+        return []
+    from db import journal
+
+    now = utcnow()
+    cases = []
+    with local.begin() as lc:
+        for name, rows in restore.items():
+            _apply(lc, TABLES[name], rows, central=False)
+        for f in found:
+            detail = f["detail"]
+            ident = f"{f['kind']}:{f['entity']}:{f['entity_id']}:{json.dumps(detail, sort_keys=True, default=str)}"
+            row = {"id": str(uuid.uuid5(CONFLICT_NS, ident)), "kind": f["kind"], "entity": f["entity"],
+                   "entity_id": f["entity_id"], "person_id": None,
+                   "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+                   "workstation": workstation, "status": "open", "resolved_by": None, "resolved_at": None,
+                   "created_at": now, "updated_at": now}
+            if lc.execute(sqlite_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), [row]).rowcount:
+                journal.audit(lc, "system", workstation, "sync." + f["kind"], f["entity"], None,
+                              {"entity_id": f["entity_id"], **detail})
+                journal.enqueue(lc, [("sync_conflict", row["id"], None)])
+                cases.append(conflict_json(row))
+    close_central_entries(local)
+    return cases
+
+
+def _plain(v):
+    return v.isoformat() if isinstance(v, (date, datetime)) else v
 
 
 def _push_tables(cc: Connection, rows: dict[str, list[dict]], workstation: str, result: PushResult,
@@ -648,7 +731,9 @@ def conflict_json(row: dict) -> dict:
             **detail}
 
 
-def _push_audit(local: Engine, central: Engine, workstation: str, batch: int) -> int:
+def _push_audit(local: Engine, central: Engine, workstation: str, batch: int, *, own_only: bool = False) -> int:
+    """Push audit events after the watermark. An enrolled device (``own_only``) pushes only its
+    own chain: its role may append to no other."""
     audit = _t(AuditEvent)
     st = TABLES["audit_log"]
     total = 0
@@ -659,13 +744,18 @@ def _push_audit(local: Engine, central: Engine, workstation: str, batch: int) ->
                                                  .order_by(audit.c.seq).limit(batch)).mappings()]
         if not rows:
             return total
-        with central.begin() as cc:
-            _lock(cc, workstation)
-            written, _ = _apply(cc, st, rows, central=True)
+        last_seq, fetched = rows[-1]["seq"], len(rows)
+        if own_only:
+            rows = [r for r in rows if r["workstation"] == workstation]
+        written: set = set()
+        if rows:
+            with central.begin() as cc:
+                _lock(cc, workstation)
+                written, _ = _apply(cc, st, rows, central=True)
         with local.begin() as lc:
-            set_state(lc, "audit_pushed_seq", rows[-1]["seq"])
+            set_state(lc, "audit_pushed_seq", last_seq)
         total += len(written)
-        if len(rows) < batch:
+        if fetched < batch:
             return total
 
 

@@ -43,6 +43,7 @@ MATRIX: dict[str, tuple[frozenset, str]] = {
     "settings.change": (frozenset((ADMIN,)), "修改系统设置"),
     "operators.manage": (frozenset((ADMIN,)), "管理操作员账号"),
     "data.purge": (frozenset((ADMIN,)), "按保存期限清理人脸图像"),
+    "central.admin": (frozenset((ADMIN,)), "登记工作站、轮换表格签名密钥、升级中心数据库"),
 }
 
 

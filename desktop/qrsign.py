@@ -13,9 +13,20 @@ Payload (version 1), all characters in the QR *alphanumeric* set so the code sta
 - ``SIG``: HMAC-SHA256(key, "certdesk-assist-form|" + everything before ``.SIG``), first 120 bits,
   base32 (24 characters). Compared in constant time (:func:`hmac.compare_digest`).
 
-The key belongs to the installation (see :func:`generate_key_file` / :func:`file_key_provider`); the
-functions here take a *key provider* — a zero-argument callable returning the key bytes — so the
-caller decides where the key lives. Nothing here logs personal data.
+Version 2 (issue 15 §4) adds the **key id** of the central key that signed it, so keys can be
+rotated and every form printed anywhere in the bureau verifies everywhere::
+
+    CD2.<KID>.<SERIAL>.<IDREF>.<YYYYMMDD>.<SIG>
+
+``KID`` is ``[0-9A-Z]{1,8}`` (``K1``, ``K2`` …); ``IDREF`` and ``SIG`` are made with that key, and
+``SIG`` covers the key id. Keys are created and rotated centrally (``certdesk central keys
+rotate``) and reach enrolled devices at sync (desktop/services/central.py) as a :class:`FormKeys`
+ring: the newest signs, every one verifies. Version 1 (no key id, one installation key in
+``qr-hmac.key``) still verifies where that key is present.
+
+The functions take a *key provider*: a zero-argument callable returning the key bytes (v1), or a
+:class:`FormKeys` ring (v2; it is also callable, returning the current key). Nothing here logs
+personal data.
 """
 
 from __future__ import annotations
@@ -49,7 +60,12 @@ _V1_RE = re.compile(
     rf"^CD1\.(?P<serial>[0-9A-Z-]{{1,32}})\.(?P<idref>{_B32}{{8}})\.(?P<deadline>\d{{8}})"
     rf"\.(?P<sig>{_B32}{{24}})$"
 )
+_V2_RE = re.compile(
+    rf"^CD2\.(?P<kid>[0-9A-Z]{{1,8}})\.(?P<serial>[0-9A-Z-]{{1,32}})\.(?P<idref>{_B32}{{8}})\.(?P<deadline>\d{{8}})"
+    rf"\.(?P<sig>{_B32}{{24}})$"
+)
 _VERSION_RE = re.compile(r"^CD(\d{1,3})\.")
+VERSIONS = (1, 2)
 
 # Stable reason codes -> message shown to the clerk.
 REASONS = {
@@ -60,6 +76,7 @@ REASONS = {
     "malformed": "二维码内容格式错误或不完整",
     "bad_signature": "二维码签名校验失败：认证表可能被伪造或篡改，或不是本机构打印",
     "no_key": "本机未配置二维码签名密钥，无法校验",
+    "unknown_key": "本机没有签发这份认证表的密钥（密钥编号未知）：请先与中心同步后再校验",
 }
 
 
@@ -73,6 +90,54 @@ class QrPayload:
     id_ref: str
     deadline: date
     version: int = VERSION
+    key_id: str | None = None
+
+
+class FormKeys:
+    """A ring of central form keys: ``current_id`` signs, every key verifies its own forms.
+    Calling it returns the current key (so it also works where a plain provider is expected)."""
+
+    def __init__(self, keys: dict[str, bytes], current_id: str | None, legacy: KeyProvider | None = None,
+                 loader: Callable[[], tuple[dict[str, bytes], str | None]] | None = None):
+        self.keys = dict(keys)
+        self.current_id = current_id if current_id in self.keys else None
+        self.legacy = legacy  # the installation's version-1 key, if any (old forms)
+        self._loader = loader  # re-reads the ring (keys distributed by a later sync)
+
+    def refresh(self) -> None:
+        if self._loader is not None:
+            keys, current = self._loader()
+            self.keys = dict(keys)
+            self.current_id = current if current in self.keys else None
+
+    def __call__(self) -> bytes:
+        self.refresh()
+        if self.current_id is None:
+            raise QrKeyError("本机尚未从中心获得二维码签名密钥：请先登记本机（certdesk central enrol）并同步",
+                             code="qr_key_missing")
+        return self.keys[self.current_id]
+
+    def key_for(self, key_id: str | None) -> bytes | None:
+        if key_id is not None and key_id not in self.keys:
+            self.refresh()
+        if key_id is None:
+            if self.legacy is None:
+                return None
+            try:
+                return self.legacy()
+            except QrKeyError:
+                return None
+        return self.keys.get(key_id)
+
+
+def _provider_for(key_provider, key_id: str | None) -> KeyProvider | None:
+    """The provider of the key that signed a payload with ``key_id`` (None for version 1)."""
+    if isinstance(key_provider, FormKeys):
+        key = key_provider.key_for(key_id)
+        return None if key is None else (lambda: key)
+    if key_id is not None:
+        return None  # a single installation key cannot verify a centrally keyed form
+    return key_provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +158,15 @@ class VerifyResult:
         """Whether this (valid) form was issued for ``id_number`` (a foreign form is refused)."""
         if not self.ok or self.payload is None:
             return False
-        return hmac.compare_digest(self.payload.id_ref, id_reference(id_number, key_provider))
+        return hmac.compare_digest(self.payload.id_ref, payload_id_reference(self.payload, id_number, key_provider))
+
+
+def payload_id_reference(payload: QrPayload, id_number: str, key_provider) -> str:
+    """The ID reference computed with the key that signed ``payload``."""
+    provider = _provider_for(key_provider, payload.key_id)
+    if provider is None:
+        raise QrKeyError("没有签发这份认证表的密钥", code="qr_key_missing")
+    return id_reference(id_number, provider)
 
 
 # --------------------------------------------------------------------------- keys
@@ -200,22 +273,29 @@ def normalize_serial(serial: str) -> str:
 
 
 def make_payload(serial: str, id_number: str, deadline: date, key_provider: KeyProvider) -> str:
-    """The signed text to print as the form's QR code."""
+    """The signed text to print as the form's QR code: version 2 with the key id when
+    ``key_provider`` is a central :class:`FormKeys` ring, else version 1."""
     key = _key(key_provider)
-    body = f"{PREFIX}{VERSION}.{normalize_serial(serial)}.{id_reference(id_number, lambda: key)}.{deadline:%Y%m%d}"
+    ref = id_reference(id_number, lambda: key)
+    if isinstance(key_provider, FormKeys):  # _key() above refreshed the ring
+        body = f"{PREFIX}2.{key_provider.current_id}.{normalize_serial(serial)}.{ref}.{deadline:%Y%m%d}"
+    else:
+        body = f"{PREFIX}{VERSION}.{normalize_serial(serial)}.{ref}.{deadline:%Y%m%d}"
     return f"{body}.{_signature(body, key)}"
 
 
 def parse_unverified(text: str) -> QrPayload | None:
     """Parse without checking the signature (for display only — never trust it)."""
-    m = _V1_RE.match((text or "").strip())
+    s = (text or "").strip()
+    m = _V1_RE.match(s) or _V2_RE.match(s)
     if not m:
         return None
     try:
         d = date(int(m["deadline"][:4]), int(m["deadline"][4:6]), int(m["deadline"][6:]))
     except ValueError:
         return None
-    return QrPayload(m["serial"], m["idref"], d)
+    v2 = s.startswith("CD2.")
+    return QrPayload(m["serial"], m["idref"], d, 2 if v2 else 1, m["kid"] if v2 else None)
 
 
 def verify(text: str, key_provider: KeyProvider) -> VerifyResult:
@@ -228,13 +308,16 @@ def verify(text: str, key_provider: KeyProvider) -> VerifyResult:
     vm = _VERSION_RE.match(s)
     if vm is None:
         return VerifyResult(False, "malformed")
-    if int(vm.group(1)) != VERSION:
+    if int(vm.group(1)) not in VERSIONS:
         return VerifyResult(False, "unknown_version")
     payload = parse_unverified(s)
     if payload is None:
         return VerifyResult(False, "malformed")
+    provider = _provider_for(key_provider, payload.key_id)
+    if provider is None:
+        return VerifyResult(False, "unknown_key" if payload.key_id is not None else "no_key")
     try:
-        key = _key(key_provider)
+        key = _key(provider)
     except QrKeyError:
         return VerifyResult(False, "no_key")
     body, _, sig = s.rpartition(".")

@@ -3,11 +3,13 @@
     certdesk forms issue ID_NUMBER --pdf FILE [--as-of DATE] [--json]
     certdesk forms batch --due-within DAYS --pdf FILE [--labels FILE] [--as-of DATE] [--json]
     certdesk forms receive (--image FILE | --serial TEXT) --body NAME --date DATE --certifier NAME
-                           [--expect ID_NUMBER] [--scan FILE] [--as-of DATE] [--json]
+                           [--expect ID_NUMBER] [--scan FILE] [--confirm-by SUPERVISOR] [--as-of DATE] [--json]
     certdesk forms list (--outstanding | --overdue) [--as-of DATE] [--json]
     certdesk forms reprint SERIAL --pdf FILE [--json]
 
-``receive`` exits 0 when the form was accepted and 3 when it was refused (the JSON says why).
+``receive`` exits 0 when the form was accepted and 3 when it was refused (the JSON says why). A
+typed serial (no QR) needs a supervisor: signed in as one, or ``--confirm-by NAME`` with that
+supervisor's own password (asked for, or ``CERTDESK_CONFIRM_PASSWORD`` in a script).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def register(sub) -> None:
     p.add_argument("--certifier", required=True, help="经办人姓名")
     p.add_argument("--expect", metavar="ID_NUMBER", help="只接受该人员的表格")
     p.add_argument("--scan", help="另附的扫描件（默认为 --image）")
+    p.add_argument("--confirm-by", metavar="SUPERVISOR", help="手工输入编号时确认的审核主管（随后输入其本人密码）")
     p.add_argument("--as-of", type=parse_date)
     add_json(p)
     p.set_defaults(handler=_receive)
@@ -93,11 +96,36 @@ def _batch(args) -> int:
     return 0
 
 
+def _confirmation(args, actor):
+    """The supervisor who confirms a typed serial, after checking their own password."""
+    if not args.confirm_by:
+        return None
+    import getpass
+    import os
+    import sys
+
+    from desktop.services.operators import OperatorService
+    from desktop.workstation import Actor
+
+    pw = os.environ.get("CERTDESK_CONFIRM_PASSWORD")
+    if pw is None:
+        if sys.stdin is None or not sys.stdin.isatty():
+            from desktop.cli._common import SignInRequired
+
+            raise SignInRequired("没有确认主管的密码：交互使用时输入，脚本中设置 CERTDESK_CONFIRM_PASSWORD")
+        pw = getpass.getpass(f"{args.confirm_by} 的密码（确认手工输入编号）：")
+    view = OperatorService(open_db(args)).verify_second_officer(
+        args.confirm_by, pw, "supervisor", workstation=actor.workstation, first_officer=actor.operator,
+        purpose="forms_typed_serial")
+    return Actor(view.username, actor.workstation, view.role)
+
+
 def _receive(args) -> int:
+    actor = cli_actor(args)
     res = _service(args).receive(
         image_path=args.image, text=args.serial, body_name=args.body, body_date=args.date,
-        certifier=args.certifier, actor=cli_actor(args), today=args.as_of, expected_id_number=args.expect,
-        scan_path=args.scan)
+        certifier=args.certifier, actor=actor, today=args.as_of, expected_id_number=args.expect,
+        scan_path=args.scan, confirmed_by=_confirmation(args, actor))
     if args.json:
         emit(res.as_json())
     else:

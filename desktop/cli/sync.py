@@ -30,6 +30,7 @@ def register(sub) -> None:
     s.add_argument("--once", action="store_true", help="同步一次后退出")
     s.add_argument("--central", help="中心数据库地址（postgresql://…），默认 CERTDESK_CENTRAL 或本机保存的地址")
     s.add_argument("--save-central", metavar="URL", help="保存本机使用的中心数据库地址")
+    s.add_argument("--ca", metavar="FILE", help="验证中心服务器证书的 CA 证书文件（连接一律 TLS verify-full；保存在本机）")
     s.add_argument("--status", action="store_true", help="显示待上传数量、上次同步时间和未处理的冲突")
     s.add_argument("--workstation", help=argparse_suppress())
     add_json(s)
@@ -100,7 +101,14 @@ def _sync(args) -> int:
     actor = signed_in(args)
     from desktop.services.guard import require
 
-    require(db, actor, "settings.change" if args.save_central else "sync.run")
+    require(db, actor, "settings.change" if (args.save_central or args.ca) else "sync.run")
+    if args.ca:
+        from desktop.services.central import save_ca
+
+        saved = save_ca(db, args.ca)
+        if not args.once and not args.save_central:
+            emit({"ca": saved}) if args.json else print(f"已保存 CA 证书文件：{saved}")
+            return 0
     if args.save_central:
         save_central(db, args.save_central)
         if not args.once:
@@ -110,8 +118,12 @@ def _sync(args) -> int:
     if args.status or not args.once:
         from db import sync as dbsync
 
+        from desktop.services.central import identity
+
+        ident = identity(db)
         doc = {"central": redact(url) if url else None, "waiting": dbsync.waiting(db.engine),
-               "open_conflicts": dbsync.open_conflicts(db.engine)}
+               "open_conflicts": dbsync.open_conflicts(db.engine),
+               "device": {"device_id": ident.device_id, "tag": ident.tag} if ident else None}
         with db.engine.connect() as conn:
             doc["last_sync"] = dbsync.get_state(conn, "last_sync_at")
         if args.json:

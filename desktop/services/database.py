@@ -27,6 +27,18 @@ def resolve_url(explicit: str | None = None, demo: bool = False) -> str:
     return url
 
 
+def _device_keys(db: "Database") -> None:
+    """An enrolled workstation MACs its audit events with its own key (from the OS key store)."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        enrolled = conn.execute(text("SELECT 1 FROM sync_state WHERE key = 'device_id'")).first()
+    if enrolled:
+        from desktop.services.central import register_audit_key
+
+        register_audit_key(db)
+
+
 @dataclass
 class Database:
     url: str
@@ -38,7 +50,10 @@ class Database:
         engine = make_engine(resolved)
         if migrate:
             upgrade(engine)
-        return cls(resolved, engine)
+        db = cls(resolved, engine)
+        if migrate and engine.dialect.name == "sqlite":
+            _device_keys(db)
+        return db
 
     def session(self):
         return session_factory(self.engine)()

@@ -26,7 +26,16 @@ Decisions (issue 6):
   :meth:`PersonService.record_certification` and closes the form. Those are two transactions
   (record_certification owns its own); a retry after a crash between them finds the certification
   by its serial and does not record it twice.
-* A typed serial (no QR) is accepted with the flag ``typed_serial``: the clerk vouches for the stamp.
+* A typed serial (no QR) skips the signature, so it needs a supervisor (issue 15 §4): a clerk's
+  receipt by typed serial is refused (``typed_needs_supervisor``) unless a supervisor confirmed it
+  with their own login (``confirmed_by``); it is accepted with the flag ``typed_serial`` and the
+  confirming supervisor in the audit.
+* **Keys** (issue 15 §4): an enrolled workstation signs with the central key ring it received at
+  sync (QR version 2, key id in the payload; serials carry its centrally allocated tag); a command
+  run on a database that holds keys itself (the central PostgreSQL, or a standalone installation
+  that made its own with ``certdesk central keys rotate``) uses those; the old per-installation
+  ``qr-hmac.key`` still verifies version-1 forms. No installation makes a key on its own in
+  production; demo and test mode may.
 
 Nothing here logs an ID number; audit details carry serials and masked numbers only.
 """
@@ -85,6 +94,7 @@ REASONS_ZH = {
     "missing_body": "请填写认证单位名称",
     "missing_certifier": "请填写经办人（认证人）姓名",
     "deceased": "该人员已登记死亡，不能认证",
+    "typed_needs_supervisor": "手工输入编号（未校验二维码）登记需要审核主管用本人账号确认；或扫描表格上的二维码",
 }
 FLAGS_ZH = {
     "returned_late": "认证表在截止日期后才寄回",
@@ -321,6 +331,31 @@ def _is_cancelled(cancel) -> bool:
     return bool(cancel())
 
 
+def default_key_provider(db: Database):
+    """Where this installation's form keys come from (see the module notes, issue 15 §4)."""
+    from desktop import runmode
+    from desktop.services import central
+
+    legacy_path = paths.config_dir() / "qr-hmac.key"
+    legacy = qrsign.file_key_provider(legacy_path, create=False) if legacy_path.exists() else None
+    ring = central.form_key_ring(db) if db.is_sqlite else None
+    if ring is None:
+        try:
+            own = central.central_key_ring(db)  # the central database, or a standalone that keyed itself
+        except Exception:  # noqa: BLE001 - an old schema: no key table
+            own = None
+        if own is not None and own.keys:
+            ring = own
+    if ring is not None:
+        ring.legacy = legacy
+        return ring
+    if legacy is not None:
+        return legacy
+    if runmode.simulation_allowed():
+        return qrsign.file_key_provider(legacy_path)  # demo/test: a key of its own
+    return qrsign.FormKeys({}, None)  # signing refuses with a clear message; verifying says no_key
+
+
 # --------------------------------------------------------------------------- the service
 
 class FormService:
@@ -333,7 +368,7 @@ class FormService:
         self.db = db
         self._workstation_id = workstation_id
         self._tag: str | None = None
-        self.key_provider = key_provider or qrsign.file_key_provider(paths.config_dir() / "qr-hmac.key")
+        self.key_provider = key_provider or default_key_provider(db)
         self.persons = persons or PersonService(db)
         self.settings = settings or SettingsService(db)
         self.payroll = payroll or PayrollService(db, self.settings)
@@ -366,6 +401,12 @@ class FormService:
 
     @property
     def workstation_tag(self) -> str:
+        if self._tag is None and self._workstation_id is None and self.db.is_sqlite:
+            from desktop.services.central import identity
+
+            ident = identity(self.db)
+            if ident is not None:  # enrolled: the tag the centre allocated (unique by construction)
+                self._tag = ident.tag
         if self._tag is None:
             if self._workstation_id is None:
                 from desktop.workstation import workstation_id
@@ -614,7 +655,7 @@ class FormService:
         base = dict(serial=serial, person_id=form["person_id"], name=form["name"], id_number=form["id_number"],
                     deadline=_d(form["deadline"]), status=form["status"], qr_verified=qr_verified)
         if payload is not None:
-            if payload.id_ref != qrsign.id_reference(form["id_number"], self.key_provider):
+            if payload.id_ref != qrsign.payload_id_reference(payload, form["id_number"], self.key_provider):
                 return FormCheck(False, "id_mismatch", **base)
             if payload.deadline != base["deadline"]:
                 return FormCheck(False, "deadline_mismatch", **base)
@@ -636,12 +677,14 @@ class FormService:
     def receive(self, *, body_name: str, body_date: date, certifier: str, actor: Actor,
                 image_path: str | Path | None = None, text: str | None = None, serial: str | None = None,
                 today: date | None = None, expected_id_number: str | None = None,
-                scan_path: str | Path | None = None) -> ReceiveResult:
+                scan_path: str | Path | None = None, confirmed_by: Actor | None = None) -> ReceiveResult:
         """Accept a returned form: a ``remote_assist`` certification dated on the body's date.
 
         ``image_path`` is a scan/photo/PDF carrying the QR (it is also kept as the scan unless
         ``scan_path`` names another file); ``text`` is a QR payload read by a hand scanner or a
         typed serial (``serial`` is an alias). Never raises for a bad form: the result says why.
+        A typed serial needs a supervisor: ``actor`` is one, or ``confirmed_by`` is a supervisor
+        whose own login the caller has just checked (OperatorService.verify_second_officer).
         """
         today = today or date.today()
         chk = self.check(image_path=image_path, text=text if text is not None else serial,
@@ -653,6 +696,17 @@ class FormService:
 
         if not chk.ok:
             return refuse(chk.reason)
+        confirmer = None
+        if not chk.qr_verified:
+            from desktop.permissions import SENIOR
+
+            if actor.role in SENIOR:
+                confirmer = actor.operator
+            elif (confirmed_by is not None and confirmed_by.role in SENIOR
+                  and confirmed_by.operator.lower() != actor.operator.lower()):
+                confirmer = confirmed_by.operator
+            else:
+                return refuse("typed_needs_supervisor")
         body_name, certifier = (body_name or "").strip(), (certifier or "").strip()
         if not body_name:
             return refuse("missing_body")
@@ -688,7 +742,8 @@ class FormService:
                 return refuse("already_received")
             journal.audit(conn, actor.operator, actor.workstation, "assist_form.receive", "assist_form", form["id"],
                           {"serial": chk.serial, "body_date": body_date.isoformat(), "flags": flags,
-                           "certification_id": cert_id, "qr_verified": chk.qr_verified})
+                           "certification_id": cert_id, "qr_verified": chk.qr_verified,
+                           **({"confirmed_by": confirmer} if confirmer else {})})
             journal.enqueue(conn, [("assist_form", form["id"], journal.row_payload(forms_repo.form_row(conn, form["id"])))])
         with self.db.engine.connect() as conn:
             certs = [c for c in repo.certifications_of(conn, form["person_id"]) if c["id"] == cert_id]

@@ -82,22 +82,40 @@ class SyncService:
     to head once per service.
     """
 
-    def __init__(self, local_db: Database, central_url: str, workstation: str | None = None):
+    def __init__(self, local_db: Database, central_url: str, workstation: str | None = None, *,
+                 ca_file: str | None = None):
         if not central_url:
             raise SyncError("未配置中心数据库地址", code="no_central")
+        from desktop.services import central as devices
+
         self.local = local_db
         self.central_url = central_url
-        if workstation is None:
+        self.device = devices.identity(local_db)  # None: never enrolled
+        if self.device is not None:
+            workstation = self.device.device_id  # the centrally allocated identity, nothing else
+        elif workstation is None:
             from desktop.workstation import workstation_id
 
             workstation = workstation_id()
         self.workstation = workstation
+        self.ca_file = ca_file
+        self._link = None
         self._central: Engine | None = None
         self._identity: str | None = None
         self._lock = threading.Lock()
 
     def central(self) -> Engine:
         if self._central is None:
+            if self.device is not None:
+                self._central = self._device_engine()
+                return self._central
+            from desktop import runmode
+
+            if not runmode.simulation_allowed():
+                raise SyncError("本机尚未在中心登记：请管理员运行 certdesk central enrol（中心数据库只接受已登记的工作站）",
+                                code="not_enrolled")
+            # Demo and test mode only: an unenrolled workstation syncing with the owner's URL
+            # (the sync tests of issue 7 run this way; production needs enrolment).
             engine = make_engine(self.central_url)
             try:
                 upgrade(engine)
@@ -108,18 +126,42 @@ class SyncService:
             self._central = engine
         return self._central
 
+    def _device_engine(self) -> Engine:
+        from desktop.services.central import DeviceLink, connection_error
+
+        self._link = DeviceLink(self.local, self.device, self.central_url, self.ca_file)
+        try:
+            engine = self._link.engine()
+            self._identity = dbsync.central_identity(engine)
+        except (OperationalError, DBAPIError) as exc:
+            self._link.dispose()
+            raise connection_error(exc, self.central_url) from exc
+        return engine
+
     def sync_once(self, *, after_central_commit: Callable[[], None] | None = None) -> SyncResult:
         with self._lock:
             central = self.central()
+            device = self.device is not None
             try:
+                authority: list[dict] = []
+                if device:
+                    self._link.hello()  # clone check first: a refused twin pushes nothing
+                    authority = dbsync.enforce_authority(self.local.engine, central, self.workstation)
                 pushed = dbsync.push(self.local.engine, central, self.workstation,
-                                     after_central_commit=after_central_commit)
+                                     after_central_commit=after_central_commit, device=device)
+                if device:
+                    self._link.checkpoint()
+                    self._link.refresh_form_keys()
                 pulled = dbsync.pull(self.local.engine, central, self.workstation, identity=self._identity)
             except (OperationalError, DBAPIError) as exc:
                 # Drop pooled connections: the server may have restarted.
                 central.dispose()
+                if device:
+                    from desktop.services.central import connection_error
+
+                    raise connection_error(exc, self.central_url) from exc
                 raise SyncError("与中心数据库的连接中断，稍后重试", code="offline") from exc
-            result = SyncResult(pushed.pushed, pulled.pulled, tuple(pushed.conflicts + pulled.conflicts),
+            result = SyncResult(pushed.pushed, pulled.pulled, tuple(authority + pushed.conflicts + pulled.conflicts),
                                 pushed.audit_pushed, pushed.rejected, dbsync.waiting(self.local.engine))
             with self.local.engine.begin() as conn:
                 dbsync.set_state(conn, "last_sync_at", datetime.now().isoformat(timespec="seconds"))
@@ -142,6 +184,10 @@ class SyncService:
         return dbsync.refused(self.local.engine)
 
     def close(self) -> None:
+        if self._link is not None:
+            self._link.dispose()
+            self._link = None
+            self._central = None
         if self._central is not None:
             self._central.dispose()
             self._central = None
@@ -280,6 +326,8 @@ KIND_ZH = {
     "duplicate_person_merged": "同一人员在两台工作站新建（已合并）",
     "pull_rejected": "下载的数据本机无法保存",
     "rejected": "上传被中心拒绝",
+    "authority_refused": "本机改动了由中心决定的数据（已拒绝并恢复）",
+    "authority_local_only": "本机有中心没有的高权限账号",
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from desktop import paths, qrsign, scan
+from desktop.workstation import Actor
 from desktop.services.persons import PersonService
 from tests.forms.conftest import ACTOR, TODAY, run_payroll, sn
 from tests.pdftools import pdf_text
@@ -140,6 +141,9 @@ def issued(db, roster, forms, tmp_path):
     return {"a": a, "b": b, "serial": res.serial, "payload": payload, "pdf": pdf}
 
 
+SUPERVISOR = Actor("lizr", "ws-forms", "supervisor")  # confirms typed serials (issue 15 §4)
+
+
 def receive(forms, **kw):
     args = dict(body_name="沈阳市和平区南湖街道", body_date=d(2026, 11, 25), certifier="赵敏", actor=ACTOR,
                 today=TODAY)
@@ -197,8 +201,18 @@ def test_duplicate_future_unknown_cancelled_and_missing_fields(db, forms, issued
 
 
 def test_typed_serial_and_late_return_are_accepted_with_flags(db, forms, issued):
-    r = receive(forms, text=issued["serial"].lower(), body_date=d(2026, 12, 15), today=d(2027, 1, 5))
+    # a typed serial skips the signature: a clerk alone is refused (issue 15 §4) …
+    alone = receive(forms, text=issued["serial"].lower(), body_date=d(2026, 12, 15), today=d(2027, 1, 5))
+    assert not alone.accepted and alone.reason == "typed_needs_supervisor" and "主管" in alone.reason_zh
+    clerk2 = Actor("clerk2", "ws-forms", "clerk")
+    assert receive(forms, text=issued["serial"], confirmed_by=clerk2).reason == "typed_needs_supervisor"
+    # … a supervisor's confirmation lets it through, and the audit names the supervisor
+    r = receive(forms, text=issued["serial"].lower(), body_date=d(2026, 12, 15), today=d(2027, 1, 5),
+                confirmed_by=SUPERVISOR)
     assert r.accepted
+    with db.engine.connect() as conn:
+        detail = conn.execute(text("select detail from audit_log where action = 'assist_form.receive'")).scalar()
+    assert '"confirmed_by":"lizr"' in detail
     assert set(r.flags) == {"typed_serial", "returned_late", "certified_after_deadline"}
     assert any("截止日期后" in f for f in r.flags_zh)
     with db.engine.connect() as conn:
@@ -287,7 +301,7 @@ def test_outstanding_and_overdue_lists(db, roster, forms, tmp_path):
     sa = forms.issue(a, ACTOR, tmp_path / "a.pdf", today=TODAY).serial
     sb = forms.issue(b, ACTOR, tmp_path / "b.pdf", today=TODAY).serial
     sc = forms.issue(c, ACTOR, tmp_path / "c.pdf", today=d(2026, 11, 2)).serial
-    receive(forms, text=sc)
+    assert receive(forms, text=sc, confirmed_by=SUPERVISOR).accepted
 
     assert [r.serial for r in forms.outstanding(TODAY)] == [sa, sb]
     assert forms.overdue(TODAY) == []
@@ -312,7 +326,7 @@ def test_batch_window_matches_the_issue_and_the_person_screen(db, roster, forms,
     c = forms.issue(cancelled, ACTOR, tmp_path / "c.pdf", today=d(2026, 11, 2))
     forms.cancel(c.serial, ACTOR, "地址有误")
     r = forms.issue(received, ACTOR, tmp_path / "r.pdf", today=d(2026, 11, 2))
-    assert receive(forms, text=r.serial).accepted  # certified 2026-11-20: next deadline a year on
+    assert receive(forms, text=r.serial, confirmed_by=SUPERVISOR).accepted  # certified 2026-11-20: next deadline a year on
 
     within = lambda n: [x.id_number for x in forms.batch_candidates(n, TODAY)]  # noqa: E731
     assert within(30) == [today_due, cancelled, edge]

@@ -67,7 +67,8 @@ def test_wrong_key_is_refused(key_provider):
     ("XZ2026-000123", "not_certdesk"),
     ("CD", "malformed"),
     ("CDX.A.B", "malformed"),
-    ("CD2.XZ2026-000123.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX", "unknown_version"),
+    ("CD3.XZ2026-000123.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX", "unknown_version"),  # version 2 has a key id
+    ("CD2.XZ2026-000123.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX", "malformed"),
     ("CD1.XZ2026-000123.ABCDEFGH.20261231", "malformed"),
     ("CD1.XZ2026-000123.ABCDEFGH.20261232.ABCDEFGHIJKLMNOPQRSTUVWX", "malformed"),  # no such day
     ("CD1.xz2026-000123.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX", "malformed"),

@@ -325,12 +325,55 @@ class FormsPage(QWidget):
         if "text" in src and self.camera_scan is not None:
             src["scan_path"] = str(self.camera_scan)
         body, certifier = self.body_edit.text().strip(), self.certifier_edit.text().strip()
+        confirmed_by = None
+        if not self.last_check.qr_verified and getattr(actor, "role", "clerk") not in ("supervisor", "admin"):
+            confirmed_by = self.confirm_typed_serial()  # issue 15 §4: a typed serial needs a supervisor
+            if confirmed_by is None:
+                return
         self.accept_button.setEnabled(False)
         self.result_label.setText("正在登记…")
         run_in_background(
             lambda: forms.receive(body_name=body, body_date=body_date, certifier=certifier, actor=actor,
-                                  today=as_of, expected_id_number=expected, **src),
+                                  today=as_of, expected_id_number=expected, confirmed_by=confirmed_by, **src),
             self._received, self._receive_failed, owner=self)
+
+    def confirm_typed_serial(self):
+        """A supervisor confirms a typed serial with their own user name and password (None: not
+        confirmed). Tests replace this method."""
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+        from desktop.services.operators import OperatorService
+        from desktop.workstation import Actor
+
+        dlg = QDialog(self)
+        dlg.setWindowTitle("手工输入编号 · 审核主管确认")
+        user, pw, err = QLineEdit(dlg), QLineEdit(dlg), QLabel("", dlg)
+        pw.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout(dlg)
+        form.addRow(QLabel("未扫描二维码，签名未校验。请审核主管核对公章后用本人账号确认。", dlg))
+        form.addRow("审核主管", user)
+        form.addRow("密码", pw)
+        form.addRow(err)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dlg)
+        form.addRow(buttons)
+        result: list = []
+
+        def ok() -> None:
+            try:
+                view = OperatorService(self.forms.db).verify_second_officer(
+                    user.text().strip(), pw.text(), "supervisor", workstation=self.actor.workstation,
+                    first_officer=self.actor.operator, purpose="forms_typed_serial")
+            except Exception as exc:  # noqa: BLE001 - shown to the clerk
+                err.setText(_err(exc))
+                pw.clear()
+                return
+            result.append(Actor(view.username, self.actor.workstation, view.role))
+            dlg.accept()
+
+        buttons.accepted.connect(ok)
+        buttons.rejected.connect(dlg.reject)
+        dlg.exec()
+        return result[0] if result else None
 
     def _received(self, res) -> None:
         self.last_result = res
