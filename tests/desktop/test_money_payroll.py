@@ -1,0 +1,292 @@
+"""The payroll service's bookkeeping of money (issue 22), against a real SQLite file.
+
+What the ledger decides must land exactly once and say the right amounts: a recovery demand
+reduced when a corrected death date makes months due again (with instalments already paid: a
+refund; with a plan: re-planned), a supervisor's approval becoming an instruction of the next run,
+a preview that records nothing, the go-live confirmation that only a supervisor may give, and the
+person's ledger window (through which month, as of which run day).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date as d
+
+import pytest
+from sqlalchemy import text
+
+from desktop.errors import NotFound, PermissionDenied, UserFacingError
+from desktop.months import Month
+from desktop.services.deaths import DeathService
+from desktop.services.payroll import PayrollService, lapse_threshold
+from desktop.services.persons import PersonService
+from desktop.rules import RuleTable, clock
+from desktop.workstation import Actor
+
+from scenario import ACTOR
+
+SUP = Actor("主管", "ws-test", "supervisor")
+CLERK = Actor("张敏", "ws-test", "clerk")
+
+
+def run(db, month, **kw):
+    return PayrollService(db).run(Month.parse(month), ACTOR, **kw)
+
+
+def certify(db, number, day, today=None):
+    people = PersonService(db)
+    pid = people.show(number, today or day).id
+    return people.record_certification(pid, day, "counter", ACTOR, today=today or day)
+
+
+def set_death(db, number, day):
+    with db.engine.begin() as conn:
+        conn.execute(text("update persons set death_date=:d where id_number=:n"),
+                     {"d": day.isoformat() if day else None, "n": number})
+
+
+def q(db, sql, **params):
+    with db.engine.connect() as conn:
+        return conn.execute(text(sql), params).fetchall()
+
+
+def _dead_with_a_case(db, roster):
+    """Paid February-May; a death on 10 February reported before June: recovery of March-May."""
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 12, 1), 1000)
+    roster.load(today=d(2026, 1, 5))
+    for m in ("2026-02", "2026-03", "2026-04", "2026-05"):
+        run(db, m)
+    set_death(db, n, d(2026, 2, 10))
+    june = run(db, "2026-06")
+    (rec,) = june.recover
+    assert rec["overpaid_months"] == ["2026-03", "2026-04", "2026-05"] and rec["overpaid_amount"] == 3000.0
+    return n, rec["case_id"]
+
+
+# --- recovery demands reduced by corrections --------------------------------------------------
+
+
+def test_recovery_case_row_and_its_instruction(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    (row,) = q(db, "select entitlement_id, person_id, opened_month, overpaid_months, amount_fen, method, status, "
+                   "note from recovery_cases")
+    assert row[2:] == ("2026-06", '["2026-03", "2026-04", "2026-05"]', 300_000, None, "open", None)
+    (term,) = q(db, "select kind, payroll_month, effective_month, detail from entitlement_events")
+    assert term[:3] == ("terminate", "2026-06", "2026-06")
+    assert json.loads(term[3])["terminate_from"] == "2026-03" and json.loads(term[3])["death_date"] == "2026-02-10"
+    (status,) = q(db, "select status, status_since from entitlements")
+    assert tuple(status) == ("terminated", "2026-06")
+    audit = dict(q(db, "select action, count(*) from audit_log where action in "
+                       "('payroll.run', 'payroll.instructions', 'recovery.opened') group by action"))
+    assert audit == {"payroll.run": 5, "payroll.instructions": 1, "recovery.opened": 1}
+    assert q(db, "select count(*) from outbox where entity='recovery_case' and entity_id=:c", c=case_id)[0][0] == 1
+
+
+def test_a_correction_that_makes_paid_months_due_refunds_what_was_collected(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    deaths = DeathService(db)
+    deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
+    deaths.record_payment(case_id, 1500, ACTOR, paid_on=d(2026, 7, 5))
+    set_death(db, n, d(2026, 4, 15))  # March and April were due after all
+    july = run(db, "2026-07")
+    (corr,) = july.corrections
+    assert corr["kind"] == "recovery_cancel" and corr["months"] == ["2026-03", "2026-04"] and corr["amount"] == 2000.0
+    case = deaths.case(case_id)
+    assert case.amount == 1000.0 and case.status == "recovered"
+    assert "2026-07 更正：2026-03、2026-04 应发，不再追回" in case.note
+    assert "已追回 1500.00 元，应退还 500.00 元" in case.note
+
+
+def test_a_correction_that_leaves_part_of_a_planned_case_asks_for_a_new_plan(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    deaths = DeathService(db)
+    deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
+    set_death(db, n, d(2026, 3, 20))  # March was due
+    run(db, "2026-07")
+    case = deaths.case(case_id)
+    assert case.amount == 2000.0 and case.status == "open"
+    assert [i for i in case.plan if i.status != "cancelled"] == []  # the old plan no longer stands
+    assert case.note.endswith("；请重新确定追回方式") and "2026-03 应发" in case.note
+    assert run(db, "2026-08").corrections == []  # each month cancelled once
+
+
+def test_a_withdrawn_death_cancels_an_unpaid_case_and_closes_a_paid_one_with_a_refund(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    set_death(db, n, None)
+    july = run(db, "2026-07")
+    (cancel,) = [c for c in july.corrections if c["kind"] == "recovery_cancel"]
+    assert cancel["months"] == ["2026-03", "2026-04", "2026-05"] and cancel["amount"] == 3000.0
+    (back,) = [c for c in july.corrections if c["kind"] == "back_pay"]
+    assert back["months"] == ["2026-06"]  # terminated in June: owed now
+    (res,) = july.resume
+    assert res["resume_from"] == "2026-07" and res["missed_deadline"] == "2026-02-10"
+    case = DeathService(db).case(case_id)
+    assert case.status == "cancelled" and case.amount == 0
+    assert "已追回" not in case.note
+
+
+def test_a_withdrawn_death_after_collection_closes_the_case_with_a_refund(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    deaths = DeathService(db)
+    deaths.set_plan(case_id, "lump_sum", ACTOR, first_month="2026-07")
+    deaths.record_payment(case_id, 3000, ACTOR, paid_on=d(2026, 7, 2))
+    set_death(db, n, None)
+    run(db, "2026-07")
+    case = deaths.case(case_id)
+    assert case.status == "recovered" and case.amount == 0
+    assert "已追回 3000.00 元，应退还 3000.00 元" in case.note
+
+
+# --- approvals ------------------------------------------------------------------------------
+
+
+def _pending(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    run(db, "2026-04")
+    certify(db, n, d(2027, 4, 10))
+    run(db, "2027-05")
+    (event_id,) = [r[0] for r in q(db, "select id from entitlement_events where kind='back_pay' and voided_at is null")]
+    return n, event_id
+
+
+def test_an_approval_becomes_an_instruction_of_the_next_run(db, roster):
+    n, event_id = _pending(db, roster)
+    pay = PayrollService(db)
+    assert pay.approve_resumption("no-such-event", SUP) is False
+    with pytest.raises(PermissionDenied):
+        pay.approve_resumption(event_id, CLERK)
+    assert pay.approve_resumption(event_id, SUP) is True
+    assert pay.approve_resumption(event_id, SUP) is False  # voided now: nothing to approve
+    rows = q(db, "select id, payroll_month, effective_month, needs_approval, approved_by, voided_at is not null, "
+                 "void_reason, detail from entitlement_events where kind='back_pay' order by created_at")
+    old, new = rows
+    assert old[0] == event_id and old[5] == 1 and old[6] == "approved: instructed by the next run"
+    assert new[1:6] == ("2027-06", "2027-06", 1, "主管", 0)
+    assert json.loads(new[7])["months"] == json.loads(old[7])["months"]
+    assert pay.approve_resumption(new[0], SUP) is False  # approved already
+    assert q(db, "select count(*) from audit_log where action='payroll.resume_approved'")[0][0] == 1
+    june = run(db, "2027-06")
+    (res,) = june.resume
+    assert res["needs_approval"] is False and res["resume_from"] == "2027-06"
+    assert res["back_pay_months"][0] == "2026-04" and res["back_pay_months"][-1] == "2027-05"
+    months = [m for c in june.corrections if c["kind"] == "back_pay" for m in c["months"]]
+    assert sorted(months) == res["back_pay_months"] and len(months) == len(set(months)) == 14
+
+
+def test_a_non_pending_instruction_is_not_approvable(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    run(db, "2026-04")
+    (event_id,) = [r[0] for r in q(db, "select id from entitlement_events")]
+    assert PayrollService(db).approve_resumption(event_id, SUP) is False
+
+
+def test_a_resumption_waiting_since_before_the_ledger_is_approved_in_place(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 1, 15), 2000)
+    roster.load(today=d(2024, 12, 1))
+    run(db, "2025-02")
+    certify(db, n, d(2026, 3, 5))
+    (ent,) = [r[0] for r in q(db, "select id from entitlements")]
+    detail = {"back_pay_months": [str(Month(2025, 2) + k) for k in range(13)], "resume_from": "2026-04"}
+    with db.engine.begin() as conn:  # a resumption recorded before the ledger, waiting for approval
+        conn.execute(text(
+            "insert into entitlement_events (id, entitlement_id, kind, payroll_month, effective_month, detail, "
+            "needs_approval, operator, workstation, created_at) values ('legacy1', :e, 'resume', '2026-04', "
+            "'2026-04', :detail, 1, 'tester', 'ws-test', '2026-04-01 00:00:00.000000')"),
+            {"e": ent, "detail": json.dumps(detail)})
+        conn.execute(text("insert into payroll_runs (id, month, run_day, operator, workstation, created_at) "
+                          "values ('run-legacy', '2026-04', '2026-04-01', 'tester', 'ws-test', "
+                          "'2026-04-01 00:00:00.000000')"))
+    assert PayrollService(db).approve_resumption("legacy1", SUP) is True
+    (row,) = q(db, "select approved_by, voided_at from entitlement_events where id='legacy1'")
+    assert tuple(row) == ("主管", None)
+
+
+# --- a preview records nothing; the go-live guard ---------------------------------------------
+
+
+def test_a_preview_records_nothing_and_runs_go_in_month_order(db, roster):
+    roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    preview = run(db, "2026-04", record=False)
+    assert len(preview.suspend) == 1 and preview.recorded is False
+    assert q(db, "select count(*) from entitlement_events")[0][0] == 0
+    assert q(db, "select count(*) from payroll_runs")[0][0] == 0
+    assert PayrollService(db).latest_run() is None
+    recorded = run(db, "2026-04")
+    assert recorded.recorded is True and recorded.as_json() == preview.as_json()
+    assert PayrollService(db).latest_run() == Month(2026, 4)
+    run(db, "2026-04")  # the latest month again: allowed, a no-op
+    with pytest.raises(UserFacingError) as exc:
+        run(db, "2026-03")
+    assert exc.value.code == "run_out_of_order"
+    (row,) = q(db, "select month, run_day, summary from payroll_runs order by created_at limit 1")
+    assert row[:2] == ("2026-04", "2026-04-01") and json.loads(row[2]) == {"events": 1, "recoveries": 0}
+
+
+def test_go_live_guard_waits_for_a_supervisor(db, roster):
+    n = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)
+    roster.load(today=d(2026, 3, 1))
+    first = run(db, "2026-04")
+    assert first.suspend == [] and first.go_live_confirmed is False
+    (g,) = first.go_live_guard
+    assert g["id_number"] == n and g["suspend_from"] == "2012-01" and g["start_date"] == "2011-03-01"
+    with pytest.raises(PermissionDenied):
+        PayrollService(db).run(Month(2026, 5), CLERK, confirm_go_live=True)
+    may = PayrollService(db).run(Month(2026, 5), SUP, confirm_go_live=True)
+    assert may.go_live_confirmed is True and may.go_live_guard == []
+    (s,) = may.suspend
+    assert s["suspend_from"] == "2012-01" and s["paid_while_overdue"] == ["2026-04"]
+    (row,) = q(db, "select go_live_confirmed_by from payroll_runs where month='2026-05'")
+    assert row[0] == "主管"
+    assert q(db, "select go_live_confirmed_by from payroll_runs where month='2026-04'")[0][0] is None
+
+
+# --- the person's ledger: which months, as of which day ------------------------------------------
+
+
+def test_the_person_ledger_window_and_run_day(db, roster):
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 800)
+    roster.load(today=d(2026, 1, 31))
+    run(db, "2026-03")  # suspended from March
+    certify(db, n, d(2026, 3, 10))
+    pay = PayrollService(db)
+    (march,) = pay.ledger(n, Month(2026, 3), d(2026, 3, 20))["entitlements"]
+    assert march["months"][-1] == {"month": "2026-03", "due": None, "instructed": "withheld", "amount": 800.0,
+                                   "settled_by": None}  # as of the March run day, the 10th is not counted
+    (april,) = pay.ledger(n, Month(2026, 4), d(2026, 4, 5))["entitlements"]
+    assert [m["month"] for m in april["months"]][-2:] == ["2026-03", "2026-04"]
+    assert april["months"][-2]["due"] is True and april["back_pay_outstanding"] == 800.0
+    (dflt,) = pay.ledger(n, as_of=d(2026, 5, 20))["entitlements"]
+    assert dflt["months"][-1]["month"] == "2026-05"
+    run(db, "2026-04")
+    run(db, "2026-07")
+    (later,) = pay.ledger(n, as_of=d(2026, 5, 20))["entitlements"]
+    assert later["months"][-1]["month"] == "2026-07"  # the latest run is later than today
+    (strip,) = pay.ledgers_of(PersonService(db).show(n, d(2026, 7, 2)).id, Month(2026, 7), d(2026, 7, 2),
+                              last_months=24)
+    assert len(strip["months"]) == 24 and strip["months"][0]["month"] == "2024-08"
+    young = roster.add(roster.person(), "enterprise_survivor", d(2026, 2, 3), d(2026, 2, 3), 800)
+    roster.load(today=d(2026, 7, 2))
+    (short,) = pay.ledgers_of(PersonService(db).show(young, d(2026, 7, 2)).id, Month(2026, 7), d(2026, 7, 2),
+                              last_months=24)
+    assert short["months"][0]["month"] == "2026-02"  # not before the benefit started
+    with pytest.raises(NotFound):
+        pay.ledger("152202195003019999")
+
+
+def test_lapse_threshold_is_the_first_date_that_still_covers_the_month():
+    rules = RuleTable.default()
+    for cohort in ("enterprise_retiree", "enterprise_survivor", "resident_pension"):
+        rule = rules[cohort]
+        for month in (Month(2026, 3), Month(2028, 3), Month(2027, 1)):
+            t = d.fromisoformat(lapse_threshold(rule, month.index))
+            assert clock(rule, t, t).suspend_month > month
+            from datetime import timedelta
+
+            before = t - timedelta(days=1)
+            assert clock(rule, before, before).suspend_month <= month
+    assert lapse_threshold(rules["enterprise_retiree"], Month(2026, 4).index) == "2025-04-01"
+    assert lapse_threshold(rules["enterprise_survivor"], Month(2026, 3).index) == "2026-02-01"
+    assert lapse_threshold(rules["resident_pension"], Month(2026, 7).index) == "2026-01-01"
