@@ -290,3 +290,38 @@ def test_lapse_threshold_is_the_first_date_that_still_covers_the_month():
     assert lapse_threshold(rules["enterprise_retiree"], Month(2026, 4).index) == "2025-04-01"
     assert lapse_threshold(rules["enterprise_survivor"], Month(2026, 3).index) == "2026-02-01"
     assert lapse_threshold(rules["resident_pension"], Month(2026, 7).index) == "2026-01-01"
+
+
+# --- forecasts: nothing recorded ------------------------------------------------------------------
+
+
+def test_a_persons_forecast_is_the_run_it_foresees_and_records_nothing(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    other = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    run(db, "2026-04")
+    certify(db, n, d(2026, 6, 10))
+    pid = PersonService(db).show(n, d(2026, 6, 10)).id
+    before = q(db, "select count(*) from entitlement_events")[0][0]
+    fc = PayrollService(db).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
+    assert [r["id_number"] for r in fc.resume] == [n] and fc.suspend == []  # only this person
+    (item,) = fc.resume
+    assert item["back_pay_months"] == ["2026-04", "2026-05", "2026-06"] and item["back_pay_amount"] == 3000.0
+    assert item["resume_from"] == "2026-07" and item["needs_approval"] is False
+    assert fc.run_day == d(2026, 6, 11) and fc.month == Month(2026, 7)
+    with db.engine.connect() as conn:
+        whole = PayrollService(db).compute(Month(2026, 7), conn)
+    assert sorted(r["id_number"] for r in whole.resume) == [n] and whole.suspend == []
+    assert whole.run_day == d(2026, 7, 1)
+    assert q(db, "select count(*) from entitlement_events")[0][0] == before
+    recorded = run(db, "2026-07")
+    assert recorded.resume == whole.resume and recorded.corrections == whole.corrections
+    assert other not in [r["id_number"] for r in recorded.resume]
+
+
+def test_the_results_yuan_of_a_monthly_amount():
+    from desktop.payroll import yuan
+
+    assert yuan(None, 3) is None
+    assert yuan(123_456, 3) == 3703.68
+    assert yuan(100, 0) == 0
