@@ -287,14 +287,11 @@ class PayrollService:
         now = utcnow()
         new_events, voids, cases, status_rows, audit, outbox = [], [], [], [], [], []
         kinds: dict[str, int] = {}
-        base = {"payroll_month": ms, "approved_by": None, "approved_at": None, "voided_at": None,
-                "void_reason": None, "operator": actor.operator, "workstation": actor.workstation, "created_at": now}
+        dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
         def event(eid, kind, detail, needs=False):
             effective = detail.get("resume_from") or ms if kind == "resume" else ms
-            new_events.append({**base, "id": new_id(), "entitlement_id": eid, "kind": kind,
-                               "effective_month": effective, "needs_approval": needs,
-                               "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)})
+            new_events.append((new_id(), eid, kind, effective, int(bool(needs)), dumps(detail)))
             kinds[kind] = kinds.get(kind, 0) + 1
 
         for e in entries:
@@ -324,8 +321,13 @@ class PayrollService:
         # set-wise: one statement per table, bulk outbox entries, one audit event for the instructions
         repo.void_events(conn, voids, now, "superseded by a later run (pending back pay grew or is no longer owed)")
         journal.enqueue_bulk(conn, "entitlement_event", voids, now)
-        repo.bulk_insert(conn, repo.events, new_events)
-        journal.enqueue_bulk(conn, "entitlement_event", [r["id"] for r in new_events], now)
+        # what every instruction of the run shares is written into the statement once
+        repo.insert_rows(conn, repo.events, ("id", "entitlement_id", "kind", "effective_month", "needs_approval",
+                                             "detail"), new_events,
+                         constants={"payroll_month": ms, "approved_by": None, "approved_at": None,
+                                    "voided_at": None, "void_reason": None, "operator": actor.operator,
+                                    "workstation": actor.workstation, "created_at": repo._iso_datetime(now)})
+        journal.enqueue_bulk(conn, "entitlement_event", [r[0] for r in new_events], now)
         lrepo.set_status(conn, status_rows, now)
         journal.enqueue_bulk(conn, "entitlement", [r[2] for r in status_rows], now)
         repo.insert_recoveries(conn, cases)
