@@ -3,10 +3,12 @@ enrolled centrally and syncing as their own roles; clones refused; authority at 
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 import pytest
 from central_helpers import ADMIN, Device
-from conftest import make_test_pki
+from tests.sync.conftest import make_test_pki
 from helpers import TODAY, seed_roster
 from sqlalchemy import text
 
@@ -315,3 +317,154 @@ def test_no_installation_makes_a_form_key_on_its_own_in_production(tmp_path, mon
     finally:
         monkeypatch.setattr(runmode, "_override", None)
         db.dispose()
+
+
+# --- §5 audit anchored ------------------------------------------------------------------------------
+
+
+def _busy(device: Device, centre, n: int = 3) -> None:
+    """A few audited changes on the device (certifications), then a sync (checkpoint)."""
+    from datetime import date
+
+    for i, number in enumerate(centre["numbers"][:n]):
+        pid = PersonService(device.db).show(number, TODAY).id
+        PersonService(device.db).record_certification(pid, date(2026, 11, 20 + i), "counter", device.actor,
+                                                      today=TODAY)
+    device.sync_once()
+
+
+def _own_events(device: Device) -> list[dict]:
+    with device.db.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM audit_log WHERE workstation = :w ORDER BY seq"),
+                                              {"w": device.device_id}).mappings()]
+
+
+def _unlock(device: Device) -> None:
+    with device.db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+
+
+def test_own_events_are_maced_and_checkpointed_at_each_sync(centre, devices):
+    from db import journal
+    from desktop.services.audit import verify_chain, verify_with_central
+
+    a = devices("ws-a")
+    a.sync_once()
+    _busy(a, centre)
+    mine = _own_events(a)
+    key = central.audit_key(central.identity(a.db))
+    assert mine and all(e["mac"] == journal.event_mac(key, e["hash"]) for e in mine)
+    with centre["db"].engine.connect() as conn:
+        cp = conn.execute(text("SELECT count, head_hash, central_count, server_mac FROM audit_checkpoints "
+                               "WHERE device_id = :d ORDER BY seq DESC LIMIT 1"), {"d": a.device_id}).one()
+    assert cp.count == cp.central_count == len(mine) and cp.head_hash == mine[-1]["hash"] and cp.server_mac
+    result, check = verify_with_central(a.db, verify_chain(a.db))
+    assert result.ok and check.checked and check.checkpoints >= 2
+
+
+def test_truncation_of_the_local_chain_is_found_against_the_centre(centre, devices):
+    from desktop.services.audit import verify_chain, verify_with_central
+
+    a = devices("ws-a")
+    a.sync_once()
+    _busy(a, centre)
+    mine = _own_events(a)
+    _unlock(a)
+    with a.db.engine.begin() as conn:  # the last two events deleted: what is left is a valid chain
+        conn.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": mine[-2]["seq"]})
+    local = verify_chain(a.db)
+    assert local.ok  # nothing local shows it …
+    result, check = verify_with_central(a.db, local)
+    assert check.checked and not result.ok
+    assert result.first_broken["problem"] == "truncated"  # … the centre does
+
+
+def test_a_consistent_rewrite_of_the_local_chain_is_found_against_the_centre(centre, devices):
+    from db import journal
+    from desktop.services.audit import verify_chain, verify_with_central
+
+    a = devices("ws-a")
+    a.sync_once()
+    _busy(a, centre)
+    mine = _own_events(a)
+    key = central.audit_key(central.identity(a.db))
+    _unlock(a)
+    # someone with the file AND this account's key store rewrites an event and re-hashes (and
+    # re-MACs) everything after it: locally the chain is perfect
+    target = mine[-2]
+    prev = mine[-3]["hash"] if len(mine) >= 3 else None
+    with a.db.engine.begin() as conn:
+        for ev in mine[mine.index(target):]:
+            row = dict(ev)
+            if ev["id"] == target["id"]:
+                row["operator"] = "someone-else"
+            row["prev_hash"] = prev
+            row["hash"] = prev = journal.event_hash(prev, row)
+            conn.execute(text("UPDATE audit_log SET operator = :o, prev_hash = :p, hash = :h, mac = :m WHERE id = :i"),
+                         {"o": row["operator"], "p": row["prev_hash"], "h": row["hash"],
+                          "m": journal.event_mac(key, row["hash"]), "i": ev["id"]})
+    local = verify_chain(a.db)
+    assert local.ok
+    result, check = verify_with_central(a.db, local)
+    assert not result.ok and result.first_broken["problem"] == "rewritten"
+    assert result.first_broken["id"] == target["id"]
+
+
+def test_a_rewrite_without_the_device_key_is_found_locally(centre, devices):
+    from db import journal
+    from desktop.services.audit import verify_chain
+
+    a = devices("ws-a")
+    a.sync_once()
+    _busy(a, centre, 2)
+    mine = _own_events(a)
+    _unlock(a)
+    ev = dict(mine[-1])
+    ev["operator"] = "someone-else"
+    with a.db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET operator = :o, hash = :h WHERE id = :i"),
+                     {"o": ev["operator"], "h": journal.event_hash(ev["prev_hash"], ev), "i": ev["id"]})
+    result = verify_chain(a.db)
+    assert not result.ok and result.first_broken["problem"] == "rewritten"
+
+
+def test_a_forked_chain_is_found_and_the_cli_keeps_its_keys(centre, devices, tmp_path, monkeypatch, capsys):
+    """A database restored from an older copy that carried on: the centre holds events the local
+    chain replaced with others."""
+    import json
+
+    from cli_auth import signed_env
+    from desktop.cli import main
+
+    a = devices("ws-a")
+    a.sync_once()
+    _busy(a, centre, 1)
+    backup = tmp_path / "backup.sqlite"
+    a.db.dispose()
+    import shutil
+
+    shutil.copyfile(a.path, backup)
+    _busy(a, centre, 3)  # more events, pushed and checkpointed
+    a.db.dispose()
+    shutil.copyfile(backup, a.path)  # restored …
+    for suffix in ("-wal", "-shm"):
+        p = str(a.path) + suffix
+        if os.path.exists(p):
+            os.remove(p)
+    restored = Database.open(f"sqlite:///{a.path}")
+    try:
+        pid = PersonService(restored).show(centre["numbers"][3], TODAY).id
+        PersonService(restored).record_certification(pid, TODAY, "counter", a.actor, today=TODAY)  # … and carried on
+        env = signed_env(restored, "supervisor")
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("CERTDESK_DB", f"sqlite:///{a.path}")
+        capsys.readouterr()
+        code = main(["audit", "verify", "--json", "--ca", str(centre["ca"])])
+        doc = json.loads(capsys.readouterr().out)
+    finally:
+        restored.dispose()
+    assert code == 3
+    assert {"ok", "events", "first_broken"} <= set(doc) and doc["ok"] is False
+    assert doc["first_broken"]["problem"] == "forked" and doc["central"]["checked"] is True
