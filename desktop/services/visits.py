@@ -195,6 +195,14 @@ class VisitService:
         Returns counts per table plus ``visits``.
         """
         start, end = date_range
+        from desktop.services.central import identity
+
+        if self.db.is_sqlite and identity(self.db) is not None:
+            return self._prepare_enrolled(staff, start, end, central_url)
+        from desktop import runmode
+
+        if not runmode.simulation_allowed():
+            raise SyncError("本机尚未在中心登记：请管理员运行 certdesk central enrol", code="not_enrolled")
         if workstation is None:
             from desktop.workstation import workstation_id
 
@@ -216,4 +224,25 @@ class VisitService:
                 raise
         finally:
             central.dispose()
+        return {"visits": len(visits), **counts}
+
+    def _prepare_enrolled(self, staff: str, start: date, end: date, central_url: str) -> dict:
+        """An enrolled laptop: a full sync as its own role (clone check, push, keys), then the copy."""
+        from sqlalchemy.exc import DBAPIError
+
+        from desktop.services.sync import SyncService
+
+        service = SyncService(self.db, central_url)
+        try:
+            service.sync_once()
+            central = service.central()
+            try:
+                with central.connect() as cc:
+                    visits = repo.list_visits(cc, status=("scheduled",), staff=staff, start=start, end=end)
+                counts = dbsync.copy_subset(central, self.db.engine, sorted({v["person_id"] for v in visits}),
+                                            [v["id"] for v in visits])
+            except DBAPIError as exc:
+                raise SyncError("无法连接中心数据库，不能准备外出设备", code="offline") from exc
+        finally:
+            service.close()
         return {"visits": len(visits), **counts}

@@ -468,3 +468,28 @@ def test_a_forked_chain_is_found_and_the_cli_keeps_its_keys(centre, devices, tmp
     assert code == 3
     assert {"ok", "events", "first_broken"} <= set(doc) and doc["ok"] is False
     assert doc["first_broken"]["problem"] == "forked" and doc["central"]["checked"] is True
+
+
+def test_an_enrolled_field_laptop_closes_a_centrally_booked_visit(centre, devices):
+    """A cross-origin workflow step the centre accepts: a visit booked and scheduled centrally,
+    certified and closed on the laptop, pushed by the laptop's own role."""
+    from datetime import date
+
+    from helpers import OFFICE
+    from desktop.services.visits import VisitService
+
+    desk = VisitService(centre["db"])
+    person = PersonService(centre["db"]).show(centre["numbers"][0], TODAY)
+    visit = desk.book(person.id, "阿尔山市白狼镇1号", OFFICE, phone="13900000001", reason="行动不便")
+    desk.schedule(visit.id, "wang", date(2026, 12, 2), OFFICE)
+    laptop = devices("laptop")
+    field = VisitService(laptop.db)
+    counts = field.prepare_field_laptop("wang", (date(2026, 12, 1), date(2026, 12, 7)), laptop.enrolment.central)
+    assert counts["visits"] == 1
+    done = field.certify(visit.id, laptop.actor, cert_date=date(2026, 12, 2), today=date(2026, 12, 2))
+    assert done.status == "done"
+    laptop.sync_once()
+    assert laptop.sync.refused() == []
+    with centre["db"].engine.connect() as conn:
+        status, origin = conn.execute(text("SELECT status, origin FROM home_visits WHERE id = :i"), {"i": visit.id}).one()
+    assert status == "done" and origin == "central"
