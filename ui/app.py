@@ -306,9 +306,12 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
 
             resident = ResidentScreen(PromptSpeaker(use_tts=not skip_login))
         except Exception:  # noqa: BLE001 - the counter works without the second screen
+            if page is not None:
+                page.show_resident_state(None)
             return
         state["resident"] = resident
         window._resident_screen = resident
+        resident.focus_owner = window  # it never takes the clerk's keyboard
         if resident.speaker.problem_zh:  # e.g. no system sound library: visual prompts, and why
             window.statusBar().showMessage(resident.speaker.problem_zh, 30000)
         if kit is not None:
@@ -316,7 +319,15 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
             if page is not None and page.kit is kit:
                 page.set_resident_screen(resident)
         if state["operator"] is not None and not skip_login:
-            resident.place()
+            place_resident()
+
+    def place_resident() -> None:
+        """Full screen on the second monitor; on a single one, docked in the counter page."""
+        resident = state["resident"]
+        if resident is None:
+            return
+        resident.place(dock=page.dock_resident_screen if page is not None else None)
+        resident.follow_screens()
 
     def preload_resident_modules() -> None:  # worker thread: imports only, no widgets
         import ui.resident_screen  # noqa: F401
@@ -331,6 +342,8 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         want_resident = bool(services.station.get("resident_screen"))
     except Exception:  # noqa: BLE001
         want_resident = False
+    if not want_resident and page is not None:
+        page.show_resident_state(None, enabled=False)
     if want_resident:
         from ui import workers
 
@@ -350,7 +363,7 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         window.setEnabled(True)
         window.date_label.setText(f"{op.display_name}（{op.role_zh}） · 业务日期：{backend.as_of.isoformat()}")
         if state["resident"] is not None and not skip_login:
-            state["resident"].place()
+            place_resident()
         watcher.start(services.settings.get("idle_lock_minutes"))
 
     def lock() -> None:

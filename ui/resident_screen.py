@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QLocale, QObject, QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QLocale, QObject, QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QKeySequence, QPainter, QPainterPath, QPen, QShortcut
 from PySide6.QtWidgets import QWidget
 
@@ -142,16 +142,43 @@ def bgr_to_qimage(image: np.ndarray, mirror: bool = False) -> QImage:
     return QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888).copy()
 
 
+PLACEMENT_ZH = {  # for the clerk's device column: (working?, a few words, the explanation)
+    "second_screen": (True, "第二屏幕显示中", "居民屏幕全屏显示在第二块显示器上"),
+    "docked": (None, "单屏：右侧预览", "只有一块显示器：居民看到的提示显示在右侧的预览中，语音照常播放"),
+    "window": (None, "窗口显示", "居民屏幕显示在一个窗口中"),
+    "hidden": (False, "未显示", "居民屏幕没有显示"),
+}
+SPEECH_ZH = {
+    "tts": (True, "系统语音", "提示由系统的普通话语音朗读"),
+    "audio": (True, "录音提示", "提示播放预先录制的语音"),
+    "visual": (False, "无声音", "没有声音：提示只以大字和图示显示"),
+}
+WINDOW_FLAGS = Qt.WindowType.Window | Qt.WindowType.WindowDoesNotAcceptFocus
+
+
 class ResidentScreen(QWidget):
-    """The second window. Keys: Space/R/F5 repeat the prompt, +/- speech speed."""
+    """The second window: full screen on the second monitor, or docked in the counter page where
+    there is only one. It never takes the keyboard from the clerk: shown without activation and
+    refusing focus (``WA_ShowWithoutActivating``, ``WindowDoesNotAcceptFocus``); if a window
+    manager activates it anyway, the activation goes straight back to :attr:`focus_owner`.
+    A touch (click) on it repeats the prompt, as do Space/R/F5 where it has the keyboard; +/-
+    change the speech speed."""
 
     repeat_requested = Signal()
+    placement_changed = Signal(str)  # a key of PLACEMENT_ZH
 
     def __init__(self, speaker: PromptSpeaker | None = None, *, mirror: bool = True, parent=None):
         super().__init__(parent)
         guard_none_refcount()   # PySide6 6.12 + Python 3.11: painting leaks None references
         self.setWindowTitle(TITLE_ZH)
-        self.setMinimumSize(640, 480)
+        if parent is None:
+            self.setWindowFlags(WINDOW_FLAGS)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.focus_owner: QWidget | None = None   # the counter's main window
+        self.placement = "hidden"
+        self._dock = None                          # callable(screen) that docks it on a single monitor
+        self._following = False
         self.speaker = speaker if speaker is not None else PromptSpeaker()
         self.mirror = mirror
         self.prompt_text = "请稍候"
@@ -165,17 +192,79 @@ class ResidentScreen(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Minus), self, activated=lambda: self.speaker.set_rate(self.speaker.rate - 0.2))
 
     # -- placement
-    def place(self) -> None:
-        """Full screen on the second monitor when there is one, else a normal window."""
-        screens = QGuiApplication.screens()
-        if len(screens) > 1:
-            target = screens[1]
+    def place(self, dock=None) -> str:
+        """Full screen on a monitor other than the clerk's when there is one; else docked through
+        ``dock(self)`` (the counter page's preview), else a window. Returns the placement."""
+        if dock is not None:
+            self._dock = dock
+        owner = self.focus_owner.window() if self.focus_owner is not None else None
+        clerk_screen = owner.screen() if owner is not None else QGuiApplication.primaryScreen()
+        others = [s for s in QGuiApplication.screens() if s is not clerk_screen]
+        if others:
+            target = others[0]
+            if not self.isWindow():  # it was docked: a window of its own again
+                self.setParent(None)
+                self.setWindowFlags(WINDOW_FLAGS)
+            self.setMinimumSize(640, 480)
             self.setScreen(target)
             self.setGeometry(target.geometry())
-            self.showFullScreen()
+            # not showFullScreen(): it also calls activateWindow(), which this window must never do
+            self.setWindowState(Qt.WindowState.WindowFullScreen)
+            self.show()
+            placement = "second_screen"
+        elif self._dock is not None:
+            if self.isWindow():
+                self.hide()
+            self.setMinimumSize(120, 90)
+            self._dock(self)
+            self.show()
+            placement = "docked"
         else:
+            self.setMinimumSize(640, 480)
             self.resize(960, 720)
             self.show()
+            placement = "window"
+        self._set_placement(placement)
+        return placement
+
+    def follow_screens(self) -> None:
+        """Place again when a monitor is plugged in or out (once connected, stays connected)."""
+        if self._following:
+            return
+        self._following = True
+        app = QGuiApplication.instance()
+        app.screenAdded.connect(lambda _s: self._replace())
+        app.screenRemoved.connect(lambda _s: self._replace())
+
+    def _replace(self) -> None:
+        if self.placement != "hidden":
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self.place)  # after Qt has moved its windows off a removed screen
+
+    def _set_placement(self, placement: str) -> None:
+        if placement != self.placement:
+            self.placement = placement
+            self.placement_changed.emit(placement)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().hideEvent(event)
+        if self.isWindow() and not self.isMinimized():
+            self._set_placement("hidden")
+
+    def event(self, event) -> bool:
+        # a window manager that ignores the no-focus hints: the keyboard goes back to the counter
+        if event.type() == QEvent.Type.WindowActivate and self.isWindow():
+            owner = self.focus_owner.window() if self.focus_owner is not None else None
+            if owner is not None and owner.isVisible():
+                from PySide6.QtCore import QTimer
+
+                QTimer.singleShot(0, owner.activateWindow)
+        return super().event(event)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - a touch on the resident's screen
+        self.repeat()
+        event.accept()
 
     # -- API for the controller (GUI thread)
     def show_frame(self, image: np.ndarray) -> None:
@@ -221,7 +310,7 @@ class ResidentScreen(QWidget):
         self._paint_pictogram(p, QRectF(w * 0.68, h * 0.08, w * 0.28, w * 0.28))
         # prompt in big type
         font = QFont()
-        font.setPixelSize(max(28, int(text_h * 0.36)))
+        font.setPixelSize(max(28 if h >= 480 else 11, int(text_h * 0.36)))  # docked: a small preview
         font.setBold(True)
         p.setFont(font)
         p.setPen(QColor("#ffe066"))

@@ -183,7 +183,7 @@ def run(width: int, height: int, dpr: float = 1.0, screens: int = 1, shots: Path
 
     setup_application(app)
     services = Services(db)
-    services.station.set("resident_screen", False)
+    services.station.set("resident_screen", True)  # docked on one screen, full screen on a second
     services.station.set("print_after_record", True)
     info = prepare_counter(services, True, "ws-fit", AS_OF)
     window = MainWindow(demo=True)
@@ -199,10 +199,14 @@ def run(width: int, height: int, dpr: float = 1.0, screens: int = 1, shots: Path
     login.password.setText("Admin2026")
     login.ok_button.click()
     probe.until(lambda: not login.isVisible(), what="sign-in")
+    window.activateWindow()  # what a window manager does when the login dialog closes (offscreen has none)
     counter = window.extra_pages["counter"]
     probe.until(lambda: counter.camera_ready and counter.reader_ok, what="counter devices")
+    probe.until(lambda: getattr(window, "_resident_screen", None) is not None
+                and window._resident_screen.placement != "hidden", what="resident screen placed")
     window.show_page("counter")
     probe.check("counter idle")
+    resident = _resident(probe, window, counter)
     min_size = window.minimumSize()
     hint = window.minimumSizeHint()
 
@@ -224,8 +228,28 @@ def run(width: int, height: int, dpr: float = 1.0, screens: int = 1, shots: Path
 
     counter.shutdown()
     workers.wait_for_idle(10_000)
-    return {"screen": f"{width}x{height}@{dpr}", "min_size": [min_size.width(), min_size.height()],
+    active = app.activeWindow()
+    resident["active_after_flow"] = "main" if active is window else (active.windowTitle() if active else None)
+    return {"screen": f"{width}x{height}@{dpr}", "resident": resident, "min_size": [min_size.width(), min_size.height()],
             "min_hint": [hint.width(), hint.height()], "steps": probe.steps, "problems": probe.problems}
+
+
+def _resident(probe: Probe, window, counter) -> dict:
+    """Where the resident screen went, and whether the clerk still has the keyboard."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    screen = window._resident_screen
+    probe.settle(0.3)
+    screens = QGuiApplication.screens()
+    return {"placement": screen.placement, "full_screen": screen.isFullScreen(),
+            "on_screen": screens.index(screen.screen()) if screen.screen() in screens else None,
+            "window_on_screen": screens.index(window.screen()),
+            "geometry_is_screen": screen.geometry() == screen.screen().geometry(),
+            "docked_in_counter": screen.parentWidget() is not None and counter.isAncestorOf(screen),
+            "active_is_main": QApplication.activeWindow() is window,
+            "focus_in_main": QApplication.focusWidget() is not None and QApplication.focusWidget().window() is window,
+            "indicator": counter.side.device_text("resident"), "sound": counter.side.device_text("sound")}
 
 
 def _counter_flow(probe: Probe, window, page) -> None:

@@ -310,3 +310,26 @@ def test_reader_unplugged_in_the_middle(qtbot, counter, world):
     place(qtbot, page, 2)
     assert page.lookup.person.name == "赵淑芬"
     assert len(certs(db)) == 1
+
+
+def test_the_clerk_sees_every_device_and_where_the_resident_screen_is(qtbot, counter):
+    """Issue 19 §2: reader, camera, resident screen and sound, each with its state in words."""
+    page = counter
+    side = page.side
+    assert side.device_text("reader") == "已连接" and side.device_ok("reader") is True
+    assert side.device_text("camera") == "正常"
+    resident = page.resident_screen
+    page.set_resident_screen(resident)
+    assert side.device_text("resident") == "未显示" and side.device_ok("resident") is False
+    assert resident.place(dock=page.dock_resident_screen) == "docked"  # the test machine has one screen
+    assert side.device_text("resident") == "单屏：右侧预览"
+    assert page.side.isAncestorOf(resident) and resident.isVisible()
+    assert side.device_text("sound") == "无声音" and side.device_ok("sound") is False  # no WAVs in its folder
+    assert "大字" in side.device_labels["sound"].toolTip()
+    page.show_resident_state(None, enabled=False)  # the station setting is off
+    assert side.device_text("resident") == "未开启" and "设置" in side.device_labels["resident"].toolTip()
+    reader(page).unplug()
+    qtbot.waitUntil(lambda: side.device_ok("reader") is False, timeout=5000)
+    assert side.device_text("reader") == "未连接"
+    reader(page).plug()
+    qtbot.waitUntil(lambda: side.device_ok("reader") is True, timeout=5000)

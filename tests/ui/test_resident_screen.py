@@ -224,3 +224,62 @@ def test_recording_trims_resamples_and_records_the_text(tmp_path):
     assert abs(seconds - (60 / 150 + 2 * mod.MARGIN_S)) < 0.02  # the half-second silences are cut
     assert mod.stale(out, {"blink": "请眨一眨眼睛"}) == {}
     assert "blink" in mod.stale(out, {"blink": "请眨眼"})          # the text changed: re-record
+
+
+# --- placement and focus (issue 19 §2) ------------------------------------------------------------
+
+
+def test_the_resident_window_never_asks_for_the_keyboard(qtbot, tmp_path):
+    """Shown without activation and refusing focus (what a window manager honours: checked by hand
+    under Xvfb + openbox, where the old window took the clerk's keyboard); and should something
+    activate it anyway (offscreen Qt does, on every show), the activation goes back to the counter."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+    clerk = QLineEdit("柜台")
+    qtbot.addWidget(clerk)
+    clerk.show()
+    clerk.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is clerk, timeout=2000)
+    screen = ResidentScreen(PromptSpeaker(use_tts=False, audio_dir=tmp_path))
+    qtbot.addWidget(screen)
+    assert screen.windowFlags() & Qt.WindowType.WindowDoesNotAcceptFocus
+    assert screen.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    assert screen.focusPolicy() == Qt.FocusPolicy.NoFocus
+    screen.focus_owner = clerk
+    assert screen.place() == "window"  # one screen and nowhere to dock: a window
+    assert screen.isVisible()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is clerk, timeout=2000)
+    assert clerk.hasFocus()
+    qtbot.keyClicks(clerk, "12")
+    assert clerk.text() == "柜台12"
+
+
+def test_on_a_single_monitor_it_is_docked_not_a_covering_window(qtbot, tmp_path):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    box = QVBoxLayout(host)
+    host.show()
+    screen = ResidentScreen(PromptSpeaker(use_tts=False, audio_dir=tmp_path))
+    qtbot.addWidget(screen)
+    seen = []
+    screen.placement_changed.connect(seen.append)
+    assert screen.place(dock=box.addWidget) == "docked"
+    assert not screen.isWindow() and host.isAncestorOf(screen) and screen.isVisible()
+    assert screen.minimumHeight() < 200 and seen == ["docked"]
+    screen.show_prompt("blink", "请眨一眨眼睛", speak=False)
+    screen.resize(200, 150)
+    screen.repaint()  # the small preview paints (smaller type) without error
+    assert screen.frames_painted == 0 and screen.prompt_text == "请眨一眨眼睛"
+
+
+def test_a_touch_on_the_resident_screen_repeats_the_prompt(screen, qtbot):
+    screen.show_prompt("open_mouth", "请张开嘴巴")
+    with qtbot.waitSignal(screen.repeat_requested, timeout=1000):
+        qtbot.mouseClick(screen, Qt.MouseButton.LeftButton)
+    assert screen.speaker.spoken == ["请张开嘴巴", "请张开嘴巴"]

@@ -18,19 +18,21 @@ pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = [("1024x768", 1.0), ("1366x768", 1.0), ("1280x720", 1.5)]
+TWO_MONITORS = ("1366x768", 1.0, 2)  # the clerk's monitor and the resident's
 
 
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory):
     """All three screens at once (each subprocess mostly waits for its own widgets)."""
     procs = {}
-    for size, dpr in SCREENS:
-        home = tmp_path_factory.mktemp(f"fit-{size}")
+    for size, dpr, screens in [(s, d, 1) for s, d in SCREENS] + [TWO_MONITORS]:
+        home = tmp_path_factory.mktemp(f"fit-{size}-{screens}")
         env = dict(os.environ, CERTDESK_HOME=str(home), PYTHONPATH=str(ROOT))
         env.pop("QT_QPA_PLATFORM", None)
-        procs[(size, dpr)] = subprocess.Popen(
-            [sys.executable, "-m", "tests.ui.fit_probe", size, "--dpr", str(dpr)], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        key = (size, dpr) if screens == 1 else TWO_MONITORS
+        procs[key] = subprocess.Popen(
+            [sys.executable, "-m", "tests.ui.fit_probe", size, "--dpr", str(dpr), "--screens", str(screens)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = {}
     for key, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=600)
@@ -51,6 +53,27 @@ def test_every_page_and_dialog_fits_the_screen(probes, size, dpr):
                  "counter manual entry dialog", "counter second card", "lock screen", "forms print preview"):
         assert step in steps, f"the probe never reached {step!r}: {steps}"
     assert sum(s.startswith("settings tab") for s in steps) >= 5
+
+
+@pytest.mark.parametrize("size,dpr", SCREENS, ids=[f"{s}@{d}" for s, d in SCREENS])
+def test_one_monitor_docks_the_resident_screen_in_the_counter(probes, size, dpr):
+    """Issue 19 §2: no window covering the counter; the clerk sees the preview and its state."""
+    r = probes[(size, dpr)]["resident"]
+    assert r["placement"] == "docked" and r["docked_in_counter"], r
+    assert r["indicator"] == "单屏：右侧预览"
+    assert r["active_is_main"] and r["focus_in_main"], r
+
+
+def test_two_monitors_put_the_resident_screen_full_screen_on_the_second_without_focus(probes):
+    report = probes[TWO_MONITORS]
+    assert report["problems"] == [], "\n".join(report["problems"])
+    r = report["resident"]
+    assert r["placement"] == "second_screen" and r["full_screen"] and r["geometry_is_screen"], r
+    assert r["window_on_screen"] == 0 and r["on_screen"] == 1, r
+    assert r["indicator"] == "第二屏幕显示中"
+    # the clerk keeps the keyboard: after sign-in and after every page, dialog and resident
+    assert r["active_is_main"] and r["focus_in_main"], r
+    assert r["active_after_flow"] in ("main", None), r  # offscreen has no window manager to hand it back
 
 
 def test_minimum_size_is_below_every_counter_screen(probes):

@@ -220,8 +220,9 @@ class CounterPage(QWidget):
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side_scroll.setWidget(self.side)
-        side_scroll.setMinimumWidth(self.side.minimumWidth())
-        side_scroll.setMaximumWidth(self.side.maximumWidth())
+        bar = side_scroll.verticalScrollBar().sizeHint().width()  # room for it: nothing is cut at the right
+        side_scroll.setMinimumWidth(self.side.minimumWidth() + bar)
+        side_scroll.setMaximumWidth(self.side.maximumWidth() + bar)
         body.addWidget(side_scroll, 2)
 
         # actions: the secondary ones wrap onto a second line on a narrow screen, the main button
@@ -359,8 +360,33 @@ class CounterPage(QWidget):
             self.kit.resident_screen = screen
         if self.panel is not None:
             self.panel.set_resident_screen(screen)
+        self.show_resident_state(screen)
+        if screen is not None:
+            screen.placement_changed.connect(lambda _p: self.show_resident_state(screen))
         if screen is not None and self.state == "idle":
             self._resident_prompt("idle", "请将身份证放在读卡器上")
+
+    def dock_resident_screen(self, screen) -> None:
+        """A single monitor: the resident screen becomes a preview in the right-hand column
+        instead of a window covering the counter."""
+        self.side.dock(screen)
+
+    def show_resident_state(self, screen, *, enabled: bool = True) -> None:
+        """The device column's 居民屏幕 and 语音提示 lines: is it showing, where, and is there sound."""
+        from ui.resident_screen import PLACEMENT_ZH, SPEECH_ZH
+
+        if screen is None:
+            why = "已在设置中关闭（设置 → 设备）" if not enabled else "居民屏幕未能启动"
+            self.side.set_device("resident", False, "未开启" if not enabled else "未启动", why)
+            self.side.set_device("sound", False, "无", why)
+            return
+        ok, text, detail = PLACEMENT_ZH[screen.placement]
+        self.side.set_device("resident", ok, text, detail)
+        if screen.placement != "docked":
+            self.side.undock()
+        speaker = screen.speaker
+        ok, text, detail = SPEECH_ZH[speaker.mode]
+        self.side.set_device("sound", ok, text, speaker.problem_zh or detail)
 
     def shutdown(self) -> None:
         self._shut_down = True

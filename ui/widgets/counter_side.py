@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout
 
 DEVICES = (("reader", "读卡器"), ("camera", "摄像头"), ("resident", "居民屏幕"), ("sound", "语音提示"))
 COLOURS = {True: "#1e7a34", False: "#b23c17", None: "#8a6d00"}   # working / not working / attention
-SIDE_WIDTH = (180, 240)
+SIDE_WIDTH = (170, 240)
 
 
 def _wrapping(text: str, parent, name: str = "") -> QLabel:
@@ -51,6 +51,15 @@ class CounterSidePanel(QFrame):
             self.device_labels[key] = label
             v.addWidget(label)
             self.set_device(key, None, "检查中")
+        # on a single monitor the resident screen is docked here, as a preview of what it shows
+        self.dock_title = QLabel("居民屏幕（预览）", self)
+        self.dock_title.setObjectName("sideTitle")
+        self.dock_title.hide()
+        v.addWidget(self.dock_title)
+        self.dock_layout = QVBoxLayout()
+        self.dock_layout.setContentsMargins(0, 0, 0, 0)
+        v.addLayout(self.dock_layout)
+        self.docked = None
         v.addSpacing(8)
         t = QLabel("今日办理", self)
         t.setObjectName("sideTitle")
@@ -73,6 +82,21 @@ class CounterSidePanel(QFrame):
         dot = "●" if ok is not False else "✖"
         self.device_labels[key].setText(f'<span style="color:{COLOURS[ok]}">{dot}</span> '
                                         f'{name}：<b style="color:{COLOURS[ok]}">{escape(text)}</b>')
+
+    def dock(self, widget) -> None:
+        """Show ``widget`` (the resident screen) in the column, 4:3, as wide as the column."""
+        if self.docked is not widget:
+            self.dock_layout.addWidget(widget)
+            self.docked = widget
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        widget.setFixedHeight(max(90, (SIDE_WIDTH[1] - 24) * 3 // 4))
+        self.dock_title.show()
+
+    def undock(self) -> None:
+        if self.docked is not None:
+            self.dock_layout.removeWidget(self.docked)
+            self.docked = None
+        self.dock_title.hide()
 
     def device_text(self, key: str) -> str:
         return self.device_state.get(key, (None, ""))[1]
