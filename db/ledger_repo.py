@@ -174,16 +174,27 @@ _ENT_COLS = ("SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount
              "AND c.result = 'passed' AND c.cert_date <= ?) AS last FROM entitlements e")
 
 
-def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, thresholds: dict[str, str]) -> list[tuple]:
+def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, thresholds: dict[str, str],
+                        also: Sequence[str] = ()) -> list[tuple]:
     """SQLite: the rows of :func:`stream_entitlements` whose effective last date (the later of the
-    start and the latest passed certification ≤ the day) is before its cohort's threshold."""
+    start and the latest passed certification ≤ the day) is before its cohort's threshold, and
+    the rows of the entitlement ids ``also`` — in one scan (the ids go in a temporary table)."""
     case = " ".join(f"WHEN '{c}' THEN '{t}'" for c, t in thresholds.items()
                     if c.replace("_", "").isalnum() and t[:4].isdigit())
-    sql = (f"SELECT * FROM ({_ENT_COLS}) WHERE max(start_date, coalesce(last, start_date)) < "
-           f"CASE cohort {case} ELSE '9999-12-31' END")
-    cur = conn.connection.driver_connection.execute(sql, (last_cert_on_or_before.isoformat(),))
-    cur.arraysize = 20_000
-    return cur.fetchall()
+    raw = conn.connection.driver_connection
+    cond = f"max(start_date, coalesce(last, start_date)) < CASE cohort {case} ELSE '9999-12-31' END"
+    if also:
+        raw.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_want (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        raw.execute("DELETE FROM ledger_want")
+        raw.executemany("INSERT OR IGNORE INTO ledger_want VALUES (?)", ((i,) for i in also))
+        cond = f"({cond}) OR id IN (SELECT id FROM ledger_want)"
+    try:
+        cur = raw.execute(f"SELECT * FROM ({_ENT_COLS}) WHERE {cond}", (last_cert_on_or_before.isoformat(),))
+        cur.arraysize = 20_000
+        return cur.fetchall()
+    finally:
+        if also:
+            raw.execute("DELETE FROM ledger_want")
 
 
 def entitlements_by_ids(conn: Connection, last_cert_on_or_before: date, ids: Sequence[str]) -> list[tuple]:

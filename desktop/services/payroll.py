@@ -136,10 +136,8 @@ class PayrollService:
             # one's effective last date with its cohort's threshold), plus those with something
             # recorded, a recovery demand or a death — the rest are due and paid: not read at all.
             thresholds = {c: lapse_threshold(r, skip_quiet_before) for c, r in rule_of.items()}
-            lapsed = lrepo.lapsed_entitlements(conn, run_day, thresholds)
-            seen = {r[0] for r in lapsed}
-            wanted = (set(raw) | set(demands) | lrepo.entitlement_ids_of_persons(conn, list(deaths))) - seen
-            return lapsed + lrepo.entitlements_by_ids(conn, run_day, sorted(wanted))
+            wanted = set(raw) | set(demands) | lrepo.entitlement_ids_of_persons(conn, list(deaths))
+            return lrepo.lapsed_entitlements(conn, run_day, thresholds, sorted(wanted))
         clocks: dict = {}
         lapses: dict = {}
         run_day_s = run_day.isoformat()
