@@ -10,6 +10,7 @@ poll of a 30 Hz camera drops every frame that lands just after a tick) and paint
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
@@ -68,13 +69,37 @@ class _FaceWorker(QObject):
         finally:
             self.finished.emit()
 
+    def _set_camera_ok(self, ok: bool) -> None:
+        self.camera_ok = ok
+        if not ok:
+            self.preview.clear()
+            self.preview.setText("摄像头无画面")
+            self.abort_check()
+        self.camera_state_changed.emit(ok)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def abort_check(self) -> None:
+        """End a running check without a result (:attr:`check_aborted` follows)."""
+        if self.session is not None and not self.session.finished:
+            self.session.request("cancel")
+        if self._worker is not None:
+            self._worker.stop()
+
     def stop(self) -> None:
         self._running = False
 
 
+CAMERA_STALL_S = 3.0  # no new frame for this long: the camera counts as lost (unplugged, driver hung)
+
+
 class FaceCheckPanel(QWidget):
     check_finished = Signal(object)     # FaceCheckResult
+    check_aborted = Signal()            # the check ended without a result (camera lost, or stopped)
     next_step_chosen = Signal(str)      # a NextStep value chosen by the clerk
+    camera_state_changed = Signal(bool)  # frames arrive (True) / stopped arriving (False)
 
     def __init__(self, source, session_factory: Callable[[], object], *,
                  resident_screen: ResidentScreen | None = None, preview_hz: int = 60, parent=None):
@@ -89,6 +114,8 @@ class FaceCheckPanel(QWidget):
         self._worker: _FaceWorker | None = None
         self._last_index = 0
         self.frames_painted = 0
+        self.camera_ok = True
+        self._last_frame_t = time.monotonic()
 
         # the preview takes whatever room there is and never asks for more: a pixmap scaled to
         # the label's size must not become the label's size hint (the window grew with each frame)
@@ -179,9 +206,17 @@ class FaceCheckPanel(QWidget):
 
     def _paint_newest(self) -> None:
         frame = self.source.latest()
+        now = time.monotonic()
         if frame is None or frame.index == self._last_index:
+            lost = (getattr(self.source, "ended", False) or getattr(self.source, "error", None) is not None
+                    or now - self._last_frame_t > CAMERA_STALL_S)
+            if lost and self.camera_ok:
+                self._set_camera_ok(False)
             return
         self._last_index = frame.index
+        self._last_frame_t = now
+        if not self.camera_ok:
+            self._set_camera_ok(True)
         img = bgr_to_qimage(frame.image)
         self.preview.setPixmap(QPixmap.fromImage(img).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio))
         self.frames_painted += 1
@@ -207,6 +242,25 @@ class FaceCheckPanel(QWidget):
         self._thread.finished.connect(self._on_thread_done)
         self._set_running(True)
         self._thread.start()
+
+    def _set_camera_ok(self, ok: bool) -> None:
+        self.camera_ok = ok
+        if not ok:
+            self.preview.clear()
+            self.preview.setText("摄像头无画面")
+            self.abort_check()
+        self.camera_state_changed.emit(ok)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def abort_check(self) -> None:
+        """End a running check without a result (:attr:`check_aborted` follows)."""
+        if self.session is not None and not self.session.finished:
+            self.session.request("cancel")
+        if self._worker is not None:
+            self._worker.stop()
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -235,8 +289,10 @@ class FaceCheckPanel(QWidget):
             self._worker.deleteLater()
         self._thread, self._worker = None, None
         self._set_running(False)
-        if self.result is None and self.session is not None and not self.session.finished:
-            self._say(self.status, "视频已结束，未完成认证")
+        if self.result is None:
+            if self.session is not None and not self.session.finished:
+                self._say(self.status, "视频已结束，未完成认证")
+            self.check_aborted.emit()
 
     @Slot(object)
     def _on_event(self, ev) -> None:
@@ -256,17 +312,21 @@ class FaceCheckPanel(QWidget):
         elif isinstance(ev, FaceCheckResult):
             self._show_result(ev)
 
-    def reset(self) -> None:
-        """Back to an empty panel for the next resident (nothing of the previous one stays)."""
+    def reset(self, hint: str = "") -> None:
+        """Back to an empty panel for the next resident (nothing of the previous one stays);
+        ``hint`` in the prompt line says what comes next."""
         if self._thread is not None:
             return
         self.result = None
         self.session = None
-        for label in (self.prompt, self.status, self.result_label, self.details):
+        for label in (self.status, self.result_label, self.details):
             self._say(label, "")
+        self._say(self.prompt, hint)
         self.suggestions.clear()
         self.suggestions.hide()
         self.progress.setValue(0)
+        if self.resident is not None:
+            self.resident.set_progress(0.0)
 
     def _show_result(self, result: FaceCheckResult) -> None:
         self.result = result

@@ -136,6 +136,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
             if hasattr(page, "person_requested"):
                 page.person_requested.connect(self.open_person)
+            if hasattr(page, "attention_requested"):  # e.g. a card on the reader: the counter comes forward
+                page.attention_requested.connect(lambda key=spec["key"]: self.show_page(key))
         self.stack.setCurrentWidget(self.search_page)  # typing works before the database is open
         self._back_to = self.search_page
 
@@ -295,8 +297,11 @@ class MainWindow(QMainWindow):
         self.person_page.setFocus()
 
     def go_back(self) -> None:
-        """Esc: from a person back to where the clerk came from; elsewhere back to the search."""
+        """Esc: from a person back to where the clerk came from; a page with a step of its own
+        (the counter) cancels that step and stays; elsewhere back to the search."""
         current = self.stack.currentWidget()
+        if hasattr(current, "escape_pressed") and current.escape_pressed():
+            return
         if current is self.person_page:
             back_key = next((k for k, p in self.extra_pages.items() if p is self._back_to), None)
             if back_key is not None:

@@ -84,8 +84,12 @@ def _ym(text: str) -> str:
     return f"{y}年{int(m)}月"
 
 
+NO_CAMERA_ZH = "摄像头不可用，请按 F9 人工核验（需审核主管审批）。"
+
+
 class CounterPage(QWidget):
     person_requested = Signal(str)
+    attention_requested = Signal()  # a card was put on the reader while another page was shown
     state_changed = Signal(str)
     certified = Signal(object)  # CounterResult
     receipt_printed = Signal(str)
@@ -122,6 +126,7 @@ class CounterPage(QWidget):
         self._shut_down = False
         self._camera_job = {"cancelled": False, "pending": False}
         self._pending_session = None
+        self._cancel_requested = False  # Esc during a face check: whatever comes back is not recorded
         self._receipt_files: list[Path] = []
         self._build()
 
@@ -347,12 +352,19 @@ class CounterPage(QWidget):
             self.panel.start_button.hide()  # the counter's Enter starts the check
             self.panel.show_result = False  # the counter says it below, in its own words
             self.panel.check_finished.connect(self._face_finished)
+            self.panel.check_aborted.connect(self._face_aborted)
+            self.panel.camera_state_changed.connect(self._camera_state)
             self.panel.next_step_chosen.connect(self._next_step_chosen)
+            self._reset_panel()
             self.face_layout.takeAt(self.face_layout.count() - 1)  # the placeholder stretch
             self.face_layout.insertWidget(1, self.panel, 1)
         self.camera_ready = True
         if self.state in ("person", "face_failed"):  # a resident arrived first: offer the face check now
             self._set_state(self.state)
+            if camera is None:
+                self._banner(NO_CAMERA_ZH, "warn")
+        elif self.state == "idle":
+            self._idle_banner()
 
     def set_resident_screen(self, screen) -> None:
         """The resident screen, built after the window is usable (see ``ui.app.start_counter``)."""
@@ -427,6 +439,8 @@ class CounterPage(QWidget):
             "face": ("正在人脸认证…", False), "face_failed": ("重新人脸认证 Enter", self._face_possible()),
             "recording": ("正在记录…", False), "done": ("打印回执 Enter", True), "printed": ("下一位 Enter", True),
         }[state]
+        if state in ("person", "face_failed") and self._attest_instead():
+            primary = ("人工核验 F9", True)  # no camera (or no chip data): the non-face route is the main one
         self.primary_button.setText(primary[0])
         self.primary_button.setEnabled(primary[1])
         self.attest_button.setEnabled(person and state in ("person", "face_failed") and not self._terminated())
@@ -452,10 +466,24 @@ class CounterPage(QWidget):
     def _terminated(self) -> bool:
         return bool(self.lookup and self.lookup.all_terminated)
 
+    def _camera_usable(self) -> bool:
+        return self.panel is not None and self.panel.camera_ok
+
     def _face_possible(self) -> bool:
-        return (self.panel is not None and self.card is not None and self.card.source != "manual"
+        return (self._camera_usable() and self.card is not None and self.card.source != "manual"
                 and self.lookup is not None and self.lookup.found and not self._terminated())
 
+    def _attest_instead(self) -> bool:
+        """A person on the roster whom the face check cannot serve: 人工核验 is the main button."""
+        return (self.lookup is not None and self.lookup.found and not self._terminated() and self.card is not None
+                and (self.card.source == "manual" or (self.camera_ready and not self._camera_usable())))
+
+    def _idle_banner(self) -> None:
+        if self.camera_ready and not self._camera_usable():
+            self._banner("摄像头不可用，请按 F9：读卡后改用人工核验（需审核主管审批）。"
+                         "请居民将身份证放在读卡器上（无证件时按 F4 手工录入）。", "warn")
+        elif self.reader_ok:
+            self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
     def _clear_person(self) -> None:
         self.name_label.setText("")
         self.id_label.setText("")
@@ -477,9 +505,9 @@ class CounterPage(QWidget):
         self.t0 = None
         self._clear_person()
         self._clean_receipts()
+        self._reset_panel()
         self._set_state("idle")
-        if self.reader_ok:
-            self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
+        self._idle_banner()
         self._resident_prompt("idle", "请将身份证放在读卡器上")
 
     def primary_action(self) -> None:
@@ -487,6 +515,8 @@ class CounterPage(QWidget):
             return
         if self.state in ("person", "face_failed") and self._face_possible():
             self.start_face_check()
+        elif self.state in ("person", "face_failed") and self._attest_instead():
+            self.open_attestation()
         elif self.state == "not_found":
             self.note_not_on_roster()
         elif self.state == "done":
@@ -500,7 +530,7 @@ class CounterPage(QWidget):
         self.reader_ok = True
         self.side.set_device("reader", True, "已连接", getattr(info, "description", "") or "")
         if self.state == "idle":
-            self._banner("请居民将身份证放在读卡器上（无证件或读卡失败时按 F4 手工录入）")
+            self._idle_banner()
 
     def _reader_lost(self, message: str) -> None:
         self.reader_ok = False
@@ -515,6 +545,8 @@ class CounterPage(QWidget):
                          "下一位如读卡器仍未恢复请按 F4 手工录入。", "warn")
 
     def _card_placed(self) -> None:
+        if not self.isVisible() and self.state in ("idle", "printed", "not_found", "done", "person"):
+            self.attention_requested.emit()  # the clerk was on another page: back to the counter
         if self.state in ("idle", "printed", "not_found", "done", "person") and not self._helper_dialog_open():
             if self.state in ("idle", "printed", "not_found"):
                 self._banner("正在读取身份证，请不要移动证件…")
@@ -541,6 +573,8 @@ class CounterPage(QWidget):
             return
         if self.state in ("face", "recording"):
             return  # the current resident first
+        if not self.isVisible():
+            self.attention_requested.emit()
         if self.state in ("person", "face_failed", "done") and self.card is not None \
                 and idnumber.normalize(card.id_number) == idnumber.normalize(self.card.id_number):
             return  # the same card read again
@@ -558,6 +592,7 @@ class CounterPage(QWidget):
         self.card_facts = CardFacts(card.source, card.name, tuple(i.code for i in card.issues), card.photo_status,
                                     manual_reason)
         self._clear_person()
+        self._reset_panel()
         self.name_label.setText(card.name or "（手工录入）")
         self.id_label.setText(idnumber.mask(card.id_number))
         self.card_source.setText("手工录入" if card.source == "manual" else "已读取证件芯片")
@@ -601,6 +636,8 @@ class CounterPage(QWidget):
             self._banner("该人员的待遇均已终止，不能办理资格认证。如属误报，请转审核主管处理。", "error")
         elif self.card.source == "manual":
             self._banner("手工录入没有证件照片，无法人脸比对：请当面核实身份后按 F9 人工核验（需审核主管审批）。", "warn")
+        elif not self._camera_usable():
+            self._banner(NO_CAMERA_ZH, "warn")
         elif lookup.resumptions:
             self._banner("该居民待遇已暂停发放，本次认证后次月恢复并补发。核对无误后按 Enter 开始人脸认证。", "warn")
         else:
@@ -622,12 +659,16 @@ class CounterPage(QWidget):
             self._record_failure(getattr(exc, "code", "engine_unavailable"))
             return
         self.face_result.setText("")
+        self._cancel_requested = False
         self._set_state("face")
-        self._banner("人脸认证进行中：请居民看着摄像头，按居民屏幕上的提示做动作。")
+        self._banner("人脸认证进行中：请居民看着摄像头，按居民屏幕上的提示做动作。（Esc 取消）")
         self.panel.start_check()
 
     def _face_finished(self, result) -> None:
         if self.state != "face":
+            return
+        if self._cancel_requested or (result.reason is not None and result.reason.value == "cancelled"):
+            self._face_cancelled()
             return
         from desktop.services.counter import FAILURE_ZH, FaceOutcome
 
@@ -662,6 +703,59 @@ class CounterPage(QWidget):
             self._banner(f"人脸认证未通过（第{self.face_attempts}次）：按提示调整后按 Enter 重试；"
                          "无法通过时按 F9 改用人工核验（需审核主管审批）。", "warn")
             self._resident_prompt("retry", "没有通过，请听工作人员说明")
+
+    def escape_pressed(self) -> bool:
+        """Esc cancels the current step and stays on the counter (returns True: handled here)."""
+        if self.dialog is not None and self.dialog.isVisible():
+            return True  # the dialog has its own Esc
+        if self.state == "face":
+            self._cancel_requested = True
+            self._banner("正在取消人脸认证…")
+            if self.panel is not None:
+                self.panel.abort_check()
+        elif self.state in ("person", "not_found", "face_failed", "printed"):
+            was = self.state
+            self.next_resident()
+            if was != "printed" and self.state == "idle":
+                self._banner("已取消本次办理。" + self.banner.text(), self.banner.property("kind") or "")
+        elif self.state == "done":
+            self._banner("认证已记录。按 Enter 打印回执，或按 F12 办理下一位。", "ok")
+        elif self.state in ("reading", "looking", "recording"):
+            self._banner("请稍候，正在处理…")
+        return True
+
+    def _face_cancelled(self) -> None:
+        """The clerk pressed Esc during the check: nothing recorded, the resident stays."""
+        self._cancel_requested = False
+        self._set_state("person")
+        self._reset_panel("已取消。按 Enter 重新开始人脸认证。")
+        if self._camera_usable():
+            self._banner("已取消人脸认证（未记录）。按 Enter 重新开始，或按 F9 改用人工核验。", "warn")
+        else:
+            self._banner(NO_CAMERA_ZH, "warn")
+        self._resident_prompt("idle", "请稍候")
+
+    def _face_aborted(self) -> None:
+        """The check ended without a result: the camera was lost, or Esc stopped the worker."""
+        if self.state == "face" and not self._shut_down:
+            self._face_cancelled()
+
+    def _camera_state(self, ok: bool) -> None:
+        self.side.set_device("camera", ok, "正常" if ok else "无画面",
+                             "" if ok else "摄像头没有画面（未连接、被占用或驱动故障）：可按 F9 人工核验")
+        if self.state in ("person", "face_failed"):
+            self._set_state(self.state)
+            if not ok:
+                self._banner(NO_CAMERA_ZH, "warn")
+            elif self._face_possible():
+                self._banner("摄像头已恢复。按 Enter 开始人脸认证。", "ok")
+        elif self.state == "idle":
+            self._idle_banner()
+
+    def _reset_panel(self, hint: str | None = None) -> None:
+        if self.panel is not None:
+            self.panel.reset(hint if hint is not None else
+                             ("" if self._camera_usable() else "摄像头没有画面"))
 
     def _next_step_chosen(self, step: str) -> None:
         if step == "staff_attestation":
@@ -754,7 +848,8 @@ class CounterPage(QWidget):
             return
         from ui.dialogs.counter_dialogs import ApprovalDialog
 
-        default = "no_photo" if self.card.source == "manual" else "face_failed"
+        default = ("no_photo" if self.card.source == "manual"
+                   else "camera_fault" if self.camera_ready and not self._camera_usable() else "face_failed")
         self.dialog = ApprovalDialog(self.backend.services.operators, self.actor.operator, self.workstation,
                                      resident=f"{self.lookup.person.name}（{self.lookup.masked_id}）",
                                      default_reason=default, parent=self)
