@@ -586,3 +586,42 @@ def open_cases_once(conn: Connection, rows: list[dict]) -> list[str]:
     if fresh:
         conn.execute(insert(conflicts), fresh)
     return [r["id"] for r in fresh]
+
+
+def update_rows(conn: Connection, table, key: str, names: Sequence[str], rows: list[tuple],
+                constants: dict | None = None) -> None:
+    """``UPDATE table SET names… WHERE key = ?`` for each tuple ``(*values of names, key)``, dates
+    as ISO text; ``constants`` (text, int or None) are the same for every row (see
+    :func:`insert_rows`: on SQLite they are written into the statement once and the driver's
+    executemany runs the rest — the fast path of a bulk re-import)."""
+    if not rows:
+        return
+    constants = dict(constants or {})
+    if conn.dialect.name == "sqlite":
+        literals = {k: _sql_literal(v) for k, v in constants.items()}
+        if any(v is None for v in literals.values()):
+            names, rows = [*names, *constants], [(*r[:-1], *constants.values(), r[-1]) for r in rows]
+            literals = {}
+        sets = [f"{n} = ?" for n in names] + [f"{n} = {v}" for n, v in literals.items()]
+        sql = f"UPDATE {table.name} SET {', '.join(sets)} WHERE {key} = ?"
+        conn.connection.driver_connection.executemany(sql, rows)
+        return
+    from sqlalchemy import Date, DateTime
+
+    conv = {}
+    for c in table.columns:
+        if c.name in names or c.name in constants:
+            if isinstance(c.type, DateTime):
+                conv[c.name] = datetime.fromisoformat
+            elif isinstance(c.type, Date):
+                conv[c.name] = date.fromisoformat
+    dicts = []
+    for r in rows:
+        d = {**dict(zip(names, r)), **constants, "_key": r[-1]}
+        for k, f in conv.items():
+            if isinstance(d.get(k), str):
+                d[k] = f(d[k])
+        dicts.append(d)
+    stmt = update(table).where(table.c[key] == bindparam("_key")).values(
+        {n: bindparam(n) for n in [*names, *constants]})
+    conn.execute(stmt, dicts)

@@ -157,6 +157,9 @@ class _RosterState:
         self.ent_const = {"status": "active", "status_since": None, "created_at": self.now_s, "updated_at": self.now_s}
         self.cert_const = {"method": "legacy", "result": "passed", "operator": actor.operator, "approver": None,
                            "workstation": actor.workstation, "batch_id": batch_id, "created_at": self.now_s}
+        self.person_update_const = {"updated_at": self.now_s, "updated_by": actor.operator,
+                                    "workstation": actor.workstation}
+        self.ent_update_const = {"updated_at": self.now_s}
         self.amount_const = {"batch_id": batch_id, "operator": actor.operator, "created_at": self.now_s}
         # id_number -> [id, name, phone, address, residence, chunk, index, death date]: a person
         # in the database (chunk -1) or created by this import, by chunk number ``chunk`` at
@@ -391,8 +394,7 @@ class ImportService:
                     i = person[6]
                     new_persons[i] = (*new_persons[i][:5], *upd)
                 else:
-                    person_updates.append({"pid": pid, "phone": upd[0], "address": upd[1], "residence": upd[2],
-                                           "updated_at": now, "updated_by": operator, "workstation": ws})
+                    person_updates.append((*upd, pid))
                 # the earlier values stay in the history: the event carries both
                 audit.append(("person.update", "person", pid, {"fields": fields, "line": r[0], "old": old, "new": new}))
                 q_person[pid] = None
@@ -422,8 +424,7 @@ class ImportService:
                         new_amounts.append((ent["id"], amount_from, amount, old_fen))
                         st.amount_months[ent["id"]] = amount_from
                     ent.update(start_date=start, monthly_amount_fen=amount, updated_at=now)
-                    ent_updates.append({"eid": ent["id"], "start_date": date.fromisoformat(r[4]),
-                                        "monthly_amount_fen": amount, "updated_at": now})
+                    ent_updates.append((r[4], amount, ent["id"]))
                     audit.append(("entitlement.update", "entitlement", ent["id"], detail))
                     q_ent.append(ent["id"])
                     changed = True
@@ -456,9 +457,11 @@ class ImportService:
         report.imported += imported
 
         repo.insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
-        repo.update_persons(conn, person_updates)
+        repo.update_rows(conn, repo.persons, "id", ("phone", "address", "residence"), person_updates,
+                         st.person_update_const)
         repo.insert_rows(conn, repo.entitlements, ENT_COLS, new_ents, st.ent_const)
-        repo.update_entitlements(conn, ent_updates)
+        repo.update_rows(conn, repo.entitlements, "id", ("start_date", "monthly_amount_fen"), ent_updates,
+                         st.ent_update_const)
         q_amount = new_ids(len(new_amounts))
         repo.insert_amounts(conn, [(i, *a) for i, a in zip(q_amount, new_amounts)], st.amount_const)
         repo.insert_rows(conn, repo.certifications, CERT_COLS, new_certs, st.cert_const)
