@@ -199,8 +199,8 @@ def test_a_resumption_waiting_since_before_the_ledger_is_approved_in_place(db, r
                           "values ('run-legacy', '2026-04', '2026-04-01', 'tester', 'ws-test', "
                           "'2026-04-01 00:00:00.000000')"))
     assert PayrollService(db).approve_resumption("legacy1", SUP) is True
-    (row,) = q(db, "select approved_by, voided_at from entitlement_events where id='legacy1'")
-    assert tuple(row) == ("主管", None)
+    (row,) = q(db, "select approved_by, approved_at is not null, voided_at from entitlement_events where id='legacy1'")
+    assert tuple(row) == ("主管", 1, None)
 
 
 # --- a preview records nothing; the go-live guard ---------------------------------------------
@@ -325,3 +325,34 @@ def test_the_results_yuan_of_a_monthly_amount():
     assert yuan(None, 3) is None
     assert yuan(123_456, 3) == 3703.68
     assert yuan(100, 0) == 0
+
+
+def test_a_returned_forms_forecast_concerns_that_person_only(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    other = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    fresh = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)  # no certification on file
+    roster.load(today=d(2026, 3, 1))
+    run(db, "2026-04")
+    certify(db, n, d(2026, 6, 10))
+    certify(db, other, d(2026, 6, 10))
+    pid = PersonService(db).show(n, d(2026, 6, 10)).id
+    fc = PayrollService(db).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
+    assert [r["id_number"] for r in fc.resume] == [n]
+    # an entitlement with no certification on file: the forecast assumes the go-live is confirmed
+    fpid = PersonService(db).show(fresh, d(2026, 6, 11)).id
+    fc = PayrollService(db).forecast_person(fpid, Month(2026, 7), d(2026, 6, 11))
+    assert [s["id_number"] for s in fc.suspend] == [fresh] and fc.go_live_guard == []
+
+
+def test_run_recorded_and_the_approved_instructions_columns(db, roster):
+    from db import ledger_repo as lrepo
+
+    n, event_id = _pending(db, roster)
+    with db.engine.connect() as conn:
+        assert lrepo.run_recorded(conn, "2027-05") and lrepo.run_recorded(conn, "2026-04")
+        assert not lrepo.run_recorded(conn, "2027-06") and not lrepo.run_recorded(conn, "2026-05")
+    (old,) = q(db, "select created_at from entitlement_events where id=:e", e=event_id)
+    assert PayrollService(db).approve_resumption(event_id, SUP)
+    (new,) = q(db, "select approved_at is not null, operator, workstation, created_at > :c from entitlement_events "
+                   "where kind='back_pay' and voided_at is null", c=old[0])
+    assert tuple(new) == (1, "主管", "ws-test", 1)

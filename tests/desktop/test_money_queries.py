@@ -376,3 +376,39 @@ def test_a_certification_after_death_opens_one_case_with_what_a_supervisor_needs
     assert json.loads(detail) == {"cert_date": "2026-02-16", "death_date": "2026-02-15", "method": "data_match",
                                   "certified_by": "tester", "certified_at": "ws-test", "source": "after.csv",
                                   "line": 2}
+
+
+def test_results_import_dry_runs_and_cases_per_person_and_date(db, roster, tmp_path):
+    a = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000, name="王桂兰")
+    z = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000, name="孙已故")
+    y = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000, name="周已故")
+    roster.load(today=d(2026, 1, 31))
+    deaths = write_csv(tmp_path / "deaths.csv", ["公民身份号码", "姓名", "死亡日期", "来源"],
+                       [[z, "孙已故", "2026-02-15", "民政"], [y, "周已故", "2026-02-15", "民政"]])
+    dry = ImportService(db).import_results(deaths, ACTOR, dry_run=True, today=d(2026, 3, 1))
+    assert dry.dry_run is True and dry.kind == "deaths" and dry.imported == 2
+    with db.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from persons where death_date is not null")).scalar() == 0
+    ImportService(db).import_results(deaths, ACTOR, today=d(2026, 3, 1))
+    rows = [[z, "孙已故", "2026-02-16", "手机认证", "通过"], [z, "孙已故", "2026-02-17", "手机认证", "通过"],
+            [y, "周已故", "2026-02-16", "手机认证", "通过"], [a, "王桂兰", "2026-02-16", "手机认证", "通过"]]
+    path = write_csv(tmp_path / "认证结果.csv", RESULT_COLUMNS, rows)
+    dry = ImportService(db).import_results(path, ACTOR, dry_run=True, today=d(2026, 3, 1))
+    assert dry.dry_run is True and dry.kind == "results" and dry.imported == 1
+    with db.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from sync_conflicts")).scalar() == 0
+    ImportService(db).import_results(path, ACTOR, today=d(2026, 3, 1))
+    with db.engine.connect() as conn:
+        cases = conn.execute(text("select person_id, detail from sync_conflicts")).fetchall()
+        (evidence,) = conn.execute(text("select evidence from certifications where method='mobile_app'")).scalars()
+    assert len(cases) == 3  # one per person and date
+    assert '"source": "认证结果.csv"' in evidence  # readable, not \\u-escaped
+
+
+def test_chunked_id_lists_return_each_row_once(db, people):
+    ids, _ = people
+    with db.engine.connect() as conn:
+        rows = list(lrepo.stream_entitlements(conn, d(2026, 3, 31)))
+        by_ids = lrepo.entitlements_by_ids(conn, d(2026, 3, 31), [r[0] for r in rows])
+        assert len(by_ids) == len(rows) == 4
+        assert sorted(r[0] for r in by_ids) == sorted(r[0] for r in rows)
