@@ -27,10 +27,12 @@ def test_headless_command_imports_no_qt_and_no_face_models(tmp_path):
         "heavy = [m for m in ('PySide6', 'shiboken6', 'face_recognition', 'dlib', 'cv2', 'reportlab') if m in sys.modules]\n"
         "print(json.dumps({'rc': rc, 'heavy': heavy}), file=sys.stderr)\n"
     )
-    env = {**os.environ, "CERTDESK_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'x.sqlite'}"], cwd=ROOT,
-                            capture_output=True, text=True, env=env)
+    from cli_auth import signed_env
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    env = {**os.environ, "CERTDESK_HOME": str(tmp_path), **signed_env(url, "clerk")}  # signs in, still no Qt
+    result = subprocess.run([sys.executable, "-c", code, url], cwd=ROOT, capture_output=True, text=True, env=env)
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert report["heavy"] == []
-    assert report["rc"] == 1  # not on the roster: a clear error, not a crash
+    assert report["rc"] == 4  # not on the roster: a clear error (exit status 4), not a crash
     assert json.loads(result.stdout)["error"] == "not_found"
