@@ -9,12 +9,12 @@ birth_date, sex, amount_from)`` with the dates as ISO text (``last_cert`` may be
 to each accepted row the records the importer inserts when the person is new — at positions
 13–15 the ``persons``, ``entitlements`` and ``certifications`` rows (the last ``None`` without a
 last certification date) as tuples in the columns of :data:`PERSON_COLS`, :data:`ENT_COLS` and
-:data:`CERT_COLS`, with fresh time-ordered keys. A row accepted with a warning (a second line
-of the same person with other contact details: the later line wins) is preceded by
-``(line, reason, WARN)``. They are made here, in the reading process, so
+:data:`CERT_COLS`, with fresh time-ordered keys. They are made here, in the reading process, so
 the writing process (the bottleneck of a large import) only decides and inserts. Columns that
 are the same for the whole import (timestamps, operator, workstation …) are not in them: the
-importer writes those once per statement.
+importer writes those once per statement. A row accepted with a warning (a second line of the
+same person with other contact details: the later line wins) is preceded by
+``(line, reason, WARN)``.
 """
 
 from __future__ import annotations
