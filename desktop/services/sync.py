@@ -328,6 +328,7 @@ KIND_ZH = {
     "rejected": "上传被中心拒绝",
     "authority_refused": "本机改动了由中心决定的数据（已拒绝并恢复）",
     "authority_local_only": "本机有中心没有的高权限账号",
+    "death_before_start": "死亡日期早于待遇开始日期",
 }
 
 
@@ -352,6 +353,14 @@ class ConflictView:
     @property
     def summary_zh(self) -> str:
         d = self.detail
+        if self.kind == "death_before_start":
+            starts = "、".join(e.get("start_date", "") for e in d.get("entitlements") or []) or d.get("start_date", "—")
+            return (f"登记的死亡日期 {d.get('death_date', '—')} 早于待遇开始日期 {starts}"
+                    "：该待遇各月均不应发放，已发月份将在下次发放时追回。请核实死亡日期或待遇开始日期。")
+        if self.kind == "certified_after_death" and (d.get("refused") or d.get("source")):
+            return (f"已登记死亡（{d.get('death_date', '—')}），之后 {d.get('cert_date', '—')} 又有认证"
+                    f"（{d.get('source') or d.get('certified_by') or '—'}），未计入、疑似冒领：请核实死亡登记，"
+                    "登记有误则由主管撤销死亡登记；无误则调查该认证。")
         if self.kind == "certified_after_death":
             return (f"中心登记死亡日期 {d.get('death_date', '—')}，之后 {d.get('cert_date', '—')} 仍有认证"
                     f"（{d.get('certified_by') or '—'}@{d.get('certified_at') or '—'}）。请核实：死亡登记有误则在中心撤销；"
