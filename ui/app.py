@@ -361,6 +361,7 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         if on_sign_in is not None:
             on_sign_in(op)
         window.setEnabled(True)
+        window.set_locked(False)
         window.date_label.setText(f"{op.display_name}（{op.role_zh}） · 业务日期：{backend.as_of.isoformat()}")
         if state["resident"] is not None and not skip_login:
             place_resident()
@@ -372,6 +373,7 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         if page is not None and page.state in ("face", "recording"):
             watcher.poke()  # never in the middle of a resident's face check; try again after it
             return
+        window.set_locked(True)  # nothing of the last resident stays on the screen
         dlg = LockScreen(services.operators, state["operator"], ws, parent=window)
         dlg.unlocked.connect(signed_in)
         state["lock"] = dlg

@@ -168,12 +168,21 @@ class MainWindow(QMainWindow):
         sv.addWidget(self.settings_button)
         sv.addWidget(self.lock_button)
 
+        # while the screen is locked nothing of the last resident is left on it: the navigation and
+        # the pages are hidden behind a plain panel (the lock dialog sits on top of it)
+        self.curtain = QLabel("屏幕已锁定", self)
+        self.curtain.setObjectName("lockCurtain")
+        self.curtain.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.curtain.hide()
+        self.nav_column = side
+
         central = QWidget(self)
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(side)
         row.addWidget(self.stack, 1)
+        row.addWidget(self.curtain, 1)
         self.setCentralWidget(central)
 
         # status-bar texts never widen the window: long ones are cut, the whole text is the tooltip
@@ -230,8 +239,23 @@ class MainWindow(QMainWindow):
         self.show_search()
         self.backend_ready.emit()
 
+    @property
+    def locked(self) -> bool:
+        return self.curtain.isVisibleTo(self)
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock screen: hide every page (names, ID numbers, amounts) behind a plain panel."""
+        self.curtain.setVisible(locked)
+        self.nav_column.setVisible(not locked)
+        self.stack.setVisible(not locked)
+        if locked:
+            self.statusBar().clearMessage()
+        for page in self.extra_pages.values():
+            if hasattr(page, "set_locked"):
+                page.set_locked(locked)
+
     def _settings_key(self) -> None:
-        if self.backend is not None:
+        if self.backend is not None and not self.locked:
             self.settings_requested.emit()
 
     def _lock_key(self) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from desktop.labels import ATTESTATION_APPROVAL_ZH, FAILURE_REASON_ZH
+
 
 class Reason(str, Enum):
     NO_FACE = "no_face"
@@ -42,27 +44,11 @@ NEXT_STEP_ZH = {
     NextStep.ANOTHER_CHALLENGE: "换一组动作再试",
     NextStep.CLERK_REVIEW: "由工作人员比对照片后确认",
     NextStep.RE_ENROL: "重新采集参考照片（需本人同意）",
-    NextStep.STAFF_ATTESTATION: "改用人工核验（需第二名工作人员审批）",
+    NextStep.STAFF_ATTESTATION: f"改用人工核验（{ATTESTATION_APPROVAL_ZH}）",
 }
 
-REASON_ZH = {
-    Reason.NO_FACE: "没有检测到人脸",
-    Reason.MULTIPLE_FACES: "画面中有多张人脸",
-    Reason.TOO_DARK: "光线太暗",
-    Reason.TOO_BRIGHT: "光线太亮或逆光",
-    Reason.BLURRY: "画面模糊",
-    Reason.FACE_TOO_SMALL: "人脸太小（离摄像头太远）",
-    Reason.EYES_CLOSED: "眼睛没有睁开",
-    Reason.NOT_MATCHING: "与参考照片不一致",
-    Reason.REVIEW_NEEDED: "相似度处于临界区，需要人工确认",
-    Reason.CHALLENGE_NOT_DONE: "没有完成指定动作",
-    Reason.FLAT_PHOTO_SUSPECTED: "疑似使用照片或屏幕翻拍",
-    Reason.REPLAY_SUSPECTED: "画面重复，疑似播放录像",
-    Reason.FACE_LOST: "检测过程中人脸离开了画面",
-    Reason.CAMERA_ERROR: "摄像头无画面",
-    Reason.ENGINE_UNAVAILABLE: "人脸识别组件不可用",
-    Reason.CANCELLED: "已取消",
-}
+# the one table of failure names (desktop.labels), keyed by Reason here
+REASON_ZH = {r: FAILURE_REASON_ZH[r.value] for r in Reason}
 
 ADVICE_ZH = {
     Reason.NO_FACE: "请坐到摄像头正前方，摘下帽子和口罩，脸对着屏幕。",

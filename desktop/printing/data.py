@@ -5,18 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from desktop.labels import CERT_METHOD_ZH
+
 
 SEX_ZH = {"M": "男", "F": "女", "男": "男", "女": "女", "": ""}
 
 # 认证方式 (domain.md §4)
-METHOD_ZH = {
-    "counter": "现场认证",
-    "home_visit": "上门认证",
-    "remote_assist": "异地认证（协助认证表）",
-    "mobile_app": "手机认证",
-    "data_match": "信息比对",
-    "staff_attestation": "人工核验",
-}
+METHOD_ZH = CERT_METHOD_ZH  # the one table (desktop.labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +103,11 @@ class ReceiptData:
     method: str  # a METHOD_ZH code, or Chinese text
     covers: tuple[EntitlementLine, ...] = ()
     resumptions: tuple[Resumption, ...] = ()
-    clerk: str = ""
-    workstation: str = ""
+    clerk: str = ""         # the clerk's display name (张敏)
+    workstation: str = ""   # the machine, for the record; not printed
     printed_on: date | None = None
     note: str = ""
+    window: str = ""        # 3号窗口 (station setting window_no), printed beside the clerk
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ def _draw(c: Canvas, pen: Pen, r: ReceiptData, bureau: BureauInfo) -> None:
     _row(c, pen, top, 9, ("认证日期", ymd_zh(r.certified_on), "认证方式", method), widths4)
     top += 9
     _row(c, pen, top, 9, ("认证结果", "资格认证通过，待遇领取资格有效", "经办人",
-                          r.clerk + (f"（{r.workstation}）" if r.workstation else "")), widths4)
+                          r.clerk + (f"（{r.window}）" if r.window else "")), widths4)
     top += 16
     pen.text(L, top, "本次认证涵盖的待遇及下次认证截止日期", 10.5, bold=True)
     top += 2.5

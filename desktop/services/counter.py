@@ -27,6 +27,7 @@ from db import operators_repo as orepo
 from db.models import utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
+from desktop.labels import FAILURE_REASON_ZH
 from desktop.months import Month, month_range
 from desktop.payroll import HIGH_RISK_MONTHS
 from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData, Resumption
@@ -37,15 +38,7 @@ from desktop.workstation import Actor
 
 RELATIONSHIPS = ("配偶", "子女", "儿媳/女婿", "孙子女", "兄弟姐妹", "其他亲属", "村（居）委会工作人员", "其他")
 
-FAILURE_ZH = {
-    "no_face": "没有检测到人脸", "multiple_faces": "画面中有多张人脸", "too_dark": "光线太暗",
-    "too_bright": "光线太亮", "blurry": "画面模糊", "face_too_small": "离摄像头太远", "eyes_closed": "眼睛未睁开",
-    "not_matching": "与证件照片不一致", "review_needed": "相似度临界", "challenge_not_done": "未完成动作",
-    "flat_photo_suspected": "疑似照片翻拍", "replay_suspected": "疑似播放录像", "face_lost": "人脸丢失",
-    "camera_error": "摄像头故障", "engine_unavailable": "人脸模块不可用", "cancelled": "已取消",
-    "reader_lost": "读卡器断开", "read_failed": "读卡失败", "not_on_roster": "非本地待遇人员",
-    "terminated": "待遇已终止", "no_photo": "证件无可用照片", "approval_refused": "审批未通过",
-}
+FAILURE_ZH = FAILURE_REASON_ZH  # one table of failure names (desktop.labels)
 
 ATTESTATION_REASONS = {
     "face_failed": "人脸识别多次未通过",
@@ -201,8 +194,9 @@ def resumptions_for(view: PersonView, cert_date: date) -> tuple[ResumptionPrevie
 
 class CounterService:
     def __init__(self, db: Database, persons: PersonService | None = None, settings: SettingsService | None = None,
-                 evidence=None):
+                 evidence=None, *, station=None):
         self.db = db
+        self.station = station  # desktop.services.station.StationSettings: this counter's window number
         self.persons = persons or PersonService(db)
         self.settings = settings or SettingsService(db)
         self._evidence = evidence  # desktop.services.evidence.EvidenceService, built on first photo
@@ -347,8 +341,22 @@ class CounterService:
         return ReceiptData(
             receipt_no=f"{as_of:%Y%m%d}-{record.id[:8].upper()}", name=after.name, id_number=after.id_number,
             certified_on=record.cert_date, method=record.method, covers=covers, resumptions=res,
-            clerk=actor.operator, workstation=actor.workstation, printed_on=as_of, note="；".join(notes),
+            clerk=self.clerk_name(actor.operator), workstation=actor.workstation, window=self.window_label(),
+            printed_on=as_of, note="；".join(notes),
         )
+
+    def clerk_name(self, username: str) -> str:
+        """The name a resident knows the clerk by (张敏), not the login (zhangmin)."""
+        with self.db.engine.connect() as conn:
+            row = orepo.by_username(conn, username)
+        return (row or {}).get("display_name") or username
+
+    def window_label(self) -> str:
+        """``3号窗口`` from the station setting ``window_no`` ("" when it is not set)."""
+        value = (self.station.get("window_no") if self.station is not None else "").strip()
+        if not value:
+            return ""
+        return value if value.endswith("窗口") else f"{value}号窗口"
 
     # --- 4. today's panel ---------------------------------------------------------------------------
 

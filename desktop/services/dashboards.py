@@ -22,23 +22,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from db import outreach_repo as orepo
+from desktop.labels import CERT_METHOD_ZH, FAILURE_REASON_ZH
 from desktop.months import Month
 from desktop.rules import COHORTS, STATUS_ZH, STATUSES
 from desktop.services.database import Database
 from desktop.rules import RuleTable
 from desktop.services.outreach import _last_before, check_cancel
 
-METHODS_ZH = {"counter": "现场认证", "home_visit": "上门认证", "remote_assist": "异地认证", "mobile_app": "手机认证",
-              "data_match": "信息比对", "staff_attestation": "人工核验", "legacy": "历史记录"}
+METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.labels)
 METHOD_ORDER = ["counter", "mobile_app", "remote_assist", "home_visit", "data_match", "staff_attestation", "legacy"]
 AGE_BANDS = [(0, 60, "60岁以下"), (60, 70, "60–69岁"), (70, 80, "70–79岁"), (80, 90, "80–89岁"), (90, 200, "90岁及以上")]
-REASON_ZH = {
-    "no_face": "未检测到人脸", "multiple_faces": "画面中有多人", "too_dark": "光线太暗", "too_bright": "光线太亮",
-    "blurry": "图像模糊", "face_too_small": "距离太远", "eyes_closed": "闭眼", "not_matching": "与证件照不符",
-    "review_needed": "需人工复核", "challenge_not_done": "未完成指定动作", "flat_photo_suspected": "疑似照片翻拍",
-    "replay_suspected": "疑似视频回放", "face_lost": "人脸移出画面", "camera_error": "摄像头故障",
-    "engine_unavailable": "比对引擎不可用", "cancelled": "中途取消", "old_photo": "证件照过旧",
-}
+REASON_ZH = FAILURE_REASON_ZH
 
 
 @dataclass(frozen=True)

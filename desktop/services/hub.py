@@ -80,7 +80,7 @@ class Services:
     def counter(self):
         from desktop.services.counter import CounterService
 
-        return CounterService(self.db, self.persons, self.settings, self.evidence)
+        return CounterService(self.db, self.persons, self.settings, self.evidence, station=self.station)
 
     @cached_property
     def station(self):

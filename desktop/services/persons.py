@@ -15,6 +15,7 @@ from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, UserFacingError
+from desktop.labels import CERT_METHOD_ZH
 from desktop.months import Month
 from desktop.rules import COHORTS, STATUS_ZH, clock
 from desktop.services.database import Database
@@ -24,15 +25,7 @@ from desktop.services.payroll import _instruction
 from db import ledger_repo as lrepo
 from desktop.workstation import Actor
 
-METHODS_ZH = {
-    "counter": "现场认证",
-    "home_visit": "上门认证",
-    "remote_assist": "异地认证",
-    "mobile_app": "手机认证",
-    "data_match": "信息比对",
-    "staff_attestation": "人工核验",
-    "legacy": "历史认证记录",
-}
+METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.labels)
 EVENT_ZH = {"suspend": "暂停发放", "resume": "恢复发放", "terminate": "终止发放", "reverse_termination": "撤销终止",
             "back_pay": "补发", "recovery_cancel": "撤销追回"}
 
@@ -267,7 +260,7 @@ class PersonService:
         if cert_date > (today or date.today()):
             raise UserFacingError("认证日期不能晚于今天", code="future_date")
         if method == "staff_attestation" and not approver:
-            raise UserFacingError("人工核验需要第二名工作人员审核", code="needs_approver")
+            raise UserFacingError("人工核验需要审核主管审批", code="needs_approver")
         now = utcnow()
         with self.db.engine.begin() as conn:
             person = repo.person_by_id(conn, person_id)

@@ -38,8 +38,8 @@ OPTIONS: dict[str, Option] = {
         Option("payroll_day", int, 1, "每月制作发放名单的日期", "发放月的第几天（默认1日）", "payroll"),
         Option("warn_days", int, 30, "到期提醒天数", "距认证截止日期不足该天数时显示“即将到期”", "payroll"),
         Option("mask_id_on_forms", bool, True, "协助认证表上隐藏部分身份号码", "", "printing"),
-        Option("face_accept", float, 0.50, "人脸比对通过阈值", "距离不大于该值判定为本人", "face"),
-        Option("face_reject", float, 0.60, "人脸比对拒绝阈值", "距离大于该值判定为非本人；两者之间由工作人员复核", "face"),
+        Option("face_accept", float, 0.50, "人脸比对通过标准", "数值越小越严格：比对结果不超过这个数才认定是本人（由技术人员调整）", "face"),
+        Option("face_reject", float, 0.60, "人脸比对不通过标准", "比对结果超过这个数认定不是本人；介于两个标准之间的，由工作人员核对照片后确认", "face"),
         Option("idle_lock_minutes", int, 5, "空闲锁屏（分钟）", "", "security"),
         Option("face_retention_days", int, 365, "人脸图像保存天数", "现场采集的人脸图像在认证后保存的天数，到期自动清除", "security"),
     )

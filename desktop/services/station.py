@@ -17,15 +17,15 @@ CAMERA_KINDS_ZH = {"webcam": "USB 摄像头", "simulated": "模拟摄像头（�
 STATION_OPTIONS: dict[str, Option] = {
     o.key: o
     for o in (
-        Option("reader_driver", str, "auto", "身份证读卡器", "读卡器类型：" + "、".join(
-            f"{k}={v}" for k, v in READER_DRIVERS_ZH.items()), "devices"),
-        Option("reader_port", str, "", "读卡器端口", "串口（如 COM3、/dev/ttyUSB0）或厂商库端口号（如 1001）；留空自动检测",
+        Option("reader_driver", str, "auto", "身份证读卡器", "读卡器的种类；不清楚时选“自动检测”", "devices"),
+        Option("reader_port", str, "", "读卡器接口", "一般留空，系统会自动查找读卡器；查找不到时由技术人员填写接口（如 COM3）",
                "devices"),
-        Option("reader_sdk_path", str, "", "厂商读卡库路径", "sdtapi.dll / termb.dll 的位置", "devices"),
-        Option("camera_kind", str, "webcam", "摄像头", "webcam=USB 摄像头，simulated=模拟（仅演示）", "devices"),
-        Option("camera_index", int, 0, "摄像头编号", "第一台摄像头为 0", "devices"),
+        Option("reader_sdk_path", str, "", "读卡器驱动程序位置", "使用厂商驱动程序的读卡器才需要，由技术人员填写", "devices"),
+        Option("camera_kind", str, "webcam", "摄像头", "柜台上给居民拍照比对用的摄像头", "devices"),
+        Option("camera_index", int, 0, "摄像头编号", "接了几台摄像头时选用哪一台：第一台是 0，第二台是 1", "devices"),
+        Option("window_no", str, "", "窗口号", "本柜台的窗口编号（如 3），印在认证回执的经办人旁", "counter"),
         Option("resident_screen", bool, True, "在第二块屏幕上显示居民提示", "", "devices"),
-        Option("printer_name", str, "", "回执打印机", "留空使用系统默认打印机", "printer"),
+        Option("printer_name", str, "", "回执打印机", "不选则使用电脑的默认打印机", "printer"),
         Option("print_after_record", bool, True, "认证完成后自动打开回执预览", "", "printer"),
     )
 }

@@ -128,7 +128,7 @@ def test_staff_attestation_needs_a_supervisor_and_a_reason(db, people, fast_hash
     assert json.loads(row.evidence)["attestation"]["reason"] == "face_failed"
     stats = svc.today(TODAY, "ws-1")
     assert stats.certified == 1 and stats.by_method == {"staff_attestation": 1}
-    assert stats.failed == 1 and stats.failures[0][:2] == ("not_matching", "与证件照片不一致")
+    assert stats.failed == 1 and stats.failures[0][:2] == ("not_matching", "与参考照片不一致")
 
 
 def test_helper_is_kept_in_evidence_and_masked_elsewhere(db, people):
@@ -198,3 +198,21 @@ def test_counter_evidence_feeds_the_dashboards(db, people):
     assert sum(v["n"] for v in board.face_by_age.values()) == 2
     assert sum(v["first_pass"] for v in board.face_by_age.values()) == 1
     assert any(n >= 1 for _, n in board.failures)
+
+
+def test_receipt_names_the_clerk_and_the_window_not_the_login_and_machine(db, people, tmp_path, fast_hasher):
+    """Issue 19 §4: 经办人 张敏（3号窗口）, not "zhangmin（vm-43fcba04）"."""
+    from desktop.services.station import StationSettings
+
+    admin = Actor("admin", "vm-43fcba04", "admin")
+    OperatorService(db, hasher=fast_hasher).create("zhangmin", "张敏", "clerk", "Counter2026", admin, must_change=False)
+    station = StationSettings(tmp_path / "station.json")
+    svc = CounterService(db, station=station)
+    clerk = Actor("zhangmin", "vm-43fcba04", "clerk")
+    res = svc.certify_by_face(svc.lookup(people["normal"], TODAY).person.id, TODAY, clerk, FACE, card=CARD)
+    assert (res.receipt.clerk, res.receipt.window) == ("张敏", "")  # no window number set: none printed
+    station.set("window_no", "3")
+    res = svc.certify_by_face(svc.lookup(people["two"], TODAY).person.id, TODAY, clerk, FACE, card=CARD)
+    assert (res.receipt.clerk, res.receipt.window, res.receipt.workstation) == ("张敏", "3号窗口", "vm-43fcba04")
+    station.set("window_no", "综合受理窗口")
+    assert svc.window_label() == "综合受理窗口"

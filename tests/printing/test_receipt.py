@@ -54,3 +54,11 @@ def test_month_ranges():
     assert month_ranges_zh(ms) == "2025年12月至2026年1月、2026年8月至2026年10月、2027年1月"
     assert month_ranges_zh([]) == ""
     assert month_ranges_zh([date(2026, 5, 1)]) == "2026年5月"
+
+
+def test_receipt_prints_the_clerks_name_and_window_never_the_machine(tmp_path, bureau):
+    out = tmp_path / "r.pdf"
+    render_receipt(_receipt(clerk="张敏", workstation="vm-43fcba04", window="3号窗口"), bureau, out)
+    text = squash(pdftotext(out))
+    assert "张敏（3号窗口）" in text
+    assert "vm-43fcba04" not in text and "zhangmin" not in text

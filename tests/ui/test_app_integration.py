@@ -75,3 +75,24 @@ def test_broken_audit_chain_warns_supervisors_only(qtbot, styled_qapp, services,
     watch.signed_in(Op("lizr", "supervisor"))
     assert len(warnings) == 1  # once per supervisor
     assert workers.wait_for_idle(10_000)
+
+
+def test_lists_refresh_themselves_when_shown(qtbot, styled_qapp, services):
+    """Issue 19 §4: the forms tracking tab is filled when the page is shown, not after 刷新."""
+    from ui import workers
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.set_backend(Backend(services.persons, services.lists, AS_OF, False, "test", services))
+    forms, visits = window.extra_pages["forms"], window.extra_pages["visits"]
+    forms.set_operator(Op("zhangmin", "clerk"), "ws-1")
+    visits.set_operator(Op("zhangmin", "clerk"), "ws-1")
+    assert forms.inner.track_label.text() == ""
+    window.show_page("forms")
+    qtbot.waitUntil(lambda: forms.inner.track_label.text().startswith("共"), timeout=10_000)
+    called = []
+    visits.inner.refresh = lambda: called.append(1)
+    window.show_page("visits")
+    assert called == [1]
+    assert workers.wait_for_idle(10_000)

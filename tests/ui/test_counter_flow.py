@@ -299,6 +299,7 @@ def test_reader_unplugged_in_the_middle(qtbot, counter, world):
     reader(page).unplug()
     qtbot.waitUntil(lambda: not page.reader_ok, timeout=5000)
     assert page.state == "person" and "继续办理" in page.banner.text()
+    assert page.banner.text().count("连接已断开") == 1, page.banner.text()  # said once, not "断开：读卡器连接已断开"
     shot(page, "13-reader-lost")
     page.primary_action()  # the resident in front of the clerk is still served
     qtbot.waitUntil(lambda: page.result is not None, timeout=8000)

@@ -61,7 +61,7 @@ def test_service_figures_for_the_hand_built_case(backend):
     assert d.face_by_age == {"60–69岁": {"n": 1, "first_pass": 0, "rate": 0.0},
                              "70–79岁": {"n": 1, "first_pass": 1, "rate": 100.0},
                              "80–89岁": {"n": 1, "first_pass": 0, "rate": 0.0}}
-    assert d.failures == [("与证件照不符", 2), ("光线太暗", 1), ("图像模糊", 1)]
+    assert d.failures == [("与参考照片不一致", 2), ("光线太暗", 1), ("画面模糊", 1)]
     assert d.outreach == {"contacted": 1, "prevented": 1, "lapsed": 0, "pending": 0}
 
 
@@ -89,6 +89,11 @@ def test_page_draws_charts_and_exports(qtbot, backend, styled_qapp, tmp_path):
     assert pie.count() == 1 and pie.slices()[0].value() == 1
     assert page.cards["prevented"].value.text() == "1"
 
+    for key, view in page.views.items():  # issue 19 §4: readable labels, not "…"
+        chart = view.chart()
+        assert chart.legend().font().pointSize() <= 10, key
+        for axis in chart.axes():
+            assert not axis.truncateLabels() and axis.labelsFont().pointSize() <= 10, key
     pngs = page.export_pngs(tmp_path / "png")
     assert len(pngs) == 7 and all(p.stat().st_size > 5000 for p in pngs)
     out = tmp_path / "看板.xlsx"

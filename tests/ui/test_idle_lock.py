@@ -187,3 +187,79 @@ def test_empty_unlock_does_not_count_as_a_wrong_password(qtbot, signed_in, servi
     assert lock.error.text() == "请输入用户名和密码" and lock.isVisible()
     with services.db.engine.connect() as conn:
         assert conn.execute(text("select failed_attempts from operators where username = 'zhangmin'")).scalar() == 0
+
+
+@pytest.fixture
+def counter_window(qtbot, styled_qapp, services, no_dangling_threads):
+    """As ``run_gui`` does it: the window gets its back end (with the demo devices), then 张敏 signs in."""
+    window, backend = start(qtbot, styled_qapp, services)
+    window.set_backend(backend)
+    login = window._login
+    with qtbot.waitSignal(login.logged_in, timeout=10_000):
+        submit(qtbot, login, "zhangmin", "Clerk2026x")
+    qtbot.waitUntil(lambda: not login.isVisible(), timeout=5000)
+    window.show_page("counter")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    yield window
+    window.extra_pages["counter"].shutdown()
+    stop(window, styled_qapp)
+
+
+def test_the_lock_screen_shows_nothing_of_the_last_resident(qtbot, counter_window):
+    """Issue 19 §4: behind the lock dialog, no name, masked number or amount is left on screen,
+    and a card put down meanwhile waits for the clerk."""
+    from PySide6.QtWidgets import QLabel
+
+    from desktop import idnumber
+
+    window = counter_window
+    page = window.extra_pages["counter"]
+    qtbot.waitUntil(lambda: page.reader_ok, timeout=5000)
+    reader = page.bridge.session.reader
+    card = reader.place_card(0)
+    qtbot.waitUntil(lambda: page.state in ("not_found", "person"), timeout=5000)
+    secrets = (card.name, idnumber.mask(card.id_number))
+
+    def on_screen():
+        return " ".join(lab.text() for lab in window.findChildren(QLabel)
+                        if lab.window() is window and lab.isVisible())
+
+    assert any(s in on_screen() for s in secrets)
+    QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: lock_screen(window) is not None, timeout=3000)
+    assert window.curtain.isVisible() and not window.stack.isVisible() and not window.nav.isVisible()
+    assert not any(s in on_screen() for s in secrets), on_screen()
+    reader.remove_card()
+    qtbot.wait(200)
+    reader.place_card(1)  # someone puts a card down while the clerk is away
+    qtbot.wait(500)
+    assert page.state in ("not_found", "person") and page.card.id_number == card.id_number
+    lock = lock_screen(window)
+    with qtbot.waitSignal(lock.unlocked, timeout=10_000):
+        submit(qtbot, lock, "zhangmin", "Clerk2026x")
+    assert window.stack.isVisible() and not window.curtain.isVisible()
+    assert "重新放置" in page.banner.text()
+
+
+def test_settings_has_a_shortcut_on_every_page(qtbot, counter_window):
+    from PySide6.QtWidgets import QApplication
+
+    from ui.dialogs.settings_dialog import SettingsDialog
+
+    window = counter_window
+    window.show_search()
+
+    def settings_dialog():
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog) and w.isVisible()),
+                    None)
+
+    QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: settings_dialog() is not None, timeout=3000)
+    settings_dialog().reject()
+    qtbot.waitUntil(lambda: settings_dialog() is None, timeout=3000)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: settings_dialog() is not None, timeout=3000)
+    assert "Ctrl+," in window.settings_button.text()
+    settings_dialog().reject()

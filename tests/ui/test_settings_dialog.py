@@ -81,7 +81,7 @@ def test_tabs_are_generated_from_the_declarations(open_dialog):
     assert tab_titles(dlg) == [GROUP_ZH[g] for g in groups]
     assert set(dlg.editors) == set(OPTIONS) | set(STATION_OPTIONS)
     for i, group in enumerate(groups):  # every option sits on its group's tab with its Chinese title
-        page = dlg.tabs.widget(i)
+        page = dlg.tabs.widget(i).widget()  # each tab's form sits in a scroll area
         labels = {lab.text() for lab in page.findChildren(QLabel)}
         for o in [*OPTIONS.values(), *STATION_OPTIONS.values()]:
             if o.group == group:
@@ -120,7 +120,7 @@ def test_face_thresholds_must_be_in_order(qtbot, open_dialog, db):
     dlg.editors["face_accept"].setValue(0.7)
     dlg.editors["face_reject"].setValue(0.6)
     dlg.save()
-    assert dlg.error.text() == "人脸比对通过阈值不能大于拒绝阈值" and dlg.isVisible()
+    assert dlg.error.text() == "人脸比对的通过标准不能大于不通过标准" and dlg.isVisible()
     assert SettingsService(db).get("face_accept") == 0.5 and audit(db, "settings.change") == []
 
 
@@ -134,7 +134,7 @@ def test_non_admin_sees_bureau_settings_read_only(qtbot, open_dialog, db, statio
         assert not dlg.editors[key].isEnabled(), key
     for key in STATION_OPTIONS:
         assert dlg.editors[key].isEnabled(), key
-    note = dlg.tabs.widget(0).layout().itemAt(0, QFormLayout.ItemRole.SpanningRole).widget()
+    note = dlg.tabs.widget(0).widget().layout().itemAt(0, QFormLayout.ItemRole.SpanningRole).widget()
     assert "仅系统管理员可修改" in note.text()
     # even if an editor were changed, nothing of the bureau's is written
     dlg.editors["bureau_phone"].setText("110")
@@ -163,7 +163,7 @@ def test_station_devices_and_printer_go_to_the_station_file(qtbot, open_dialog, 
     dlg.editors["print_after_record"].setChecked(False)
     printer = dlg.editors["printer_name"]
     assert printer.currentText() == "（系统默认打印机）"
-    dlg.tabs.setCurrentWidget(printer.parent())
+    dlg.tabs.setCurrentIndex(next(i for i in range(dlg.tabs.count()) if dlg.tabs.widget(i).isAncestorOf(printer)))
     printer.lineEdit().selectAll()
     QTest.keyClicks(printer.lineEdit(), "HP LaserJet 1020")
     QTest.keyClick(printer.lineEdit(), Qt.Key.Key_Return)  # Enter in the editable box
@@ -186,3 +186,13 @@ def test_station_devices_and_printer_go_to_the_station_file(qtbot, open_dialog, 
     dlg2.editors["printer_name"].setCurrentIndex(0)
     save(qtbot, dlg2)
     assert StationSettings(tmp_path / "station.json").get("printer_name") == ""
+
+
+def test_every_hint_is_plain_chinese():
+    """Issue 19 §4: no "auto=…, sam_serial=…", file names or code words in front of a clerk."""
+    import re
+
+    for o in [*OPTIONS.values(), *STATION_OPTIONS.values()]:
+        for text in (o.title_zh, o.description_zh):
+            assert "=" not in text and not re.search(r"[A-Za-z_]+\.(dll|so)|\b[a-z]+_[a-z]+\b|\bauto\b", text), \
+                (o.key, text)

@@ -39,7 +39,7 @@ class ApprovalDialog(QDialog):
                  parent=None):
         super().__init__(parent)
         self.operators, self.clerk, self.workstation = operators, clerk, workstation
-        self.setWindowTitle("人工核验 · 第二名工作人员审批")
+        self.setWindowTitle("人工核验 · 审核主管审批")
         self.setStyleSheet(DIALOG_CSS)
         self.setMinimumWidth(560)
         self.reason = QComboBox(self)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from desktop.permissions import allowed
 from desktop.services.settings import OPTIONS
@@ -16,7 +16,7 @@ from ui.dialogs.login import DIALOG_CSS
 from ui.workers import run_in_background
 
 GROUP_ZH = {"bureau": "经办机构", "payroll": "发放与提醒", "printing": "表格打印", "face": "人脸识别",
-            "security": "安全", "devices": "设备", "printer": "打印机"}
+            "security": "安全", "counter": "柜台", "devices": "设备", "printer": "打印机"}
 CHOICES = {"reader_driver": READER_DRIVERS_ZH, "camera_kind": CAMERA_KINDS_ZH}
 
 
@@ -113,7 +113,11 @@ class SettingsDialog(QDialog):
                     hint.setObjectName("dlgSub")
                     hint.setWordWrap(True)
                     form.addRow("", hint)
-            self.tabs.addTab(page, GROUP_ZH.get(group, group))
+            scroll = QScrollArea(self)  # a tall tab scrolls inside a dialog fitted to a small screen
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(page)
+            self.tabs.addTab(scroll, GROUP_ZH.get(group, group))
         self.error = QLabel("", self)
         self.error.setObjectName("dlgError")
         save = QPushButton("保存", self)
@@ -143,7 +147,7 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         bureau, station = self.changes()
         if bureau.get("face_accept", self.settings.get("face_accept")) > bureau.get("face_reject", self.settings.get("face_reject")):
-            self.error.setText("人脸比对通过阈值不能大于拒绝阈值")
+            self.error.setText("人脸比对的通过标准不能大于不通过标准")
             return
         for k, v in station.items():
             self.station.set(k, v)

@@ -127,6 +127,8 @@ class CounterPage(QWidget):
         self._camera_job = {"cancelled": False, "pending": False}
         self._pending_session = None
         self._cancel_requested = False  # Esc during a face check: whatever comes back is not recorded
+        self.locked = False             # the lock screen is up: cards wait for the clerk
+        self._missed_card = False
         self._receipt_files: list[Path] = []
         self._build()
 
@@ -291,7 +293,12 @@ class CounterPage(QWidget):
 
     def set_operator(self, operator, workstation: str) -> None:
         self.operator, self.workstation = operator, workstation
-        self.operator_label.setText(f"经办人：{operator.display_name}（{operator.role_zh}）")
+        window = ""
+        try:
+            window = self.backend.services.counter.window_label() if self.backend and self.backend.services else ""
+        except Exception:  # noqa: BLE001 - a label only
+            window = ""
+        self.operator_label.setText(f"经办人：{operator.display_name}（{operator.role_zh}）" + (f" · {window}" if window else ""))
 
     @property
     def actor(self) -> Actor:
@@ -534,17 +541,22 @@ class CounterPage(QWidget):
 
     def _reader_lost(self, message: str) -> None:
         self.reader_ok = False
-        self.side.set_device("reader", False, "未连接")
+        self.side.set_device("reader", False, "未连接", message)
         if self.state == "reading":
             self._record_failure("reader_lost")
             self._set_state("idle")
+        # the driver's message usually says it already ("读卡器连接已断开（…）"): say it once
+        what = message.strip().rstrip("。") if "读卡器" in message else f"读卡器连接已断开（{message.strip()}）"
         if self.state in ("idle", "reading"):
-            self._banner(f"读卡器连接已断开：{message}。请检查连接，或按 F4 手工录入。", "error")
+            self._banner(f"{what}。请检查连接，或按 F4 手工录入。", "error")
         else:
-            self._banner(f"读卡器连接已断开（{message}）。当前居民的证件信息已读取，可继续办理；"
+            self._banner(f"{what}。当前居民的证件信息已读取，可继续办理；"
                          "下一位如读卡器仍未恢复请按 F4 手工录入。", "warn")
 
     def _card_placed(self) -> None:
+        if self.locked:
+            self._missed_card = True
+            return
         if not self.isVisible() and self.state in ("idle", "printed", "not_found", "done", "person"):
             self.attention_requested.emit()  # the clerk was on another page: back to the counter
         if self.state in ("idle", "printed", "not_found", "done", "person") and not self._helper_dialog_open():
@@ -568,6 +580,9 @@ class CounterPage(QWidget):
             self._set_state("idle")
 
     def _card_read(self, card) -> None:
+        if self.locked:  # nobody at the counter to check it: read again once unlocked
+            self._missed_card = True
+            return
         if self._helper_dialog_open():
             self.dialog.set_card(card)
             return
@@ -703,6 +718,16 @@ class CounterPage(QWidget):
             self._banner(f"人脸认证未通过（第{self.face_attempts}次）：按提示调整后按 Enter 重试；"
                          "无法通过时按 F9 改用人工核验（需审核主管审批）。", "warn")
             self._resident_prompt("retry", "没有通过，请听工作人员说明")
+
+    def set_locked(self, locked: bool) -> None:
+        """The lock screen: the resident screen shows nothing of the last resident; a card put
+        down meanwhile is not read (nobody is there to check the person against it)."""
+        self.locked = locked
+        if locked:
+            self._resident_prompt("idle", "请稍候，工作人员马上回来")
+        elif self._missed_card:
+            self._missed_card = False
+            self._banner("锁屏期间放在读卡器上的身份证没有读取：请居民把证件拿起后重新放置。", "warn")
 
     def escape_pressed(self) -> bool:
         """Esc cancels the current step and stays on the counter (returns True: handled here)."""
@@ -964,8 +989,9 @@ class CounterPage(QWidget):
         self.stats = stats
         self.today_count.setText(str(stats.certified))
         avg = "—" if stats.average_seconds is None else f"{stats.average_seconds:.0f} 秒"
-        methods = "，".join(f"{ {'counter': '人脸', 'staff_attestation': '人工核验'}.get(k, k)} {v}"
-                           for k, v in stats.by_method.items()) or "—"
+        from desktop.labels import CERT_METHOD_ZH
+
+        methods = "，".join(f"{CERT_METHOD_ZH.get(k, k)} {v}" for k, v in stats.by_method.items()) or "—"
         lines = [f"平均每人用时：<b>{avg}</b>", f"方式：{methods}", f"代办：{stats.helpers} 人",
                  f"非本地人员来访：{stats.not_on_roster} 人", f"<br><b>未通过 {stats.failed} 次</b>"]
         lines += [f"· {zh}：{n}" for _, zh, n in stats.failures[:6]]

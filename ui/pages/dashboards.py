@@ -29,6 +29,16 @@ CHARTS = [("coverage", "待遇覆盖情况（按认证对象、状态）"), ("by
           ("failures", "刷脸未通过原因"), ("outreach", "电话提醒成效")]
 
 
+STALE_S = 300  # seconds before the shown figures are computed again
+LABEL_PT = 10  # axis labels and legends: the window's 13 pt made Qt Charts cut every one to "…"
+
+
+def _label_font(base: QFont) -> QFont:
+    f = QFont(base)
+    f.setPointSize(LABEL_PT)
+    return f
+
+
 def _chart(title: str) -> QChart:
     chart = QChart()
     chart.setTitle(title)
@@ -39,6 +49,8 @@ def _chart(title: str) -> QChart:
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(6, 6, 6, 6))
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.legend().setFont(_label_font(chart.legend().font()))
+    chart.legend().setShowToolTips(True)  # the whole name, should a legend still be too narrow
     return chart
 
 
@@ -54,8 +66,12 @@ def _bar_set(name: str, values, color: str | None = None) -> QBarSet:
 def _axes(chart: QChart, series, categories, horizontal=False, max_value=None, fmt="%d") -> None:
     cat = QBarCategoryAxis()
     cat.append(list(categories))
+    cat.setTruncateLabels(False)  # 企业退休, 11月: whole words, never "…"
+    cat.setLabelsFont(_label_font(cat.labelsFont()))
     val = QValueAxis()
     val.setLabelFormat(fmt)
+    val.setTruncateLabels(False)
+    val.setLabelsFont(_label_font(val.labelsFont()))
     if max_value is not None:
         val.setRange(0, max_value)
     chart.addAxis(cat, Qt.AlignmentFlag.AlignLeft if horizontal else Qt.AlignmentFlag.AlignBottom)
@@ -170,7 +186,12 @@ class DashboardsPage(QWidget):
                              "过了截止日尚未停发为“已逾期”。窗口时长和刷脸通过率来自现场认证记录。")
 
     def activated(self) -> None:
-        if self.dashboard is None and not self.taskbar.busy:
+        """Shown: figures older than a few minutes are computed again (the counters keep working)."""
+        import time
+
+        stale = time.monotonic() - getattr(self, "_loaded_at", float("-inf")) > STALE_S
+        if (self.dashboard is None or stale) and not self.taskbar.busy:
+            self._loaded_at = time.monotonic()
             self.reload()
 
     def reload(self) -> None:
@@ -242,6 +263,7 @@ class DashboardsPage(QWidget):
                 series.append(_bar_set(METHODS_ZH[m], values, METHOD_COLORS[m]))
         chart.addSeries(series)
         _axes(chart, series, [f"{int(mo[5:])}月" for mo in d.months])
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)  # seven methods: a column, not a cut row
 
     def _service_time(self, d) -> None:
         chart = self._reset("service_time")

@@ -37,6 +37,15 @@ class _OperatorPage(QWidget):
         elif self.inner is not None:
             self.inner.actor = actor
 
+    def activated(self) -> None:
+        """Shown again: its lists refresh themselves (no empty tab until someone presses 刷新)."""
+        inner = self.inner
+        for name in ("reload", "refresh"):
+            fn = getattr(inner, name, None)
+            if callable(fn):
+                fn()
+                return
+
     def build(self, backend, actor: Actor, operator) -> QWidget:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -28,6 +28,7 @@ CHANNEL_ITEMS = [("全部方式", None), ("本地：窗口或手机认证", "loc
                  ("行动不便：上门认证", "home_visit")]
 MARKS = [("called", "已通话"), ("no_answer", "未接通"), ("will_come", "答应前来"), ("form_sent", "已寄表")]
 URGENT = QColor("#b42318")
+STALE_S = 300  # seconds before a shown list is made again
 
 
 class OutreachPage(QWidget):
@@ -138,7 +139,12 @@ class OutreachPage(QWidget):
         self.actor = actor_of(backend)
 
     def activated(self) -> None:
-        if not self._rows and not self.taskbar.busy:
+        """Shown: a list older than a few minutes is made again (marks from other counters)."""
+        import time
+
+        stale = time.monotonic() - getattr(self, "_loaded_at", float("-inf")) > STALE_S
+        if (not self._rows or stale) and not self.taskbar.busy:
+            self._loaded_at = time.monotonic()
             self.reload()
 
     @property
