@@ -356,3 +356,135 @@ def test_run_recorded_and_the_approved_instructions_columns(db, roster):
     (new,) = q(db, "select approved_at is not null, operator, workstation, created_at > :c from entitlement_events "
                    "where kind='back_pay' and voided_at is null", c=old[0])
     assert tuple(new) == (1, "主管", "ws-test", 1)
+
+
+# --- recovery demands: the remaining shapes of a reduction ----------------------------------------
+
+
+def test_reducing_an_open_case_notes_the_months_and_asks_for_nothing_else(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    set_death(db, n, d(2026, 3, 20))
+    run(db, "2026-07")
+    case = DeathService(db).case(case_id)
+    assert (case.status, case.amount) == ("open", 2000.0)
+    assert case.note == "2026-07 更正：2026-03 应发，不再追回"
+
+
+def test_a_planned_unpaid_case_is_cancelled_when_the_death_is_withdrawn(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    deaths = DeathService(db)
+    deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
+    set_death(db, n, None)
+    run(db, "2026-07")
+    case = deaths.case(case_id)
+    assert (case.status, case.amount) == ("cancelled", 0)
+    assert case.note == "2026-07 更正：2026-03、2026-04、2026-05 应发，不再追回"
+
+
+def _dead_with_a_case_of_unknown_amount(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 12, 1))  # no amount on file
+    roster.load(today=d(2026, 1, 5))
+    for m in ("2026-02", "2026-03", "2026-04", "2026-05"):
+        run(db, m)
+    set_death(db, n, d(2026, 2, 10))
+    (rec,) = run(db, "2026-06").recover
+    assert rec["overpaid_amount"] is None and rec["overpaid_months"] == ["2026-03", "2026-04", "2026-05"]
+    return n, rec["case_id"]
+
+
+def test_a_case_of_unknown_amount_stays_open_while_months_are_still_demanded(db, roster):
+    n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
+    set_death(db, n, d(2026, 3, 20))
+    july = run(db, "2026-07")
+    assert [(c["kind"], c["months"], c["amount"]) for c in july.corrections] == [
+        ("recovery_cancel", ["2026-03"], None)]
+    case = DeathService(db).case(case_id)
+    assert (case.status, case.amount) == ("open", None)  # April and May still demanded
+
+
+def test_a_case_of_unknown_amount_is_cancelled_when_every_month_is_withdrawn_at_once(db, roster):
+    n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
+    set_death(db, n, None)
+    run(db, "2026-07")
+    case = DeathService(db).case(case_id)
+    assert (case.status, case.amount) == ("cancelled", None)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "REAL BUG (desktop/services/payroll.py _reduce_case): for a recovery case of unknown amount, "
+    "'every month withdrawn' is judged by the months cancelled in this run alone (len(gone) >= "
+    "len(demanded)); when the months are withdrawn over two runs (a corrected death date, then the "
+    "death withdrawn) the case stays 'open' although it demands nothing any more (the ledger's "
+    "recovery_open is 0) — a clerk would chase money that is not owed (domain.md §3: a recovery is "
+    "cancelled when a correction shows the months were due). Expected: cancelled."))
+def test_a_case_of_unknown_amount_is_cancelled_when_its_months_are_withdrawn_over_two_runs(db, roster):
+    n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
+    set_death(db, n, d(2026, 3, 20))
+    run(db, "2026-07")
+    set_death(db, n, None)
+    aug = run(db, "2026-08")
+    assert [(c["kind"], c["months"]) for c in aug.corrections if c["kind"] == "recovery_cancel"] == [
+        ("recovery_cancel", ["2026-04", "2026-05"])]
+    case = DeathService(db).case(case_id)
+    assert (case.status, case.amount) == ("cancelled", None)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "REAL BUG (desktop/services/payroll.py _reduce_case): a correction that reduces a planned recovery "
+    "case with a fully paid instalment re-inserts that instalment's row (replace_plan(conn, case_id, "
+    "[paid rows]) inserts rows that already exist) -> IntegrityError: UNIQUE constraint failed: "
+    "recovery_instalments.id, and the whole month's run rolls back (domain.md §3: a recovery is "
+    "reduced when a correction shows the months were due). Expected: the run goes through, the case "
+    "is reduced to 2000 with the 1000 paid kept, and asks for a new plan."))
+def test_reducing_a_planned_case_with_a_paid_instalment_keeps_the_payment(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    deaths = DeathService(db)
+    deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
+    deaths.record_payment(case_id, 1000, ACTOR, paid_on=d(2026, 7, 5))  # the first instalment, in full
+    set_death(db, n, d(2026, 3, 20))  # March was due
+    july = run(db, "2026-07")
+    assert [c["kind"] for c in july.corrections] == ["recovery_cancel"]
+    case = deaths.case(case_id)
+    assert (case.status, case.amount, case.paid, case.outstanding) == ("open", 2000.0, 1000.0, 1000.0)
+    assert case.note.endswith("；请重新确定追回方式")
+
+
+# --- the shapes the payroll department and the screens read ----------------------------------------
+
+
+def test_the_run_document_and_the_go_live_item(db, roster):
+    n = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)
+    roster.load(today=d(2026, 3, 1))
+    doc = run(db, "2026-04").as_json()
+    assert set(doc) == {"month", "run_day", "suspend", "resume", "terminate", "recover", "corrections",
+                        "go_live_guard", "go_live_confirmed"}
+    assert (doc["month"], doc["run_day"], doc["go_live_confirmed"]) == ("2026-04", "2026-04-01", False)
+    (g,) = doc["go_live_guard"]
+    pid = PersonService(db).show(n, d(2026, 4, 1)).id
+    assert g == {"entitlement_id": g["entitlement_id"], "person_id": pid, "id_number": n, "name": g["name"],
+                 "cohort": "injury_recipient", "suspend_from": "2012-01", "start_date": "2011-03-01",
+                 "reason": "无认证记录（花名册未提供最近认证日期）"}
+    assert g["name"].startswith("测试")
+    with db.engine.connect() as conn:
+        fc = PayrollService(db).compute(Month(2026, 5), conn)
+    assert [s["id_number"] for s in fc.suspend] == [n]  # a forecast assumes the guard is confirmed
+
+
+def test_the_person_ledger_document(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2026, 1, 5), 1000)
+    roster.load(today=d(2026, 1, 31))
+    run(db, "2026-02")
+    doc = PayrollService(db).ledger(n, Month(2026, 4), d(2026, 4, 30))
+    assert set(doc) == {"id_number", "entitlements"} and doc["id_number"] == n
+    (ent,) = doc["entitlements"]
+    assert set(ent) == {"cohort", "entitlement_id", "months", "back_pay_outstanding", "recovery_open",
+                        "overpaid_unclaimed"}
+    assert ent["cohort"] == "enterprise_retiree"
+    # covered all along: shown from the first recorded run, through the month asked
+    assert [m["month"] for m in ent["months"]] == ["2026-02", "2026-03", "2026-04"]
+    assert ent["months"][0] == {"month": "2026-02", "due": True, "instructed": "paid", "amount": 1000.0,
+                                "settled_by": None}
+    with pytest.raises(NotFound) as exc:
+        PayrollService(db).ledger("１５２２０２１９５００３０１９９９９")
+    assert exc.value.message_zh == "系统中没有该身份号码的待遇领取人员"
+    assert exc.value.data == {"number": "152202********9999"}
