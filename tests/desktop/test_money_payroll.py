@@ -474,7 +474,7 @@ def test_the_person_ledger_document(db, roster):
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2026, 1, 5), 1000)
     roster.load(today=d(2026, 1, 31))
     run(db, "2026-02")
-    doc = PayrollService(db).ledger(n, Month(2026, 4), d(2026, 4, 30))
+    doc = PayrollService(db).ledger(n, Month(2026, 4), d(2026, 5, 30))
     assert set(doc) == {"id_number", "entitlements"} and doc["id_number"] == n
     (ent,) = doc["entitlements"]
     assert set(ent) == {"cohort", "entitlement_id", "months", "back_pay_outstanding", "recovery_open",

@@ -412,3 +412,13 @@ def test_chunked_id_lists_return_each_row_once(db, people):
         by_ids = lrepo.entitlements_by_ids(conn, d(2026, 3, 31), [r[0] for r in rows])
         assert len(by_ids) == len(rows) == 4
         assert sorted(r[0] for r in by_ids) == sorted(r[0] for r in rows)
+
+
+def test_id_lists_longer_than_one_chunk_lose_and_repeat_nothing(db, people):
+    with db.engine.connect() as conn:
+        rows = sorted(r[0] for r in lrepo.stream_entitlements(conn, d(2026, 3, 31)))
+        # four real ids at the first and last positions of each 50,000-id chunk, unknown ids between
+        ids = [f"none-{k:06d}" for k in range(100_002)]
+        ids[0], ids[49_999], ids[50_000], ids[100_001] = rows
+        got = lrepo.entitlements_by_ids(conn, d(2026, 3, 31), ids)
+        assert sorted(r[0] for r in got) == rows

@@ -84,6 +84,7 @@ def test_13_months_of_back_pay_waits_for_a_supervisor(db, roster):
     assert item["back_pay_months"] == months("2026-04", 13) and item["needs_approval"] is True
     assert item["back_pay_amount"] == 13000.0 and item["resume_from"] is None
     assert item["waiting_since"] == "2027-05"
+    assert item["suspended_from"] == "2026-04" and item["certified_on"] == "2027-04-10"
     assert may.corrections == []  # nothing instructed until approved
     with db.engine.connect() as conn:
         (event_id,) = conn.execute(text("select id from entitlement_events where kind='back_pay' "
