@@ -39,30 +39,12 @@ MANIFEST = "prompts.json"
 SILENCE = 200                       # |sample| below this at either end is cut ...
 MARGIN_S = 0.05                     # ... keeping this much of it
 
-# prompts the counter page speaks itself (ui/pages/counter.py, _resident_prompt)
-COUNTER_PROMPTS = {
-    "look_at_camera": "请看屏幕，准备进行人脸认证",
-    "retry": "没有通过，请听工作人员说明",
-    "success": "认证成功，谢谢您",
-}
-
-
 def prompt_texts() -> dict[str, str]:
-    """code -> text, the same codes the face session and the counter send to the resident screen."""
-    from desktop.face.liveness import CHALLENGE_PROMPT_ZH
-    from desktop.face.session import DONE_ZH, HOLD_ZH, LOOK_ZH
-    from desktop.face.triage import ADVICE_ZH
+    """code -> text, the same codes the face session and the counter send to the resident screen
+    (the one catalogue: desktop/prompts.py)."""
+    from desktop.prompts import chinese_texts
 
-    texts = dict(COUNTER_PROMPTS)
-    texts["look_at_camera"] = LOOK_ZH
-    texts["hold_still"] = HOLD_ZH
-    texts["done"] = DONE_ZH
-    for ch, text in CHALLENGE_PROMPT_ZH.items():
-        texts[ch.value] = text
-    for reason, text in ADVICE_ZH.items():
-        if text:
-            texts[reason.value] = text
-    return texts
+    return chinese_texts()
 
 
 def espeak_binary() -> str | None:

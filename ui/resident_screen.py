@@ -30,6 +30,11 @@ NO_SOUND_ZH = ("无法播放语音提示：本机缺少系统声音库（QtMulti
                "No sound: Qt Multimedia cannot load the system's sound library (on Linux libpulse0); "
                "prompts are shown in large type and pictograms only.")
 
+NO_DEVICE_SHORT_ZH = "没有声音输出设备（未接音箱或耳机），居民屏幕只显示大字和图示"
+NO_DEVICE_ZH = ("无法播放语音提示：本机没有可用的声音输出设备（未接音箱或耳机，或系统声音服务没有运行），"
+                "提示只以大字和图示显示。No sound: no audio output device is available.")
+PLAY_FAILED_ZH = "语音提示播放出错，居民屏幕只显示大字和图示"
+
 log = logging.getLogger(__name__)
 
 
@@ -40,19 +45,35 @@ def load_sound_effect():
 
     return QSoundEffect
 
+
+def audio_outputs() -> list[str]:
+    """The names of the machine's sound outputs (loudspeakers, headphones); [] when there is none.
+    Raises ImportError when QtMultimedia cannot load."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    return [d.description() for d in QMediaDevices.audioOutputs()]
+
 TITLE_ZH = "社保待遇资格认证"
 
 
 class PromptSpeaker(QObject):
     """Speaks prompts. ``mode`` is "tts", "audio" or "visual". ``rate`` -1.0 (slow) .. 1.0 (fast).
 
-    ``problem`` says why a machine that has recorded prompts stays silent (empty otherwise).
-    ``sound_effect`` is the player class (default :func:`load_sound_effect`; tests pass a stand-in).
+    ``problem`` says why a machine that has recorded prompts stays silent (empty otherwise): no
+    sound library, no output device (checked again whenever one is plugged in or out), or a file
+    that failed to play. :attr:`state_changed` tells the clerk's indicator.
+    ``sound_effect`` is the player class (default :func:`load_sound_effect`), ``outputs`` lists the
+    output devices (default :func:`audio_outputs`); tests pass stand-ins.
     """
 
+    state_changed = Signal()
+
     def __init__(self, *, rate: float = -0.3, use_tts: bool = True, use_audio: bool = True,
-                 audio_dir: Path = AUDIO_DIR, sound_effect=None, parent=None):
+                 audio_dir: Path = AUDIO_DIR, sound_effect=None, outputs=None, parent=None):
         super().__init__(parent)
+        self._outputs = outputs
+        self._devices = None  # QMediaDevices, to hear of a plugged-in loudspeaker
+        self._sound_mode = "visual"  # what the machine could do with a device present
         self.rate = rate
         self.audio_dir = audio_dir
         self.mode = "visual"
@@ -74,6 +95,42 @@ class PromptSpeaker(QObject):
                 log.warning("%s", self.problem)
             else:
                 self.mode = "audio"
+        self._sound_mode = self.mode
+        if self.mode != "visual":
+            self._watch_devices()
+            self._check_devices(emit=False)
+
+    def _watch_devices(self) -> None:
+        if self._outputs is None:
+            try:
+                from PySide6.QtMultimedia import QMediaDevices
+            except (ImportError, OSError):
+                return
+            self._outputs = audio_outputs
+            self._devices = QMediaDevices(self)
+            self._devices.audioOutputsChanged.connect(self._check_devices)
+
+    def _check_devices(self, emit: bool = True) -> None:
+        """No output device: visual only, and say so; a device again: back to sound."""
+        try:
+            devices = list(self._outputs()) if self._outputs is not None else None
+        except Exception:  # noqa: BLE001 - unknown: assume the sound works
+            devices = None
+        before = (self.mode, self.problem_zh)
+        if devices == []:
+            self.mode, self.problem, self.problem_zh = "visual", NO_DEVICE_ZH, NO_DEVICE_SHORT_ZH
+            log.warning("%s", self.problem)
+        elif self.problem_zh in (NO_DEVICE_SHORT_ZH, PLAY_FAILED_ZH):
+            self.mode, self.problem, self.problem_zh = self._sound_mode, "", ""
+        if emit and (self.mode, self.problem_zh) != before:
+            self.state_changed.emit()
+
+    def _play_status(self, effect) -> None:
+        status = getattr(type(effect), "Status", None)
+        if status is not None and effect.status() == status.Error:
+            log.warning("prompt playback failed: %s", effect.source().toLocalFile())
+            self.mode, self.problem, self.problem_zh = "visual", PLAY_FAILED_ZH, PLAY_FAILED_ZH
+            self.state_changed.emit()
 
     def _init_tts(self) -> None:
         try:
@@ -113,6 +170,9 @@ class PromptSpeaker(QObject):
                 if self._effect is not None:
                     self._effect.stop()
                 self._effect = self._sound_effect(self)
+                if hasattr(self._effect, "statusChanged"):
+                    effect = self._effect
+                    effect.statusChanged.connect(lambda: self._play_status(effect))
                 self._effect.setSource(QUrl.fromLocalFile(str(wav)))
                 self._effect.play()
             self.last_source = wav

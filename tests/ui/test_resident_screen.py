@@ -99,7 +99,8 @@ def test_without_a_voice_the_prerendered_wav_is_played(qtbot, tmp_path):
     slow = _wav(tmp_path / "blink@slow.wav")
     _wav(tmp_path / "open_mouth.wav")
     FakeSoundEffect.played = []
-    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, rate=-0.3, sound_effect=FakeSoundEffect)
+    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, rate=-0.3, sound_effect=FakeSoundEffect,
+                            outputs=lambda: ["扬声器"])  # a machine with a loudspeaker
     screen = ResidentScreen(speaker)
     qtbot.addWidget(screen)
     assert speaker.mode == "audio" and speaker.problem == ""
@@ -186,8 +187,10 @@ def test_every_prompt_is_recorded_and_committed():
 
     mod = _render_script()
     texts = mod.prompt_texts()
+    from desktop.prompts import COUNTER_PROMPTS_ZH
+
     needed = {"look_at_camera", "hold_still", "retry", "success", "done"} | {c.value for c in Challenge} | \
-             {r.value for r in Reason if ADVICE_ZH[r]}
+             {r.value for r in Reason if ADVICE_ZH[r]} | set(COUNTER_PROMPTS_ZH)
     assert needed <= set(texts) and all(texts.values())
     assert mod.stale(AUDIO_DIR, texts) == {}, "run: uv run python scripts/render_prompts.py --only-stale"
     for code in texts:
@@ -283,3 +286,132 @@ def test_a_touch_on_the_resident_screen_repeats_the_prompt(screen, qtbot):
     with qtbot.waitSignal(screen.repeat_requested, timeout=1000):
         qtbot.mouseClick(screen, Qt.MouseButton.LeftButton)
     assert screen.speaker.spoken == ["请张开嘴巴", "请张开嘴巴"]
+
+
+# --- sound that always works, or says why not (issue 19 §5) ---------------------------------------
+
+
+def test_no_output_device_means_visual_prompts_and_the_reason(qtbot, tmp_path):
+    from ui.resident_screen import NO_DEVICE_SHORT_ZH, PromptSpeaker, ResidentScreen
+
+    _wav(tmp_path / "blink.wav")
+    FakeSoundEffect.played = []
+    devices: list = []
+    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, sound_effect=FakeSoundEffect,
+                            outputs=lambda: list(devices))
+    screen = ResidentScreen(speaker)
+    qtbot.addWidget(screen)
+    assert speaker.mode == "visual" and speaker.problem_zh == NO_DEVICE_SHORT_ZH and "音箱" in speaker.problem_zh
+    screen.show_prompt("blink", "请眨一眨眼睛")
+    assert FakeSoundEffect.played == [] and screen.prompt_text == "请眨一眨眼睛"
+    devices.append("扬声器 (USB Audio)")  # the loudspeaker is plugged in
+    with qtbot.waitSignal(speaker.state_changed, timeout=1000):
+        speaker._check_devices()  # what QMediaDevices.audioOutputsChanged calls
+    assert speaker.mode == "audio" and speaker.problem_zh == ""
+    screen.show_prompt("blink", "请眨一眨眼睛")
+    assert FakeSoundEffect.played == [str(tmp_path / "blink.wav")]
+    devices.clear()  # and pulled out again
+    with qtbot.waitSignal(speaker.state_changed, timeout=1000):
+        speaker._check_devices()
+    assert speaker.mode == "visual"
+
+
+def test_the_clerk_sees_the_sound_state_change(qtbot, tmp_path):
+    from ui.pages.counter import CounterPage
+    from ui.resident_screen import PromptSpeaker, ResidentScreen
+
+    _wav(tmp_path / "blink.wav")
+    devices = ["扬声器"]
+    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, sound_effect=FakeSoundEffect,
+                            outputs=lambda: list(devices))
+    screen = ResidentScreen(speaker)
+    qtbot.addWidget(screen)
+    page = CounterPage()
+    qtbot.addWidget(page)
+    page.set_resident_screen(screen)
+    assert page.side.device_text("sound") == "录音提示" and page.side.device_ok("sound") is True
+    devices.clear()
+    speaker._check_devices()
+    assert page.side.device_text("sound") == "无声音" and page.side.device_ok("sound") is False
+    assert "音箱" in page.side.device_labels["sound"].toolTip()
+
+
+def test_a_file_that_fails_to_play_is_reported(qtbot, tmp_path):
+    from PySide6.QtCore import QObject, Signal
+
+    from ui.resident_screen import PLAY_FAILED_ZH, PromptSpeaker
+
+    class BrokenEffect(QObject):
+        statusChanged = Signal()
+
+        class Status:
+            Error = "error"
+
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self._source = None
+
+        def setSource(self, url):  # noqa: N802
+            self._source = url
+
+        def source(self):
+            return self._source
+
+        def status(self):
+            return self.Status.Error
+
+        def play(self):
+            self.statusChanged.emit()
+
+        def stop(self):
+            pass
+
+    _wav(tmp_path / "blink.wav")
+    speaker = PromptSpeaker(use_tts=False, audio_dir=tmp_path, sound_effect=BrokenEffect, outputs=lambda: ["扬声器"])
+    with qtbot.waitSignal(speaker.state_changed, timeout=1000):
+        speaker.say("请眨一眨眼睛", "blink")
+    assert speaker.mode == "visual" and speaker.problem_zh == PLAY_FAILED_ZH
+
+
+def test_the_counter_prompts_speak_their_own_recording():
+    """Every code the counter shows has a recording of exactly its text (the success prompt used to
+    play "认证动作已完成，请稍候")."""
+    import json
+
+    from desktop.prompts import COUNTER_PROMPTS_ZH
+    from ui.resident_screen import AUDIO_DIR
+
+    manifest = json.loads((AUDIO_DIR / "prompts.json").read_text(encoding="utf-8"))
+    for code, text in COUNTER_PROMPTS_ZH.items():
+        assert manifest[code]["text"] == text, code
+        assert all((AUDIO_DIR / f).is_file() for f in manifest[code]["files"])
+    counter_src = (AUDIO_DIR.parent.parent / "ui" / "pages" / "counter.py").read_text(encoding="utf-8")
+    import re
+
+    for code in re.findall(r'_resident_prompt\("([a-z_]+)"', counter_src):
+        assert code in COUNTER_PROMPTS_ZH, code
+
+
+def test_the_committed_recordings_play_where_the_machine_has_sound(qtbot):
+    """On a machine with QtMultimedia and an output device, every committed WAV loads and plays
+    through QSoundEffect without an error (elsewhere: skipped, with the reason)."""
+    from ui.resident_screen import AUDIO_DIR, audio_outputs, load_sound_effect
+
+    try:
+        effect_cls = load_sound_effect()
+        devices = audio_outputs()
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"no sound library here: {exc}")
+    if not devices:
+        pytest.skip("no audio output device here")
+    from PySide6.QtCore import QUrl
+
+    for wav in sorted(AUDIO_DIR.glob("*.wav")):
+        effect = effect_cls()
+        effect.setVolume(0.0)
+        effect.setSource(QUrl.fromLocalFile(str(wav)))
+        qtbot.waitUntil(lambda e=effect: e.status() in (effect_cls.Status.Ready, effect_cls.Status.Error), timeout=5000)
+        assert effect.status() == effect_cls.Status.Ready, wav.name
+        effect.play()
+        qtbot.waitUntil(effect.isPlaying, timeout=3000)
+        effect.stop()

@@ -335,7 +335,7 @@ class CounterPage(QWidget):
         job["pending"] = True
         run_in_background(open_camera, lambda camera: self._camera_opened(kit, camera),
                           lambda exc: self._camera_opened(kit, None, exc), pool=_device_pool())
-        self._resident_prompt("idle", "请将身份证放在读卡器上")
+        self._resident_prompt("idle")
 
     def _camera_opened(self, kit, camera, exc: BaseException | None = None) -> None:
         """GUI thread: the camera worker finished (``camera`` is a started source, or None)."""
@@ -382,8 +382,9 @@ class CounterPage(QWidget):
         self.show_resident_state(screen)
         if screen is not None:
             screen.placement_changed.connect(lambda _p: self.show_resident_state(screen))
+            screen.speaker.state_changed.connect(lambda: self.show_resident_state(screen))
         if screen is not None and self.state == "idle":
-            self._resident_prompt("idle", "请将身份证放在读卡器上")
+            self._resident_prompt("idle")
 
     def dock_resident_screen(self, screen) -> None:
         """A single monitor: the resident screen becomes a preview in the right-hand column
@@ -465,10 +466,15 @@ class CounterPage(QWidget):
         self.banner.style().unpolish(self.banner)
         self.banner.style().polish(self.banner)
 
-    def _resident_prompt(self, code: str, text: str) -> None:
+    def _resident_prompt(self, code: str, text: str | None = None, *, speak: bool = True) -> None:
+        """Show (and say) one of the counter's prompts (desktop.prompts: the text, the recording
+        and every translation share the code); ``text`` when the screen says more than the
+        recording (a month)."""
+        from desktop.prompts import COUNTER_PROMPTS_ZH, SILENT
+
         screen = self.kit.resident_screen if self.kit else None
         if screen is not None:
-            screen.show_prompt(code, text, speak=code not in ("idle",))
+            screen.show_prompt(code, text or COUNTER_PROMPTS_ZH[code], speak=speak and code not in SILENT)
 
     def _terminated(self) -> bool:
         return bool(self.lookup and self.lookup.all_terminated)
@@ -515,7 +521,7 @@ class CounterPage(QWidget):
         self._reset_panel()
         self._set_state("idle")
         self._idle_banner()
-        self._resident_prompt("idle", "请将身份证放在读卡器上")
+        self._resident_prompt("idle")
 
     def primary_action(self) -> None:
         if self.dialog is not None and self.dialog.isVisible():
@@ -632,7 +638,7 @@ class CounterPage(QWidget):
             self._set_state("not_found")
             self._banner(f"非本地待遇领取人员：系统中没有 {lookup.masked_id} 的待遇记录。"
                          "请告知居民到参保地经办机构办理；按 Enter 登记本次来访。", "warn")
-            self._resident_prompt("not_found", "您不在本地待遇领取名单中，请听工作人员说明")
+            self._resident_prompt("not_found")
             return
         p = lookup.person
         self.name_label.setText(p.name)
@@ -657,7 +663,7 @@ class CounterPage(QWidget):
             self._banner("该居民待遇已暂停发放，本次认证后次月恢复并补发。核对无误后按 Enter 开始人脸认证。", "warn")
         else:
             self._banner("请核对证件与居民本人，核对无误后按 Enter 开始人脸认证；有人陪同代办请按 F6。")
-        self._resident_prompt("look_at_camera", "请看屏幕，准备进行人脸认证")
+        self._resident_prompt("get_ready")
 
     # --- face check --------------------------------------------------------------------------------
 
@@ -717,14 +723,14 @@ class CounterPage(QWidget):
             self._set_state("face_failed")
             self._banner(f"人脸认证未通过（第{self.face_attempts}次）：按提示调整后按 Enter 重试；"
                          "无法通过时按 F9 改用人工核验（需审核主管审批）。", "warn")
-            self._resident_prompt("retry", "没有通过，请听工作人员说明")
+            self._resident_prompt("retry")
 
     def set_locked(self, locked: bool) -> None:
         """The lock screen: the resident screen shows nothing of the last resident; a card put
         down meanwhile is not read (nobody is there to check the person against it)."""
         self.locked = locked
         if locked:
-            self._resident_prompt("idle", "请稍候，工作人员马上回来")
+            self._resident_prompt("please_wait", speak=False)
         elif self._missed_card:
             self._missed_card = False
             self._banner("锁屏期间放在读卡器上的身份证没有读取：请居民把证件拿起后重新放置。", "warn")
@@ -758,7 +764,7 @@ class CounterPage(QWidget):
             self._banner("已取消人脸认证（未记录）。按 Enter 重新开始，或按 F9 改用人工核验。", "warn")
         else:
             self._banner(NO_CAMERA_ZH, "warn")
-        self._resident_prompt("idle", "请稍候")
+        self._resident_prompt("get_ready", speak=False)
 
     def _face_aborted(self) -> None:
         """The check ended without a result: the camera was lost, or Esc stopped the worker."""
@@ -810,10 +816,10 @@ class CounterPage(QWidget):
             text += " " + "；".join(x.text_zh() for x in result.resumptions) + "。"
             self.resume_label.setText("已恢复发放：\n" + "\n".join(x.text_zh() for x in result.resumptions))
             self.resume_label.show()
-            self._resident_prompt("done", "认证成功！您的待遇将从" + _ym(result.resumptions[0].resume_month)
+            self._resident_prompt("success_resumed", "认证成功！您的待遇将从" + _ym(result.resumptions[0].resume_month)
                                   + "起恢复发放，并补发暂停的月份")
         else:
-            self._resident_prompt("done", "认证成功！您的待遇将继续按时发放")
+            self._resident_prompt("success")
         while self.cards_layout.count():
             item = self.cards_layout.takeAt(0)
             if item.widget():
