@@ -352,10 +352,10 @@ def test_run_recorded_and_the_approved_instructions_columns(db, roster):
         assert lrepo.run_recorded(conn, "2027-05") and lrepo.run_recorded(conn, "2026-04")
         assert not lrepo.run_recorded(conn, "2027-06") and not lrepo.run_recorded(conn, "2026-05")
     (old,) = q(db, "select created_at from entitlement_events where id=:e", e=event_id)
-    assert PayrollService(db).approve_resumption(event_id, SUP)
+    assert PayrollService(db).approve_resumption(event_id, Actor("主管", "ws-supervisor", "supervisor"))
     (new,) = q(db, "select approved_at is not null, operator, workstation, created_at > :c from entitlement_events "
                    "where kind='back_pay' and voided_at is null", c=old[0])
-    assert tuple(new) == (1, "主管", "ws-test", 1)
+    assert tuple(new) == (1, "主管", "ws-supervisor", 1)
 
 
 # --- recovery demands: the remaining shapes of a reduction ----------------------------------------
@@ -406,6 +406,27 @@ def test_a_case_of_unknown_amount_is_cancelled_when_every_month_is_withdrawn_at_
     n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
     set_death(db, n, None)
     run(db, "2026-07")
+    case = DeathService(db).case(case_id)
+    assert (case.status, case.amount) == ("cancelled", None)
+
+
+def test_a_case_opened_without_an_amount_is_cancelled_after_the_amount_became_known(db, roster, tmp_path):
+    from desktop.roster_rows import AMOUNT_FROM, ROSTER_COLUMNS
+    from desktop.services.imports import ImportService
+
+    from scenario import write_csv
+
+    n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
+    name = PersonService(db).show(n, d(2026, 6, 2)).name
+    row = [name, n, "企业离退休人员", "2010-01-01", "2025-12-01", "13900000000", "阿尔山市林海街道", "本地", "1000",
+           "2026-01"]
+    rep = ImportService(db).import_roster(write_csv(tmp_path / "amount.csv", [*ROSTER_COLUMNS, AMOUNT_FROM], [row]),
+                                          ACTOR, today=d(2026, 6, 20))
+    assert rep.rejected == [], rep.rejected
+    set_death(db, n, None)
+    july = run(db, "2026-07")
+    (cancel,) = [c for c in july.corrections if c["kind"] == "recovery_cancel"]
+    assert cancel["amount"] == 3000.0  # priced now
     case = DeathService(db).case(case_id)
     assert (case.status, case.amount) == ("cancelled", None)
 
