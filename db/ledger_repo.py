@@ -286,6 +286,19 @@ def cases_of_month(conn: Connection, month: str) -> list[dict]:
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def cancelled_months_of_case(conn: Connection, entitlement_id: str, case_id: str) -> set[str]:
+    """Months of a recovery case withdrawn by live recovery_cancel instructions."""
+    e = events.c
+    out: set[str] = set()
+    stmt = select(e.detail).where(and_(e.entitlement_id == entitlement_id, e.kind == "recovery_cancel",
+                                       e.voided_at.is_(None)))
+    for (detail,) in conn.execute(stmt):
+        d = json.loads(detail or "{}")
+        if d.get("case_id") == case_id:
+            out.update(d.get("months") or ())
+    return out
+
+
 def case_by_id(conn: Connection, case_id: str) -> dict | None:
     row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
     return dict(row) if row else None

@@ -502,15 +502,17 @@ def _reduce_case(conn, case_id: str, months, fen, month: str, audit: list, outbo
     plan_rows = orepo.instalments_of(conn, [case_id]).get(case_id, [])
     paid = sum(i["paid_fen"] for i in plan_rows if i["status"] != "cancelled")
     gone = {str(m) for m in months}
+    # every month withdrawn so far (earlier runs' cancellations of this case, and this one's)
+    withdrawn = gone | lrepo.cancelled_months_of_case(conn, case["entitlement_id"], case_id)
     note = (case["note"] or "") + f"\n{month} 更正：{'、'.join(sorted(gone))} 应发，不再追回"
     values = {"amount_fen": left_amount}
-    if left_amount == 0 or len(gone) >= len(demanded) and left_amount is None:
+    if left_amount == 0 or (left_amount is None and set(demanded) <= withdrawn):
         values["status"] = "cancelled" if paid == 0 else "recovered"
     if left_amount is not None and paid > left_amount:
         note += f"；已追回 {paid / 100:.2f} 元，应退还 {(paid - left_amount) / 100:.2f} 元"
         values["status"] = "recovered"
     elif case["status"] == "planned" and values.get("status") is None:
-        orepo.replace_plan(conn, case_id, [p for p in plan_rows if p["status"] == "paid"])
+        orepo.replace_plan(conn, case_id, [])  # unpaid instalments cancelled; paid ones stay as history
         values["status"] = "open"
         note += "；请重新确定追回方式"
     values["note"] = note.strip()

@@ -431,13 +431,7 @@ def test_a_case_opened_without_an_amount_is_cancelled_after_the_amount_became_kn
     assert (case.status, case.amount) == ("cancelled", None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "REAL BUG (desktop/services/payroll.py _reduce_case): for a recovery case of unknown amount, "
-    "'every month withdrawn' is judged by the months cancelled in this run alone (len(gone) >= "
-    "len(demanded)); when the months are withdrawn over two runs (a corrected death date, then the "
-    "death withdrawn) the case stays 'open' although it demands nothing any more (the ledger's "
-    "recovery_open is 0) — a clerk would chase money that is not owed (domain.md §3: a recovery is "
-    "cancelled when a correction shows the months were due). Expected: cancelled."))
+# fixed: 'every month withdrawn' counts earlier runs' cancellations of the case too
 def test_a_case_of_unknown_amount_is_cancelled_when_its_months_are_withdrawn_over_two_runs(db, roster):
     n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
     set_death(db, n, d(2026, 3, 20))
@@ -450,13 +444,7 @@ def test_a_case_of_unknown_amount_is_cancelled_when_its_months_are_withdrawn_ove
     assert (case.status, case.amount) == ("cancelled", None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "REAL BUG (desktop/services/payroll.py _reduce_case): a correction that reduces a planned recovery "
-    "case with a fully paid instalment re-inserts that instalment's row (replace_plan(conn, case_id, "
-    "[paid rows]) inserts rows that already exist) -> IntegrityError: UNIQUE constraint failed: "
-    "recovery_instalments.id, and the whole month's run rolls back (domain.md §3: a recovery is "
-    "reduced when a correction shows the months were due). Expected: the run goes through, the case "
-    "is reduced to 2000 with the 1000 paid kept, and asks for a new plan."))
+# fixed: the unpaid instalments are cancelled, the paid one stays as history (no re-insert)
 def test_reducing_a_planned_case_with_a_paid_instalment_keeps_the_payment(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
     deaths = DeathService(db)
