@@ -380,3 +380,33 @@ def test_recovery_is_priced_month_by_month(amounts, expected):
     le = led(facts(last_certified=d(2026, 1, 5), death=d(2026, 8, 15), amounts=amounts), go_live=M(2026, 1))
     p = plan(le, M(2026, 12))
     assert p.recover == (span(M(2026, 9), 3), expected)
+
+
+def test_outstanding_with_unknown_amounts_counts_nothing_and_says_so():
+    # amounts known only from April (the roster's change had no previous amount)
+    amounts = ((M(2026, 4), 120_000, None),)
+    le = led(facts(amount_fen=120_000, amounts=amounts, last_certified=d(2026, 5, 10),
+                   instructions=[suspend(M(2026, 3))]), last_run=M(2026, 6))
+    o = le.outstanding(M(2026, 6))
+    assert o == {"back_pay_outstanding": 3600.0, "recovery_open": 0.0, "overpaid_unclaimed": 0.0,
+                 "amount_unknown": True}  # March unknown, April-June 1,200 each
+    none = led(facts(amount_fen=None, last_certified=d(2026, 5, 10), instructions=[suspend(M(2026, 4))]),
+               last_run=M(2026, 6))
+    assert none.outstanding(M(2026, 6))["back_pay_outstanding"] == 0.0
+    dead = led(facts(amount_fen=120_000, amounts=amounts, death=d(2026, 2, 10), last_certified=d(2026, 1, 5)),
+               go_live=M(2026, 1), last_run=M(2026, 5))
+    o = dead.outstanding(M(2026, 5))
+    assert (o["overpaid_unclaimed"], o["amount_unknown"]) == (2400.0, True)  # March unknown, April-May known
+    unknown_dead = led(facts(amount_fen=None, death=d(2026, 2, 10), last_certified=d(2026, 1, 5)),
+                       go_live=M(2026, 1), last_run=M(2026, 5))
+    assert unknown_dead.outstanding(M(2026, 5))["overpaid_unclaimed"] == 0.0
+
+
+def test_recovery_open_counts_open_and_planned_demands_at_known_amounts():
+    for status, open_ in (("open", 2000.0), ("planned", 2000.0), ("recovered", 0.0), ("cancelled", 0.0)):
+        le = led(facts(death=d(2026, 2, 10), demands=[Demand("c", M(2026, 5), (M(2026, 3), M(2026, 4)), status)]),
+                 last_run=M(2026, 5))
+        assert le.outstanding(M(2026, 5))["recovery_open"] == open_, status
+    le = led(facts(amount_fen=None, death=d(2026, 2, 10), demands=[Demand("c", M(2026, 5), (M(2026, 3),))]),
+             last_run=M(2026, 5))
+    assert le.outstanding(M(2026, 5))["recovery_open"] == 0.0

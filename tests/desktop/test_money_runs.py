@@ -308,3 +308,32 @@ def test_a_failed_result_of_a_dead_person_is_not_the_last_proof(db, roster):
     assert june.corrections == []  # the failed attempt proves nothing: no back pay
     (t,) = june.terminate
     assert t["terminate_from"] == "2026-06"
+
+
+def test_a_late_certification_back_pays_the_months_it_covers_though_the_person_lapsed_again(db, roster, tmp_path):
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 800, name="周建国")
+    roster.load(today=d(2026, 1, 31))
+    (s,) = run(db, "2026-03").suspend
+    assert s["suspend_from"] == "2026-03"
+    # a 手机认证 result dated 5 February (before the 10 February deadline) arrives in April: it covers
+    # March only (deadline 5 March → lapsed again from April)
+    rows = [[n, "周建国", "2026-02-05", "手机认证", "通过"]]
+    ImportService(db).import_results(write_csv(tmp_path / "r.csv", RESULT_COLUMNS, rows), ACTOR, today=d(2026, 4, 20))
+    may = run(db, "2026-05")
+    assert may.suspend == [] and may.resume == []  # still withheld: April and May are unconfirmed
+    (corr,) = may.corrections
+    assert corr["kind"] == "back_pay" and corr["months"] == ["2026-03"] and corr["amount"] == 800.0
+    assert run(db, "2026-06").corrections == []  # March once
+
+
+def test_the_latest_passed_certification_at_the_run_day_boundary_on_every_path(db, roster):
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 800)
+    roster.load(today=d(2026, 1, 31))
+    certify(db, n, d(2026, 2, 5))
+    pay = PayrollService(db)
+    # the person's own ledger reads through the plain SQLAlchemy statement
+    (feb5,) = pay.ledger(n, Month(2026, 3), d(2026, 2, 5))["entitlements"]
+    (feb4,) = pay.ledger(n, Month(2026, 3), d(2026, 2, 4))["entitlements"]
+    last = {m["month"]: m["due"] for m in feb5["months"]}
+    assert last["2026-03"] is True  # 5 February counts on 5 February: covered until 5 March
+    assert {m["month"]: m["due"] for m in feb4["months"]}["2026-03"] is None
