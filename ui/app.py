@@ -123,10 +123,23 @@ def describe_location(url: str) -> str:
     return "中心数据库：" + host
 
 
-def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons: int = 3000):
+def training_db_url() -> str:
+    """培训模式's own database: never the production one, whatever --db or CERTDESK_DB say."""
+    from desktop.services.database import sqlite_url
+
+    return sqlite_url(paths.data_dir() / "certdesk-training.sqlite")
+
+
+def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons: int = 3000, *,
+                 training: bool = False):
     """Runs on a worker thread: open (and migrate) the database, build demo data on first use,
     and return the services the window needs. Must not touch widgets; ``report`` is the
-    thread-safe progress callable from :func:`ui.workers.progress_reporter`."""
+    thread-safe progress callable from :func:`ui.workers.progress_reporter`.
+
+    Demo and training records never reach production data: ``training`` opens the training
+    database only, and neither builds a sync service (even where CERTDESK_CENTRAL is set)."""
+    if training:
+        url, demo = training_db_url(), True
     from desktop.services.database import Database
     from ui.models.backend import Backend
 
@@ -151,10 +164,13 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
 
     report(None, "正在准备柜台…")
     counter_info = prepare_counter(services, demo, workstation_id(), as_of)
-    from desktop.services.sync import SyncService, resolve_central
+    counter_info["training"] = training
+    sync = None
+    if not demo:  # demo and training data stay on this machine
+        from desktop.services.sync import SyncService, resolve_central
 
-    central = resolve_central(None, db)
-    sync = SyncService(db, central) if central else None
+        central = resolve_central(None, db)
+        sync = SyncService(db, central) if central else None
     # counter_kit holds the start-up info until the GUI thread builds the devices (see run_gui)
     return Backend(services.persons, services.lists, as_of, demo, describe_location(db.url), services,
                    sync=sync, counter_kit=counter_info)
@@ -166,8 +182,15 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
 def run_gui(argv: list[str]) -> int:
     args = parse_args(list(argv))
     demo = args.command == "demo"
-    if demo:
-        runmode.set_mode(runmode.DEMO)
+    training = False
+    if not demo and not args.drill:
+        from desktop.services.station import StationSettings
+
+        training = StationSettings().get("training_mode")  # 设置 → 柜台 → 培训模式
+        if training and args.db:
+            print("培训模式：忽略 --db，使用培训数据库（记录不进入正式数据）", file=sys.stderr)
+    if demo or training:
+        runmode.set_mode(runmode.DEMO)  # simulated devices allowed
     as_of = args.as_of or date.today()
     if args.drill:
         if not demo:
@@ -205,7 +228,8 @@ def run_gui(argv: list[str]) -> int:
             fail(exc)
 
     report = workers.progress_reporter(progress)
-    workers.run_in_background(lambda: open_backend(args.db, demo, as_of, report, args.demo_persons), opened, failed)
+    workers.run_in_background(lambda: open_backend(args.db, demo, as_of, report, args.demo_persons, training=training),
+                              opened, failed)
 
     from PySide6.QtWidgets import QApplication
 
@@ -216,8 +240,8 @@ def run_gui(argv: list[str]) -> int:
     from ui.dialogs import selftest_dialog  # start-up self-test (issue 10)
 
     setup_application(app)  # registers the bundled CJK font when the system has none
-    window = MainWindow(demo=demo)
-    selftest_dialog.attach(window, args.db, demo)
+    window = MainWindow(demo=demo, training=training)
+    selftest_dialog.attach(window, training_db_url() if training else args.db, demo or training)
     window.date_label.setText(f"业务日期：{as_of.isoformat()}")
     window.set_progress(*state["progress"])
     window.showMaximized()  # the counter's screen is the clerk's whole screen
@@ -230,7 +254,7 @@ def run_gui(argv: list[str]) -> int:
         state["audit"] = AuditWatch(window, backend.services)
         state["sync"] = SyncStatusWidget(backend.sync, parent=window)
         window.statusBar().addPermanentWidget(state["sync"])
-        backend = start_counter(app, window, backend, demo, skip_login=bool(args.exit_when_ready or args.screenshot),
+        backend = start_counter(app, window, backend, demo or training, skip_login=bool(args.exit_when_ready or args.screenshot),
                                 on_sign_in=state["audit"].signed_in)
         window.set_backend(backend)
         state["audit"].start()

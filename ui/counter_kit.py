@@ -55,6 +55,8 @@ class CounterKit:
     demo: bool = False
     resident_screen: Any = None  # ui.resident_screen.ResidentScreen
     demo_cards: list = field(default_factory=list)
+    training_cards: list = field(default_factory=list)  # (label, CardSpec) for the training panel
+    training: bool = False  # the 培训模式 setting (a separate database; the panel is shown in the demo too)
     face_script: list = field(default_factory=list)  # demo/test: outcomes for the next checks ("pass", reasons)
     face_ready: threading.Event = field(default_factory=threading.Event)
     enrolment: Any = None  # desktop.services.enrolment.EnrolmentService
@@ -235,10 +237,11 @@ def prepare_counter(services, demo: bool, workstation: str, as_of) -> dict:
     """Runs on a worker at start-up: first-start admin (production), demo accounts and demo cards."""
     info: dict = {"first_start_password": None, "demo_cards": []}
     if demo:
-        from desktop.services.counter import demo_card_specs
+        from desktop.services.counter import demo_card_specs, training_cards
 
         ensure_demo_accounts(services.operators, workstation)
         info["demo_cards"] = demo_card_specs(services, 12, as_of)
+        info["training_cards"] = training_cards(services, as_of)
     else:
         info["first_start_password"] = services.operators.ensure_admin(workstation)
     return info
@@ -254,5 +257,7 @@ def build_kit(services, demo: bool, info: dict, *, resident_screen=None) -> Coun
     if demo:
         kit = build_demo_kit(cards=info.get("demo_cards"), resident_screen=resident_screen, face_settings=face)
         kit.enrolment = enrolment
+        kit.training_cards = list(info.get("training_cards") or [])
+        kit.training = bool(info.get("training"))
         return kit
     return build_production_kit(services.station, settings, resident_screen=resident_screen, enrolment=enrolment)

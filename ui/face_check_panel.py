@@ -144,7 +144,8 @@ class FaceCheckPanel(QWidget):
         self.suggestions.hide()  # only when there is something to suggest
         self.start_button = QPushButton("开始人脸认证")
         self.repeat_button = QPushButton("重复提示")
-        self.switch_button = QPushButton("换一组动作")
+        self.switch_button = QPushButton("换动作")
+        self.switch_button.setToolTip("换一组动作")
         self.cancel_button = QPushButton("取消")
         self.start_button.clicked.connect(self.start_check)
         self.repeat_button.clicked.connect(lambda: self._request("repeat"))
@@ -292,6 +293,9 @@ class FaceCheckPanel(QWidget):
         if self.result is None:
             if self.session is not None and not self.session.finished:
                 self._say(self.status, "视频已结束，未完成认证")
+            source_gone = getattr(self.source, "ended", False) or getattr(self.source, "error", None) is not None
+            if source_gone and self.camera_ok:  # the check ended because the camera did: say so first
+                self._set_camera_ok(False)
             self.check_aborted.emit()
 
     @Slot(object)

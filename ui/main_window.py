@@ -98,12 +98,13 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     lock_requested = Signal()
 
-    def __init__(self, *, demo: bool = False, parent=None):
+    def __init__(self, *, demo: bool = False, training: bool = False, parent=None):
         super().__init__(parent)
         from ui.screen_fit import MIN_WINDOW, available_area
 
         self.backend = None
-        self.setWindowTitle("社保待遇资格认证柜台系统" + ("（演示数据）" if demo else ""))
+        self.setWindowTitle("社保待遇资格认证柜台系统" + ("（培训模式：记录不计入正式数据）" if training
+                                                           else "（演示数据）" if demo else ""))
         self.setMinimumSize(MIN_WINDOW)
         area = available_area(self)
         self.resize(min(1280, area.width()), min(800, area.height()))
@@ -227,7 +228,9 @@ class MainWindow(QMainWindow):
             page.set_backend(backend)
         # where the data lives, in words; the path (a clerk has no use for it) only in the tooltip
         kind = backend.location.split("：", 1)[0] if backend.location else ""
-        self.db_label.setText("演示数据库" if backend.demo else kind)
+        training = isinstance(backend.counter_kit, dict) and backend.counter_kit.get("training") or \
+            bool(getattr(backend.counter_kit, "training", False))
+        self.db_label.setText("培训数据库（不计入正式数据）" if training else "演示数据库" if backend.demo else kind)
         self.db_label.setToolTip(backend.location)
         self.date_label.setText(f"业务日期：{backend.as_of.isoformat()}")
         self.nav.setEnabled(True)

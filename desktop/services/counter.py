@@ -414,3 +414,37 @@ def demo_card_specs(services, n: int = 12, as_of: date | None = None) -> list:
                                       v.address or "内蒙古自治区兴安盟阿尔山市", v.id_number, "阿尔山市公安局",
                                       "20160101", "长期"))
     return cards + samples.demo_cards()[:2]
+
+
+def training_cards(services, as_of: date | None = None) -> list[tuple[str, object]]:
+    """Demo/training only: the sample cards a trainee puts on the simulated reader, each with a
+    label saying what it exercises — people on the roster (one whose payment is suspended first),
+    the same person's card past its validity, a resident who is not on this roster, a Mongolian
+    resident, a Hong Kong/Macao/Taiwan residence permit and both foreign permanent-resident cards."""
+    from dataclasses import replace
+
+    from desktop.devices.idcard import samples
+    from desktop.devices.idcard.model import FOREIGN_2017, FOREIGN_2023, HK_MO_TW
+    from desktop.runmode import require_simulation_allowed
+
+    require_simulation_allowed("training cards")
+    on_roster = demo_card_specs(services, 6, as_of)[:-2]  # without the two built-in samples
+    out: list[tuple[str, object]] = []
+    for i, spec in enumerate(on_roster):
+        try:
+            view = services.persons.show(spec.id_number, as_of)
+            status = "、".join(dict.fromkeys(e.status_zh for e in view.entitlements)) or "在册"
+        except Exception:  # noqa: BLE001 - a label only
+            status = "在册"
+        out.append((f"{spec.name}（在册：{status}）", spec))
+    if on_roster:
+        first = on_roster[-1]
+        out.append((f"{first.name}（证件已过期）", replace(first, valid_from="20060101", valid_to="20160101")))
+    kinds = {HK_MO_TW: "港澳台居民居住证", FOREIGN_2017: "外国人永久居留身份证（2017版）",
+             FOREIGN_2023: "外国人永久居留身份证（2023版）"}
+    for spec in samples.demo_cards():
+        if spec.card_type in kinds:
+            out.append((f"{spec.name}（{kinds[spec.card_type]}，非本地人员）", spec))
+        else:
+            out.append((f"{spec.name}（非本地待遇人员）", spec))
+    return out

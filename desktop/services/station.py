@@ -24,6 +24,9 @@ STATION_OPTIONS: dict[str, Option] = {
         Option("camera_kind", str, "webcam", "摄像头", "柜台上给居民拍照比对用的摄像头", "devices"),
         Option("camera_index", int, 0, "摄像头编号", "接了几台摄像头时选用哪一台：第一台是 0，第二台是 1", "devices"),
         Option("window_no", str, "", "窗口号", "本柜台的窗口编号（如 3），印在认证回执的经办人旁", "counter"),
+        Option("training_mode", bool, False, "培训模式",
+               "下次启动时进入培训模式：用模拟的读卡器和摄像头、单独的培训数据库练习，"
+               "办理的记录不进入正式数据，也不会同步", "counter"),
         Option("resident_screen", bool, True, "在第二块屏幕上显示居民提示", "", "devices"),
         Option("printer_name", str, "", "回执打印机", "不选则使用电脑的默认打印机", "printer"),
         Option("print_after_record", bool, True, "认证完成后自动打开回执预览", "", "printer"),

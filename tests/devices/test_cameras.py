@@ -96,3 +96,25 @@ def test_simulated_camera_frames_are_cheap():
     a, b = cam._read(), cam._read()
     assert not np.array_equal(a, b)                            # still noisy, frame to frame
     assert abs(float(a.astype(np.int16).mean()) - 120) < 1.0   # and zero-mean
+
+
+def test_simulated_camera_can_be_unplugged_and_plugged_in_again():
+    """Training mode turns the camera off: no frames (not an error), then frames again; stop() still
+    returns at once while it is off."""
+    import time
+
+    cam = SimulatedCamera(np.full((100, 100, 3), 120, np.uint8), size=(160, 120), pace_fps=200).start()
+    try:
+        assert cam.wait_next(0, timeout=2.0) is not None
+        cam.set_available(False)
+        time.sleep(0.1)
+        last = cam.latest().index
+        time.sleep(0.3)
+        assert cam.latest().index <= last + 1 and not cam.available and cam.error is None and not cam.ended
+        cam.set_available(True)
+        assert cam.wait_next(last + 1, timeout=2.0) is not None
+        cam.set_available(False)
+    finally:
+        t = time.perf_counter()
+        cam.stop()
+        assert time.perf_counter() - t < 1.0

@@ -128,6 +128,7 @@ class CounterPage(QWidget):
         self._pending_session = None
         self._cancel_requested = False  # Esc during a face check: whatever comes back is not recorded
         self.locked = False             # the lock screen is up: cards wait for the clerk
+        self.training_panel = None      # demo / 培训模式 only (ui.widgets.training_panel)
         self._missed_card = False
         self._receipt_files: list[Path] = []
         self._build()
@@ -197,6 +198,9 @@ class CounterPage(QWidget):
         scroll.setWidget(self.person_box)
         scroll.setMinimumWidth(260)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # the columns that scroll ask for no height of their own: the page (in its own scroll area,
+        # which sizes it by its preferred height) then fits the screen, and these scroll instead
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.person_scroll = scroll
 
         # face column
@@ -227,6 +231,7 @@ class CounterPage(QWidget):
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side_scroll.setWidget(self.side)
+        side_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         bar = side_scroll.verticalScrollBar().sizeHint().width()  # room for it: nothing is cut at the right
         side_scroll.setMinimumWidth(self.side.minimumWidth() + bar)
         side_scroll.setMaximumWidth(self.side.maximumWidth() + bar)
@@ -313,6 +318,11 @@ class CounterPage(QWidget):
 
         self.kit = kit
         self.camera_ready = False
+        if kit.demo and self.training_panel is None:  # demo and 培训模式: the simulated devices' controls
+            from ui.widgets.training_panel import TrainingPanel
+
+            self.training_panel = TrainingPanel(self, kit.training_cards, training=kit.training, parent=self)
+            self.layout().insertWidget(1, self.training_panel)
         self.bridge = ReaderBridge(kit.reader_session_factory, self)
         self.bridge.card_placed.connect(self._card_placed)
         self.bridge.card_read.connect(self._card_read)

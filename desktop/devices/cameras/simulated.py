@@ -6,6 +6,7 @@ Both refuse to run at a real counter: a replayed face must never certify anyone
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -46,7 +47,10 @@ class ArraySource(FrameSource):
 
 class SimulatedCamera(FrameSource):
     """A demo camera: a still picture (e.g. an enrolled demo photo) with a little noise and sway,
-    or a synthetic test card when none is given. Demo/test mode only."""
+    or a synthetic test card when none is given. Demo/test mode only.
+
+    Training: :meth:`set_available` (False) stops the frames as an unplugged webcam does — the
+    capture thread waits, no error — and (True) lets them flow again. Any thread."""
 
     name = "simulated camera"
 
@@ -68,6 +72,18 @@ class SimulatedCamera(FrameSource):
                               np.full_like(xx, 128)], axis=2).astype(np.uint8)
         self.image = self._fit(image)
         self._noise_bank = self._make_noise_bank()
+        self._available = threading.Event()
+        self._available.set()
+
+    @property
+    def available(self) -> bool:
+        return self._available.is_set()
+
+    def set_available(self, available: bool) -> None:
+        if available:
+            self._available.set()
+        else:
+            self._available.clear()
 
     _BANK_MARGIN = 64
 
@@ -99,6 +115,9 @@ class SimulatedCamera(FrameSource):
     def _read(self):
         import cv2
 
+        while not self._available.is_set():  # "unplugged": no frames, until plugged in or stopped
+            if self._stop.wait(0.05):
+                return None
         self._n += 1
         img = self.image
         if self.transform is not None:
