@@ -497,3 +497,54 @@ def test_the_person_ledger_document(db, roster):
         PayrollService(db).ledger("１５２２０２１９５００３０１９９９９")
     assert exc.value.message_zh == "系统中没有该身份号码的待遇领取人员"
     assert exc.value.data == {"number": "152202********9999"}
+
+
+# --- the run's own guards ------------------------------------------------------------------------
+
+
+def test_a_clerk_may_preview_but_not_record_and_the_collector_comes_back(db, roster):
+    import gc
+
+    roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    assert len(PayrollService(db).run(Month(2026, 4), CLERK, record=False).suspend) == 1
+    with pytest.raises(PermissionDenied):
+        PayrollService(db).run(Month(2026, 4), CLERK)
+    assert gc.isenabled()
+    run(db, "2026-04")
+    assert gc.isenabled()  # the run pauses the cyclic collector, and gives it back
+    (row,) = q(db, "select operator, workstation, created_at is not null, go_live_confirmed_by from payroll_runs")
+    assert tuple(row) == ("tester", "ws-test", 1, None)
+
+
+def test_a_resumption_recorded_before_the_ledger_counts_its_back_pay_months(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 1, 15), 2000)
+    roster.load(today=d(2024, 12, 1))
+    run(db, "2025-02")  # suspended from February 2025
+    certify(db, n, d(2026, 3, 5))
+    (ent,) = [r[0] for r in q(db, "select id from entitlements")]
+    months = [str(Month(2025, 2) + k) for k in range(13)]  # February 2025 - February 2026
+    with db.engine.begin() as conn:  # approved before the ledger: its detail names the months back-paid
+        conn.execute(text(
+            "insert into entitlement_events (id, entitlement_id, kind, payroll_month, effective_month, detail, "
+            "needs_approval, approved_by, operator, workstation, created_at) values ('legacy2', :e, 'resume', "
+            "'2026-04', '2026-04', :detail, 1, '主管', 'tester', 'ws-test', '2026-04-01 00:00:00.000000')"),
+            {"e": ent, "detail": json.dumps({"back_pay_months": months, "resume_from": "2026-04"})})
+        conn.execute(text("insert into payroll_runs (id, month, run_day, operator, workstation, created_at) "
+                          "values ('run-legacy', '2026-04', '2026-04-01', 'tester', 'ws-test', "
+                          "'2026-04-01 00:00:00.000000')"))
+    may = run(db, "2026-05")
+    assert may.resume == [] and may.suspend == []
+    (corr,) = may.corrections
+    assert corr["kind"] == "back_pay" and corr["months"] == ["2026-03"]  # the one month the old one missed
+
+
+def test_the_parse_caches_parse_on_a_miss():
+    from desktop.services import payroll
+
+    payroll._DATES.clear()
+    payroll._MONTHS.clear()
+    assert payroll._to_date("2031-07-09") == d(2031, 7, 9) and payroll._to_date("2031-07-09") == d(2031, 7, 9)
+    assert payroll._to_date("2031-07-10 00:00:00") == d(2031, 7, 10)
+    assert payroll._to_date(None) is None and payroll._to_date(d(2031, 1, 1)) == d(2031, 1, 1)
+    assert payroll._m("2031-07") == Month(2031, 7) and payroll._m("2031-07") == Month(2031, 7)

@@ -422,3 +422,15 @@ def test_id_lists_longer_than_one_chunk_lose_and_repeat_nothing(db, people):
         ids[0], ids[49_999], ids[50_000], ids[100_001] = rows
         got = lrepo.entitlements_by_ids(conn, d(2026, 3, 31), ids)
         assert sorted(r[0] for r in got) == rows
+
+
+def test_a_persons_certifications_newest_first_and_the_later_entry_first_on_one_day(db, roster):
+    a = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000, name="王桂兰")
+    roster.load(today=d(2026, 1, 31))
+    pid = certify(db, a, d(2026, 3, 1), "failed", today=d(2026, 3, 31))
+    certify(db, a, d(2026, 3, 1), "passed", today=d(2026, 3, 31))  # the same day, entered later
+    certify(db, a, d(2026, 2, 1), "passed", today=d(2026, 3, 31))  # an earlier date, entered last
+    with db.engine.connect() as conn:
+        listed = [(c["cert_date"], c["result"]) for c in repo.certifications_of(conn, pid)]
+    assert listed == [(d(2026, 3, 1), "passed"), (d(2026, 3, 1), "failed"), (d(2026, 2, 1), "passed"),
+                      (d(2025, 3, 15), "passed")]
