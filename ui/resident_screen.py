@@ -76,6 +76,7 @@ class PromptSpeaker(QObject):
         self._sound_mode = "visual"  # what the machine could do with a device present
         self.rate = rate
         self.audio_dir = audio_dir
+        self.language = "zh"    # the resident's language: its recordings (audio_dir/<language>/) first
         self.mode = "visual"
         self.problem = ""       # why there is no sound (Chinese and English, with the cause; logged)
         self.problem_zh = ""    # the same, short, for the clerk's status bar
@@ -179,15 +180,23 @@ class PromptSpeaker(QObject):
 
     def audio_file(self, code: str) -> Path | None:
         """The recorded WAV for a prompt code (scripts/render_prompts.py): the slow variant
-        ``<code>@slow.wav`` when the chosen rate is slow (the default for elderly residents)."""
+        ``<code>@slow.wav`` when the chosen rate is slow (the default for elderly residents).
+        For a resident who chose another language, that language's recording
+        (``<audio_dir>/<language>/<code>.wav``, a bureau's own) when there is one, else Mandarin."""
         if not code:
             return None
         names = ([f"{code}@slow.wav"] if self.rate <= -0.15 else []) + [f"{code}.wav"]
-        for name in names:
-            path = self.audio_dir / name
-            if path.is_file():
-                return path
+        folders = ([self.audio_dir / self.language] if self.language != "zh" else []) + [self.audio_dir]
+        for folder in folders:
+            for name in names:
+                path = folder / name
+                if path.is_file():
+                    return path
         return None
+
+    def has_recordings(self, language: str) -> bool:
+        folder = self.audio_dir / language
+        return folder.is_dir() and any(folder.glob("*.wav"))
 
     @property
     def player(self):
@@ -243,6 +252,9 @@ class ResidentScreen(QWidget):
         self.mirror = mirror
         self.prompt_text = "请稍候"
         self.prompt_code = "idle"
+        self.language = "zh"   # "mn": each prompt also in traditional Mongolian script, beside the Chinese
+        self.second_text = ""  # the prompt in that language (resources/prompts/<language>.json)
+        self.second_area: QRectF | None = None  # where it was last painted (tests, screenshots)
         self.progress = 0.0
         self._image: QImage | None = None
         self.frames_painted = 0
@@ -331,8 +343,30 @@ class ResidentScreen(QWidget):
         self._image = bgr_to_qimage(image, mirror=self.mirror)
         self.update()
 
+    def set_language(self, language: str, *, say_again: bool = True) -> None:
+        """The resident's language ("zh", or a key of desktop.prompts.LANGUAGES): shown beside the
+        Chinese from now on, and the prompt on screen said again in it."""
+        if language == self.language:
+            return
+        self.language = language
+        self.speaker.language = language
+        self.second_text = self._translation(self.prompt_code)
+        self.update()
+        from desktop.prompts import SILENT
+
+        if say_again and self.prompt_code not in SILENT:
+            self.speaker.say(self.prompt_text, self.prompt_code)
+
+    def _translation(self, code: str) -> str:
+        if self.language == "zh":
+            return ""
+        from desktop.prompts import translations
+
+        return translations(self.language).get(code, "")
+
     def show_prompt(self, code: str, text: str, *, speak: bool = True) -> None:
         self.prompt_code, self.prompt_text = code, text
+        self.second_text = self._translation(code)
         if speak:
             self.speaker.say(text, code)
         self.update()
@@ -351,6 +385,8 @@ class ResidentScreen(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         p.fillRect(self.rect(), QColor("#10243e"))
+        strip = self._paint_second_language(p, w, h)  # the Mongolian columns at the right
+        w = w - strip
         text_h = int(h * 0.24)
         preview = QRectF(w * 0.05, h * 0.04, w * 0.6, h - text_h - h * 0.08)
         if self._image is not None:
@@ -379,6 +415,22 @@ class ResidentScreen(QWidget):
         # progress bar
         p.fillRect(QRectF(0, h - h * 0.02, w * self.progress, h * 0.02), QColor("#4cd964"))
         p.end()
+
+    def _paint_second_language(self, p: QPainter, w: int, h: int) -> int:
+        """The prompt in traditional Mongolian script, vertical, in a strip at the right; returns the
+        strip's width (0 when there is nothing to show)."""
+        if not self.second_text:
+            return 0
+        from ui.mongolian import fitting_font, paint_vertical
+
+        strip = int(w * 0.22)
+        rect = QRectF(w - strip + w * 0.01, h * 0.04, strip - w * 0.03, h * 0.92)
+        font = fitting_font(self.second_text, rect, max(12, int(h * 0.05)))
+        if font is None:
+            return 0
+        p.fillRect(QRectF(w - strip, 0, strip, h), QColor("#163256"))
+        self.second_area = paint_vertical(p, rect, self.second_text, font, "#ffe066")
+        return strip
 
     def _paint_pictogram(self, p: QPainter, r: QRectF) -> None:
         code = self.prompt_code

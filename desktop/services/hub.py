@@ -88,6 +88,13 @@ class Services:
 
         return StationSettings()
 
+    @cached_property
+    def resident_languages(self):
+        """The language each resident chose for the resident screen (issue 19 §7)."""
+        from desktop.services.resident_prefs import ResidentLanguages
+
+        return ResidentLanguages(self.db.url)
+
     # --- issue 8: lists, outreach, payroll review, deaths and recoveries, dashboards -----------
 
     @cached_property

@@ -128,6 +128,7 @@ class CounterPage(QWidget):
         self._pending_session = None
         self._cancel_requested = False  # Esc during a face check: whatever comes back is not recorded
         self.locked = False             # the lock screen is up: cards wait for the clerk
+        self.resident_language = "zh"   # the resident screen's language for the resident at the counter
         self.training_panel = None      # demo / 培训模式 only (ui.widgets.training_panel)
         self._missed_card = False
         self._receipt_files: list[Path] = []
@@ -258,8 +259,13 @@ class CounterPage(QWidget):
         self.detail_button = button("人员详情", lambda: self.lookup and self.lookup.person
                                     and self.person_requested.emit(self.lookup.person.id))
         self.actions_row = FlowRow(self, spacing=8)
+        # the resident screen's language for this resident (remembered for the next visit)
+        self.language_button = button("蒙古语 F8", lambda: self._language_chosen(self.language_button.isChecked()))
+        self.language_button.setCheckable(True)
+        self.language_button.setObjectName("languageButton")
+        self.language_button.setToolTip("居民屏幕同时用传统蒙古文显示提示（有蒙古语录音时播放蒙古语）；为该居民记住")
         self.actions_row.add(self.manual_button, self.helper_button, self.enrol_button, self.attest_button,
-                             self.detail_button, self.next_button, self.print_button)
+                             self.language_button, self.detail_button, self.next_button, self.print_button)
         self.note_button.hide()  # 登记来访 is the main button's job when the card is not on the roster
         actions = QHBoxLayout()
         actions.setSpacing(10)
@@ -278,6 +284,7 @@ class CounterPage(QWidget):
         layout.addLayout(actions)
 
         for key, slot in (("Return", self.primary_action), ("Enter", self.primary_action), ("F4", self.open_manual_entry),
+                          ("F8", self._toggle_language),
                           ("F6", self.open_helper), ("F7", self.open_enrolment), ("F9", self.open_attestation), ("F12", self.next_resident),
                           ("Ctrl+P", self.open_receipt)):  # Ctrl+L (lock) is the window's
             sc = QShortcut(QKeySequence(key), self)
@@ -468,6 +475,7 @@ class CounterPage(QWidget):
         self.next_button.setEnabled(not busy)
         self.manual_button.setEnabled(not busy)
         self.detail_button.setEnabled(person and not busy)
+        self.language_button.setEnabled(self.card is not None and state not in ("idle", "reading"))
         self.state_changed.emit(state)
 
     def _banner(self, text: str, kind: str = "") -> None:
@@ -519,6 +527,48 @@ class CounterPage(QWidget):
                 item.widget().deleteLater()
         self.face_result.setText("")
 
+    # --- the resident's language -------------------------------------------------------------
+
+    def _toggle_language(self) -> None:
+        if self.language_button.isEnabled():
+            self.language_button.setChecked(not self.language_button.isChecked())
+            self._language_chosen(self.language_button.isChecked())
+
+    def _language_chosen(self, mongolian: bool) -> None:
+        """The clerk chose (F8) the resident's language: shown now, remembered for a person on the roster."""
+        language = "mn" if mongolian else "zh"
+        self.set_resident_language(language)
+        person = self.lookup.person if self.lookup is not None and self.lookup.found else None
+        services = self.backend.services if self.backend is not None else None
+        if person is not None and services is not None:
+            prefs, pid = services.resident_languages, person.id
+            run_in_background(lambda: prefs.set(pid, language), lambda _: None, self._failed, owner=self)
+
+    def set_resident_language(self, language: str, *, say_again: bool = True) -> None:
+        """Show the resident screen in ``language`` ("zh" or "mn") for the resident now at the counter
+        (the prompt on screen said again in it, unless ``say_again`` is False)."""
+        self.resident_language = language
+        self.language_button.blockSignals(True)
+        self.language_button.setChecked(language == "mn")
+        self.language_button.blockSignals(False)
+        screen = self.kit.resident_screen if self.kit else None
+        if screen is not None and hasattr(screen, "set_language"):
+            screen.set_language(language, say_again=say_again)
+
+    def _remembered_language(self, person_id: str) -> None:
+        """On the roster: the language this person chose last time."""
+        services = self.backend.services if self.backend is not None else None
+        if services is None:
+            return
+        prefs = services.resident_languages
+
+        def apply(language: str) -> None:
+            if self.lookup is not None and self.lookup.found and self.lookup.person.id == person_id \
+                    and language != self.resident_language:
+                self.set_resident_language(language)
+
+        run_in_background(lambda: prefs.get(person_id), apply, lambda exc: None, owner=self)
+
     def next_resident(self) -> None:
         if self.state in ("face", "recording", "reading", "looking"):
             return
@@ -529,6 +579,8 @@ class CounterPage(QWidget):
         self._clear_person()
         self._clean_receipts()
         self._reset_panel()
+        if self.resident_language != "zh":
+            self.set_resident_language("zh", say_again=False)
         self._set_state("idle")
         self._idle_banner()
         self._resident_prompt("idle")
@@ -624,6 +676,8 @@ class CounterPage(QWidget):
                                     manual_reason)
         self._clear_person()
         self._reset_panel()
+        if self.resident_language != "zh":
+            self.set_resident_language("zh", say_again=False)  # a new resident: Mandarin until chosen or remembered
         self.name_label.setText(card.name or "（手工录入）")
         self.id_label.setText(idnumber.mask(card.id_number))
         self.card_source.setText("手工录入" if card.source == "manual" else "已读取证件芯片")
@@ -651,7 +705,8 @@ class CounterPage(QWidget):
             self._resident_prompt("not_found")
             return
         p = lookup.person
-        self.name_label.setText(p.name)
+        self.name_label.setText(p.name)  # as written, Mongolian name separators (·) included
+        self._remembered_language(p.id)
         for e in p.entitlements:
             self.cards_layout.addWidget(EntitlementCard(e, p.as_of, self.person_box, columns=2))
         if lookup.resumptions:
