@@ -174,7 +174,8 @@ def test_outstanding_counts_up_to_the_latest_run():
     assert led(facts(last_certified=d(2026, 5, 10), instructions=[suspend(M(2026, 4))])).outstanding(
         M(2026, 12))["back_pay_outstanding"] == 0  # no run recorded: nothing instructed yet
     dead = led(facts(death=d(2026, 2, 10), last_certified=d(2026, 1, 5)), go_live=M(2026, 1), last_run=M(2026, 5))
-    assert dead.outstanding(M(2026, 5))["overpaid_unclaimed"] == 3000.0  # March-May paid, not due
+    o = dead.outstanding(M(2026, 5))
+    assert (o["overpaid_unclaimed"], o["amount_unknown"]) == (3000.0, False)  # March-May paid, not due
     demanded = led(facts(death=d(2026, 2, 10), last_certified=d(2026, 1, 5),
                          demands=[Demand("c1", M(2026, 6), span(M(2026, 3), 3))]), go_live=M(2026, 1),
                    last_run=M(2026, 6))
