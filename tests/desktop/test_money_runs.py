@@ -337,3 +337,19 @@ def test_the_latest_passed_certification_at_the_run_day_boundary_on_every_path(d
     last = {m["month"]: m["due"] for m in feb5["months"]}
     assert last["2026-03"] is True  # 5 February counts on 5 February: covered until 5 March
     assert {m["month"]: m["due"] for m in feb4["months"]}["2026-03"] is None
+
+
+def test_a_withdrawn_death_of_a_suspended_person_suspends_again_instead_of_terminating(db, roster):
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
+    roster.load(today=d(2026, 3, 1))
+    run(db, "2026-04")  # suspended from April
+    report_death(db, n, d(2026, 4, 10))
+    (t,) = run(db, "2026-05").terminate
+    assert t["terminate_from"] == "2026-05"
+    with db.engine.begin() as conn:  # the death was recorded in error and is withdrawn
+        conn.execute(text("update persons set death_date=null where id_number=:n"), {"n": n})
+    june = run(db, "2026-06")
+    (s,) = june.suspend
+    assert s["id_number"] == n and s["suspend_from"] == "2026-04" and s["effective_month"] == "2026-06"
+    assert june.resume == [] and june.corrections == [] and june.recover == []
+    assert run(db, "2026-07").suspend == []  # once
