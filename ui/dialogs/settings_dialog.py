@@ -108,7 +108,7 @@ class SettingsDialog(QDialog):
                 label = QLabel(o.title_zh, page)
                 label.setToolTip(o.description_zh)
                 form.addRow(label, w)
-                if o.description_zh and o.type is not bool:
+                if o.description_zh and (o.type is not bool or o.group == "counter"):
                     hint = QLabel(o.description_zh, page)
                     hint.setObjectName("dlgSub")
                     hint.setWordWrap(True)

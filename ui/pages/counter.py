@@ -524,6 +524,7 @@ class CounterPage(QWidget):
         while self.cards_layout.count():
             item = self.cards_layout.takeAt(0)
             if item.widget():
+                item.widget().hide()  # gone from the screen now, not when the event loop deletes it
                 item.widget().deleteLater()
         self.face_result.setText("")
 
@@ -794,9 +795,16 @@ class CounterPage(QWidget):
         """The lock screen: the resident screen shows nothing of the last resident; a card put
         down meanwhile is not read (nobody is there to check the person against it)."""
         self.locked = locked
+        screen = self.kit.resident_screen if self.kit else None
         if locked:
+            if screen is not None:
+                self._prompt_before_lock = (screen.prompt_code, screen.prompt_text)
             self._resident_prompt("please_wait", speak=False)
-        elif self._missed_card:
+        elif screen is not None and getattr(self, "_prompt_before_lock", None):
+            code, text = self._prompt_before_lock
+            self._prompt_before_lock = None
+            screen.show_prompt(code, text, speak=False)  # back where the resident screen was
+        if not locked and self._missed_card:
             self._missed_card = False
             self._banner("锁屏期间放在读卡器上的身份证没有读取：请居民把证件拿起后重新放置。", "warn")
 
@@ -888,6 +896,7 @@ class CounterPage(QWidget):
         while self.cards_layout.count():
             item = self.cards_layout.takeAt(0)
             if item.widget():
+                item.widget().hide()  # gone from the screen now, not when the event loop deletes it
                 item.widget().deleteLater()
         for e in result.person.entitlements:
             self.cards_layout.addWidget(EntitlementCard(e, result.person.as_of, self.person_box, columns=2))

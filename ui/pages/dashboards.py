@@ -133,10 +133,11 @@ class DashboardsPage(QWidget):
             "month": KpiCard("本月认证（人次）", self, "#1565c0"),
             "prevented": KpiCard("提醒后按期认证（避免暂停）", self, "#2e7d32"),
         }
-        cards = QHBoxLayout()
-        cards.setSpacing(10)
-        for c in self.cards.values():
-            cards.addWidget(c, 1)
+        # the figures wrap onto a second line on a narrow screen (never a sideways scroll bar)
+        from ui.widgets.flow import FlowRow
+
+        cards = FlowRow(self, spacing=10)
+        cards.add(*self.cards.values())
 
         self.views: dict[str, QChartView] = {}
         grid = QGridLayout()
@@ -145,6 +146,7 @@ class DashboardsPage(QWidget):
             view = QChartView(_chart(title), self)
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             view.setMinimumHeight(300)
+            view.setMinimumWidth(260)
             view.setObjectName(f"chart_{key}")
             self.views[key] = view
             grid.addWidget(view, i // 2, i % 2)
@@ -152,10 +154,11 @@ class DashboardsPage(QWidget):
         body = QWidget(self)
         inner = QVBoxLayout(body)
         inner.setContentsMargins(0, 0, 0, 0)
-        inner.addLayout(cards)
+        inner.addWidget(cards)
         inner.addLayout(grid, 1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         self.body = body

@@ -93,6 +93,8 @@ class TrainingPanel(QFrame):
         idx = self.face.findData(code)
         if idx >= 0 and idx != self.face.currentIndex():
             self.face.setCurrentIndex(idx)
+            if code == "pass" and self.status.text().startswith("下一次人脸认证"):
+                self._say("")  # used up
 
     def _button(self, text: str, slot, tip: str) -> QPushButton:
         b = QPushButton(text, self)
