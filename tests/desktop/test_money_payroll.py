@@ -548,3 +548,33 @@ def test_the_parse_caches_parse_on_a_miss():
     assert payroll._to_date("2031-07-10 00:00:00") == d(2031, 7, 10)
     assert payroll._to_date(None) is None and payroll._to_date(d(2031, 1, 1)) == d(2031, 1, 1)
     assert payroll._m("2031-07") == Month(2031, 7) and payroll._m("2031-07") == Month(2031, 7)
+
+
+def test_what_is_recorded_for_a_resumption_and_a_rerun_of_the_same_month(db, roster):
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000)
+    roster.load(today=d(2026, 1, 31))
+    run(db, "2026-03")
+    certify(db, n, d(2026, 4, 1))  # on April's run day: April is back pay, payment resumes in May
+    april = run(db, "2026-04")
+    (row,) = q(db, "select payroll_month, effective_month from entitlement_events where kind='resume'")
+    assert tuple(row) == ("2026-04", "2026-05")
+    assert run(db, "2026-04").as_json() == april.as_json()  # read back from what was recorded
+    assert run(db, "2026-05").resume == []
+
+
+def test_a_rerun_reads_back_recovery_cancels_and_superseded_requests_say_why(db, roster):
+    n, case_id = _dead_with_a_case(db, roster)
+    set_death(db, n, d(2026, 4, 15))
+    july = run(db, "2026-07")
+    again = run(db, "2026-07")
+    assert [c for c in again.corrections if c["kind"] == "recovery_cancel"] == [
+        c for c in july.corrections if c["kind"] == "recovery_cancel"]
+    (c,) = [c for c in again.corrections if c["kind"] == "recovery_cancel"]
+    assert c["amount"] == 2000.0 and c["months"] == ["2026-03", "2026-04"]
+
+
+def test_a_pending_request_superseded_by_a_larger_one_says_why(db, roster):
+    n, event_id = _pending(db, roster)
+    run(db, "2027-06")  # unapproved: the request grows by May
+    (row,) = q(db, "select void_reason from entitlement_events where id=:e", e=event_id)
+    assert row[0] == "superseded by a later run (pending back pay grew or is no longer owed)"
