@@ -56,8 +56,10 @@ class TrainingPanel(QFrame):
         self.cards.setToolTip("选择要放到读卡器上的样卡")
         self.cards.setMinimumContentsLength(10)
         self.cards.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        for label, spec in cards:
-            self.cards.addItem(label, spec)
+        # the specs stay in Python: a frozen slots dataclass is no QVariant (PySide6 refuses it)
+        self._specs = [spec for _label, spec in cards]
+        for k, (label, _spec) in enumerate(cards):
+            self.cards.addItem(label, k)
         self.place_button = self._button("放上证件", self.place_card, "把所选样卡放到读卡器上")
         self.remove_button = self._button("拿走证件", self.remove_card, "把证件从读卡器上拿走")
         self.fail_read_button = self._button("读卡失败", self.fail_next_read, "让下一次读卡失败一次（证件没放好）")
@@ -120,7 +122,9 @@ class TrainingPanel(QFrame):
         self.acted.emit(text)
 
     def place_card(self) -> None:
-        spec, label = self.cards.currentData(), self.cards.currentText()
+        k = self.cards.currentData()
+        spec, label = (self._specs[k] if isinstance(k, int) and 0 <= k < len(self._specs) else None), \
+            self.cards.currentText()
         if self.reader is None or spec is None:
             return
         self.reader.place_card(spec)
