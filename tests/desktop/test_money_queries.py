@@ -434,3 +434,21 @@ def test_a_persons_certifications_newest_first_and_the_later_entry_first_on_one_
         listed = [(c["cert_date"], c["result"]) for c in repo.certifications_of(conn, pid)]
     assert listed == [(d(2026, 3, 1), "passed"), (d(2026, 3, 1), "failed"), (d(2026, 2, 1), "passed"),
                       (d(2025, 3, 15), "passed")]
+
+
+def test_the_status_cache_written_through_the_generic_statement(db, people):
+    from datetime import datetime
+
+    ids, _ = people
+    with db.engine.connect() as conn:
+        ents = {r[1]: r[0] for r in lrepo.stream_entitlements(conn, d(2026, 3, 31))}
+    with _Reads(db), db.engine.begin() as conn:
+        lrepo.set_status(conn, [("suspended", "2026-04", ents[ids["a"]]), ("terminated", "2026-05", ents[ids["z"]])],
+                         datetime(2026, 5, 1, 8, 0))
+        lrepo.set_status(conn, [], datetime(2026, 5, 1, 8, 0))
+    with db.engine.connect() as conn:
+        got = dict(conn.execute(text("select person_id, status || ' ' || coalesce(status_since, '') || ' ' || "
+                                     "coalesce(updated_at, '') from entitlements")).fetchall())
+    assert got[ids["a"]].startswith("suspended 2026-04 2026-05-01 08:00")
+    assert got[ids["z"]].startswith("terminated 2026-05 2026-05-01 08:00")
+    assert not got[ids["b"]].startswith(("suspended", "terminated"))

@@ -185,6 +185,7 @@ def test_death_inside_a_back_pay_range_stops_the_back_pay_at_the_death_month(db,
     octo = run(db, "2026-10")
     (term,) = octo.terminate
     assert term["terminate_from"] == "2026-09" and term["death_date"] == "2026-08-15"
+    assert term["effective_month"] == "2026-10" and term["certified_after_death"] is None
     assert octo.resume == [] and octo.recover == []  # nothing after the death was ever paid
     (corr,) = octo.corrections
     assert corr["kind"] == "back_pay" and corr["months"] == months("2026-04", 5) and corr["amount"] == 5000.0
