@@ -578,3 +578,54 @@ def test_a_pending_request_superseded_by_a_larger_one_says_why(db, roster):
     run(db, "2027-06")  # unapproved: the request grows by May
     (row,) = q(db, "select void_reason from entitlement_events where id=:e", e=event_id)
     assert row[0] == "superseded by a later run (pending back pay grew or is no longer owed)"
+
+
+def test_every_item_of_the_run_document_in_full(db, roster):
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000, name="周建国")
+    m = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 12, 1), 1000, name="孙已故")
+    roster.load(today=d(2026, 1, 31))
+    ids = {k: PersonService(db).show(v, d(2026, 2, 1)).id for k, v in (("n", n), ("m", m))}
+    ents = {r[1]: r[0] for r in q(db, "select id, person_id from entitlements")}
+    run(db, "2026-03")  # n suspended from March
+    certify(db, n, d(2026, 3, 2), today=d(2026, 3, 2))
+    for mo in ("2026-04", "2026-05"):
+        run(db, mo)
+    set_death(db, m, d(2026, 2, 10))
+    june = run(db, "2026-06").as_json()
+    who_m = {"entitlement_id": ents[ids["m"]], "person_id": ids["m"], "id_number": m, "name": "孙已故",
+             "cohort": "enterprise_retiree"}
+    assert june["terminate"] == [{**who_m, "death_date": "2026-02-10", "terminate_from": "2026-03",
+                                  "effective_month": "2026-06", "certified_after_death": None}]
+    (rec,) = june["recover"]
+    assert rec == {**who_m, "death_date": "2026-02-10", "overpaid_months": ["2026-03", "2026-04", "2026-05"],
+                   "overpaid_amount": 3000.0, "case_id": rec["case_id"]}
+    assert june["corrections"] == [{"id_number": m, "cohort": "enterprise_retiree", "kind": "recovery",
+                                    "months": ["2026-03", "2026-04", "2026-05"], "amount": 3000.0,
+                                    "entitlement_id": ents[ids["m"]], "person_id": ids["m"], "name": "孙已故"}]
+    set_death(db, m, d(2026, 4, 20))
+    july = run(db, "2026-07").as_json()
+    assert july["corrections"] == [{"id_number": m, "cohort": "enterprise_retiree", "kind": "recovery_cancel",
+                                    "months": ["2026-03", "2026-04"], "amount": 2000.0,
+                                    "entitlement_id": ents[ids["m"]], "person_id": ids["m"], "name": "孙已故",
+                                    "case_id": rec["case_id"]}]
+    assert run(db, "2026-07").as_json() == july  # the same read back from what was recorded
+
+
+def test_a_resumption_without_back_pay_says_zero(db, roster, tmp_path):
+    from desktop.services.imports import RESULT_COLUMNS, ImportService
+
+    from scenario import write_csv
+
+    n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000, name="孙玉珍")
+    roster.load(today=d(2026, 1, 31))
+    run(db, "2026-03")
+    rows = [[n, "孙玉珍", "2026-02-09", "手机认证", "通过"]]  # before the deadline, arriving on 2 March
+    ImportService(db).import_results(write_csv(tmp_path / "r.csv", RESULT_COLUMNS, rows), ACTOR, today=d(2026, 3, 2))
+    again = run(db, "2026-03").as_json()
+    (res,) = again["resume"]
+    pid = PersonService(db).show(n, d(2026, 3, 2)).id
+    (ent,) = [r[0] for r in q(db, "select id from entitlements")]
+    assert res == {"entitlement_id": ent, "person_id": pid, "id_number": n, "name": "孙玉珍",
+                   "cohort": "enterprise_survivor", "suspended_from": "2026-03", "missed_deadline": "2026-02-10",
+                   "certified_on": "2026-02-09", "resume_from": "2026-03", "back_pay_months": [],
+                   "back_pay_amount": 0.0, "needs_approval": False}
