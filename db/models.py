@@ -383,3 +383,5 @@ class FaceImage(Base):
 import db.outreach_models  # noqa: E402,F401
 # issue 15 tables (revision 0009)
 import db.central_models  # noqa: E402,F401
+# issue 21 import profiles (revision 0010)
+import db.profiles_repo  # noqa: E402,F401
