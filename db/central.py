@@ -34,7 +34,7 @@ DEVICE_TABLES = (
     "outreach_marks", "outreach_flags", "payroll_exports", "recovery_instalments", "sync_conflicts",
 )
 # Read-only for devices (decided centrally) — pulled, never pushed by an enrolled device.
-CENTRAL_TABLES = ("operators", "settings", "cycle_rules")
+CENTRAL_TABLES = ("operators", "settings", "import_profiles", "cycle_rules")
 
 # Cross-origin updates the workflow needs: (old-row condition, columns that may change).
 CROSS_ORIGIN = {

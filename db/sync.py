@@ -52,6 +52,7 @@ from db.models import (
 )
 
 from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment  # noqa: E402
+from db.profiles_repo import ImportProfile  # noqa: E402
 
 
 def _pg_insert(table):
@@ -84,6 +85,7 @@ TABLES: dict[str, SyncTable] = {
     for s in (
         SyncTable(_t(Operator), "id", "owned"),
         SyncTable(_t(Setting), "key", "owned"),
+        SyncTable(_t(ImportProfile), "name", "owned"),  # import source profiles: like settings
         SyncTable(_t(CycleRule), "cohort", "reference", push=False),
         SyncTable(_t(Person), "id", "owned"),
         SyncTable(_t(Entitlement), "id", "owned"),
@@ -112,7 +114,7 @@ ENTITY_TABLE = {
     "assist_form": "assist_forms", "operator": "operators", "setting": "settings",
     "home_visit": "home_visits", "sync_conflict": "sync_conflicts", "face_image": "face_images",
     "outreach_mark": "outreach_marks", "outreach_flag": "outreach_flags", "payroll_export": "payroll_exports",
-    "recovery_instalment": "recovery_instalments",
+    "recovery_instalment": "recovery_instalments", "import_profile": "import_profiles",
     "entitlement_amount": "entitlement_amounts", "payroll_run": "payroll_runs",
     **{name: name for name in TABLES},
 }
@@ -369,8 +371,9 @@ def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
 
 # --- centrally decided data (issue 15 §2) ---------------------------------------------------------
 
-CENTRAL_OWNED = ("operators", "settings", "cycle_rules")
-AUTHORITY_FIELDS = {"operators": ("username", "role", "active"), "settings": ("value",), "cycle_rules": None}
+CENTRAL_OWNED = ("operators", "settings", "import_profiles", "cycle_rules")
+AUTHORITY_FIELDS = {"operators": ("username", "role", "active"), "settings": ("value",),
+                    "import_profiles": ("kind", "mapping"), "cycle_rules": None}
 
 
 def close_central_entries(local: Engine) -> int:
@@ -903,7 +906,7 @@ def copy_subset(central: Engine, local: Engine, person_ids: Sequence[str], visit
         rows["entitlement_events"] = [dict(r) for part in _chunks(ent_ids)
                                       for r in cc.execute(select(events).where(events.c.entitlement_id.in_(part))).mappings()]
         rows["home_visits"] = _fetch(cc, TABLES["home_visits"], visit_ids)
-        for name in ("operators", "settings", "cycle_rules"):
+        for name in CENTRAL_OWNED:
             rows[name] = [dict(r) for r in cc.execute(select(TABLES[name].table)).mappings()]
     key = cursor_key(identity or central_identity(central))
     with local.connect() as lc:

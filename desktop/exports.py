@@ -1,4 +1,9 @@
-"""Spreadsheets for other departments (openpyxl, write-only mode for large lists)."""
+"""Spreadsheets for other departments (openpyxl, write-only mode for large lists).
+
+Every exported cell is formula-safe (issue 16 §4, the OWASP CSV-injection rule): in XLSX text
+beginning with ``=`` is a string cell (desktop.xlsx.safe_row); in CSV text beginning with
+``= + - @``, a tab or a CR gets a leading single quote (:func:`csv_row`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from pathlib import Path
 
 from desktop.payroll import PayrollResult
 from desktop.rules import COHORTS
+from desktop.tabular import FORMULA_LEAD
+from desktop.xlsx import safe_row, text_cell
 
 SHEETS = [
     ("suspend", "暂停发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
@@ -51,11 +58,23 @@ def payroll_xlsx(result: PayrollResult, path: Path) -> Path:
     for kind, title, columns in SHEETS:
         ws = wb.create_sheet(title)
         note = f"；{CAPTIONS[kind]}" if kind in CAPTIONS else ""
-        ws.append([f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）{note}"])
+        ws.append([text_cell(ws, f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）{note}")])
         ws.append([c[0] for c in columns])
         for item in getattr(result, kind):
-            ws.append([_cell(key, item.get(key)) for _, key in columns])
+            ws.append(safe_row(ws, [_cell(key, item.get(key)) for _, key in columns]))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet will not run: text beginning with ``= + - @``, a tab or a CR
+    gets a leading single quote (OWASP); numbers stay numbers."""
+    if type(value) is str and value.startswith(FORMULA_LEAD):
+        return "'" + value
+    return value
+
+
+def csv_row(values) -> list:
+    return [csv_cell(v) for v in values]

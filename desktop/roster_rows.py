@@ -26,7 +26,8 @@ from pathlib import Path
 from db.ids import new_ids
 from desktop import idnumber
 from desktop.rules import COHORT_BY_NAME, COHORTS
-from desktop.tabular import CellError, clean, compact, parse_amount_fen, parse_date, parse_month, read_table
+from desktop.import_mapping import read_table
+from desktop.tabular import FORMULA_LEAD, CellError, clean, compact, parse_amount_fen, parse_date, parse_month
 
 ROSTER_COLUMNS = ["姓名", "公民身份号码", "认证对象", "待遇开始日期", "最近认证日期", "联系电话", "居住地址", "居住地类型", "月待遇金额"]
 ROSTER_REQUIRED = ROSTER_COLUMNS[:4]
@@ -122,9 +123,13 @@ def cohort_of(raw: object) -> str:
 
 
 def check_name(raw: object) -> str:
+    if type(raw) is str and raw.lstrip(" \u3000").startswith(FORMULA_LEAD):
+        raise CellError("姓名不能以 = + - @ 或制表符开头（电子表格会把它当作公式）")
     name = clean(raw).replace(" ", "")
     if not name:
         raise CellError("姓名为空")
+    if name.startswith(FORMULA_LEAD):
+        raise CellError("姓名不能以 = + - @ 或制表符开头（电子表格会把它当作公式）")
     if len(name) > 40 or _DIGIT.search(name):
         raise CellError(f"姓名无效：{name[:20]}")
     return name
@@ -136,14 +141,14 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
     check = check_id(values.get("公民身份号码"), today)
     number = check.number
     cohort = cohort_of(values.get("认证对象"))
-    start = parse_date(values.get("待遇开始日期"), field="待遇开始日期")
+    start = parse_date(values.get("待遇开始日期"), field="待遇开始日期", month_ok=True)
     if start is None:
         raise CellError("待遇开始日期为空")
     if start < check.birth_date:
         raise CellError("待遇开始日期早于出生日期")
     if start.year > today.year + 1:
         raise CellError(f"待遇开始日期不合理：{start.isoformat()}")
-    last = parse_date(values.get("最近认证日期"), field="最近认证日期")
+    last = parse_date(values.get("最近认证日期"), field="最近认证日期", month_ok=True)
     if last is not None:
         if last > today:
             raise CellError(f"最近认证日期晚于今天：{last.isoformat()}")
@@ -235,15 +240,17 @@ def _with_records(rows: list[tuple]) -> list[tuple]:
     return out
 
 
-def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None):
+def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = None,
+                       mapping: dict[str, str] | None = None):
     """Read and validate the file, yielding lists of accepted or rejected row tuples in file
     order (``first`` rows in the first list, so a consumer in another process can start early).
+    ``mapping``: {source header: field} given by the clerk or a profile (synonyms do the rest).
     Every line ends up in exactly one list, as a row or as ``(line, reason)`` (a row accepted with
     a warning is preceded by its ``(line, reason, WARN)``)."""
     out = []
     size = first or chunk
     duplicate = FileDuplicates()
-    for row in read_table(path, ROSTER_REQUIRED, ROSTER_OPTIONAL):
+    for row in read_table(path, ROSTER_REQUIRED, ROSTER_OPTIONAL, mapping):
         try:
             r = parse_roster_row(row.values, row.line, today)
         except CellError as exc:
@@ -265,7 +272,7 @@ def iter_roster_chunks(path: Path, today: date, chunk: int, first: int | None = 
         yield _with_records(out)
 
 
-def roster_worker(path: str, today: date, chunk: int, conn) -> None:
+def roster_worker(path: str, today: date, chunk: int, conn, mapping: dict[str, str] | None = None) -> None:
     """Process target (module level, so it also runs under the spawn start method of Windows and
     PyInstaller): sends each chunk through ``conn``, then ``None``; a failure is sent as
     ``("error", message)``.
@@ -307,7 +314,7 @@ def roster_worker(path: str, today: date, chunk: int, conn) -> None:
         return False
 
     try:
-        for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 500)):
+        for part in iter_roster_chunks(Path(path), today, chunk, first=min(chunk, 500), mapping=mapping):
             if not put(part):
                 return
         put(None)

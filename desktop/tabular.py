@@ -1,22 +1,17 @@
-"""Reading the spreadsheets bureaus actually send: CSV in UTF-8 (with or without BOM) or GBK,
-or XLSX; full-width digits, stray spaces, Excel serial dates, several date spellings.
+"""The cells of the spreadsheets bureaus actually send: full-width digits, stray spaces, Excel
+serial dates, several date spellings, months given for dates (年月: 202306, 2023-06).
 
 Every function here returns a value or raises ``CellError`` with a Chinese reason, so an
-importer can account for every row.
+importer can account for every row. Reading the files (formats, limits, the header row, the
+column mapping): desktop.sheets and desktop.import_mapping.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Iterator
-
-from desktop.errors import UserFacingError
 
 
 class CellError(ValueError):
@@ -65,7 +60,12 @@ def compact(value: object) -> str:
     return _SPACES.sub("", clean(value))
 
 
+# A cell beginning with one of these is a formula to a spreadsheet (OWASP CSV injection): exports
+# write such text as text (desktop.xlsx, desktop.exports), the roster refuses such names.
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
 EXCEL_EPOCH = date(1899, 12, 30)
+_TIME = re.compile(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
@@ -75,9 +75,10 @@ _DATE_PATTERNS = (
 )
 
 
-def parse_date(value: object, *, field: str = "日期") -> date | None:
-    """2026-03-15, 2026/3/15, 20260315, 2026年3月15日, an Excel date cell or serial number.
-    Empty → None."""
+def parse_date(value: object, *, field: str = "日期", month_ok: bool = False) -> date | None:
+    """2026-03-15, 2026/3/15, 20260315, 2026年3月15日, an Excel date cell or serial number, with
+    a time of day after it or not. With ``month_ok`` a month alone (年月: 202306, 2023-06,
+    2023年6月) is its first day. Empty → None."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -85,6 +86,8 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if month_ok and 190_001 <= value <= 210_012 and value == int(value) and 1 <= int(value) % 100 <= 12:
+            return date(int(value) // 100, int(value) % 100, 1)  # 202306 typed as a number
         if 10_000_000 <= value < 100_000_000:
             # an 8-digit number: 20230601 typed into Excel (stored as a number) — the same date as
             # the text "20230601" in a CSV; no Excel serial is that large (9999-12-31 is 2958465)
@@ -98,7 +101,8 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
             return date.fromisoformat(text)  # fast path: 2026-03-15
         except ValueError:
             pass
-    text = re.sub(r"[T ]00:00(:00)?$", "", text)
+    if ":" in text:  # a time of day after the date: 2023-06-15 10:23:11, 2023-06-15T00:00
+        text = compact(_TIME.sub("", clean(value)))
     if re.fullmatch(r"\d{5}(\.0+)?", text):
         return _excel_serial(float(text), field)
     if re.fullmatch(r"\d{8}\.0+", text):  # a numeric cell saved as text: "20230601.0"
@@ -111,6 +115,10 @@ def parse_date(value: object, *, field: str = "日期") -> date | None:
                 return date(y, mo, d)
             except ValueError:
                 raise CellError(f"{field}不存在：{text}") from None
+    if month_ok:
+        ym = _year_month(text, field)
+        if ym is not None:
+            return date(ym[0], ym[1], 1)
     raise CellError(f"{field}格式无法识别：{text}")
 
 
@@ -131,6 +139,18 @@ _MONTH_PATTERNS = (
 )
 
 
+def _year_month(text: str, field: str) -> tuple[int, int] | None:
+    """(year, month) of a month written alone (2026-07, 2026年7月, 202607), None for other text."""
+    for pattern in _MONTH_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            if not 1 <= mo <= 12 or y < 1900:
+                raise CellError(f"{field}不存在：{text}")
+            return y, mo
+    return None
+
+
 def parse_month(value: object, *, field: str = "月份") -> str | None:
     """A calendar month as ``YYYY-MM``: 2026-07, 2026/7, 2026.7, 2026年7月, 202607 (text or a
     number cell), or any date :func:`parse_date` reads (its month counts). Empty → None."""
@@ -144,13 +164,9 @@ def parse_month(value: object, *, field: str = "月份") -> str | None:
     text = compact(value)
     if not text:
         return None
-    for pattern in _MONTH_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            y, mo = int(m.group(1)), int(m.group(2))
-            if not 1 <= mo <= 12 or y < 1900:
-                raise CellError(f"{field}不存在：{text}")
-            return f"{y:04d}-{mo:02d}"
+    ym = _year_month(text, field)
+    if ym is not None:
+        return f"{ym[0]:04d}-{ym[1]:02d}"
     try:
         d = parse_date(text, field=field)
     except CellError:
@@ -190,92 +206,3 @@ def parse_amount_fen(value: object, *, field: str = "金额") -> int | None:
     if amount < 0 or amount > Decimal("10000000"):
         raise CellError(f"{field}超出范围：{text}")
     return int((amount * 100).quantize(Decimal("1")))
-
-
-def read_table(path: Path, required: list[str], optional: list[str] = ()) -> Iterator[Row]:
-    """Yield rows as ``{header: raw value}``; raises UserFacingError for an unreadable file or
-    missing columns (a whole-file problem, reported before any row is touched)."""
-    path = Path(path)
-    if not path.exists():
-        raise UserFacingError(f"文件不存在：{path}", code="file_missing")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, rows = _read_xlsx(path)
-    elif suffix == ".xls":
-        raise UserFacingError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV", code="xls")
-    else:
-        header, rows = _read_csv(path)
-    names = [clean(h) for h in header]
-    missing = [h for h in required if h not in names]
-    if missing:
-        raise UserFacingError("文件缺少必需的列：" + "、".join(missing), code="missing_columns", missing=missing)
-    index = {name: i for i, name in enumerate(names) if name in set(required) | set(optional)}
-    for line, cells in rows:
-        if not any(clean(c) for c in cells):
-            continue  # blank line
-        yield Row(line, {name: (cells[i] if i < len(cells) else None) for name, i in index.items()})
-
-
-def read_header(path: Path) -> list[str]:
-    """The cleaned header of a CSV or XLSX file (empty list when unreadable)."""
-    try:
-        if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
-            header, _ = _read_xlsx(Path(path))
-        else:
-            header, _ = _read_csv(Path(path))
-    except UserFacingError:
-        return []
-    return [clean(h) for h in header]
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 (BOM or not) first; GB18030 (a superset of GBK) otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise UserFacingError("无法识别文件编码（应为 UTF-8 或 GBK）", code="encoding") from None
-
-
-def _read_csv(path: Path):
-    text = decode_text(path.read_bytes())
-    sample = text[:4096]
-    delimiter = ","
-    if sample.count("\t") > sample.count(",") and "\t" in sample.splitlines()[0]:
-        delimiter = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UserFacingError("文件是空的", code="empty_file") from None
-
-    def rows():
-        for cells in reader:
-            yield reader.line_num, cells
-
-    return header, rows()
-
-
-def _read_xlsx(path: Path):
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise UserFacingError(f"无法打开 Excel 文件：{exc.__class__.__name__}", code="bad_xlsx") from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    try:
-        header = [("" if c is None else str(c)) for c in next(it)]
-    except StopIteration:
-        raise UserFacingError("文件是空的", code="empty_file") from None
-
-    def rows():
-        for n, cells in enumerate(it, start=2):
-            yield n, list(cells)
-        wb.close()
-
-    return header, rows()

@@ -2,6 +2,11 @@
 
 Written to a temporary file beside the target and renamed at the end, so a cancelled or failed
 export never leaves half a file that someone might send to the payroll department.
+
+Formula-safe (issue 16 §4): openpyxl turns any text beginning with ``=`` into a formula; every
+such cell is written as a string cell instead (:func:`safe_row`), so a name like
+``=HYPERLINK(…)`` arrives as the text it is. Text beginning with ``+ - @`` or a tab is a string
+cell already.
 """
 
 from __future__ import annotations
@@ -21,6 +26,20 @@ class Cancelled(UserFacingError):
 
     def __init__(self):
         super().__init__("已取消")
+
+
+def text_cell(ws, value: str):
+    """A write-only string cell holding ``value`` as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value)
+    cell.data_type = "s"
+    return cell
+
+
+def safe_row(ws, row) -> list:
+    """``row`` with every text that a spreadsheet would take for a formula as a string cell."""
+    return [text_cell(ws, v) if type(v) is str and v[:1] == "=" else v for v in row]
 
 
 def _cancelled(cancel) -> bool:
@@ -78,7 +97,6 @@ def _discard(wb) -> None:
 
 
 def _fill(wb, sheets, progress, cancel, total, widths) -> int:
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     done = 0
@@ -87,17 +105,17 @@ def _fill(wb, sheets, progress, cancel, total, widths) -> int:
         for i, h in enumerate(header):
             ws.column_dimensions[chr(65 + i) if i < 26 else "A"].width = (widths or {}).get(i, max(10, 2.2 * len(h) + 2))
         if caption:
-            cell = WriteOnlyCell(ws, caption)
+            cell = text_cell(ws, caption)
             cell.font = Font(bold=True, size=12)
             ws.append([cell])
         head = []
         for h in header:
-            cell = WriteOnlyCell(ws, h)
+            cell = text_cell(ws, h)
             cell.font = Font(bold=True)
             head.append(cell)
         ws.append(head)
         for row in rows:
-            ws.append(row)
+            ws.append(safe_row(ws, row))
             done += 1
             if done % CHECK_EVERY == 0:
                 if _cancelled(cancel):

@@ -56,11 +56,21 @@ from desktop.roster_rows import (  # noqa: F401  (re-exported)
 from desktop.services.database import Database
 from desktop.rules import COHORTS
 from desktop.services.guard import require
-from desktop.tabular import CellError, clean, compact, parse_date, read_header, read_table
+from desktop.import_mapping import read_header, read_table
+from desktop.services.death_lists import (  # noqa: F401  (DEATH_COLUMNS re-exported)
+    DATE_FIELDS,
+    DEATH_COLUMNS,
+    DEATH_OPTIONAL,
+    DEATH_REQUIRED,
+    FLAG_DEREG_DATE,
+    MARKERS,
+    REVIEW_REASON,
+    parse_death_row,
+)
+from desktop.tabular import CellError, compact, parse_date
 from desktop.workstation import Actor
 
 RESULT_COLUMNS = ["公民身份号码", "姓名", "认证日期", "认证方式", "认证结果"]
-DEATH_COLUMNS = ["公民身份号码", "姓名", "死亡日期", "来源"]
 
 RESULT_METHODS = {"手机认证": "mobile_app", "信息比对": "data_match"}
 RESULT_VALUES = {"通过": "passed", "未通过": "failed"}
@@ -82,6 +92,9 @@ class ImportReport:
     # roster: entitlements of this file whose person has no accepted certification at all (the
     # clock starts from the benefit's start date: the first payroll run would suspend them)
     no_last_certified: int = 0
+    # death lists: people deregistered for another reason than death (迁出, 出国 …), nothing
+    # written for them but a case for a supervisor: {"line", "reason"}
+    review: list[dict] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected.append({"line": line, "reason": reason})
@@ -91,7 +104,7 @@ class ImportReport:
 
     @property
     def total(self) -> int:
-        return self.imported + self.updated + self.unchanged + len(self.rejected)
+        return self.imported + self.updated + self.unchanged + len(self.rejected) + len(self.review)
 
     def as_json(self) -> dict:
         self.rejected.sort(key=lambda r: r["line"])
@@ -105,6 +118,9 @@ class ImportReport:
         }
         if self.kind == "roster":
             out["no_last_certified"] = self.no_last_certified
+        if self.kind == "deaths":
+            self.review.sort(key=lambda r: r["line"])
+            out["review"] = self.review
         return out
 
     def notes_zh(self) -> list[str]:
@@ -113,6 +129,8 @@ class ImportReport:
         if self.kind == "roster" and self.no_last_certified:
             notes.append(f"{self.no_last_certified} 条待遇没有最近认证日期：首次发放计算将按待遇开始日期起算，"
                          "暂停前需主管确认")
+        if self.review:
+            notes.append(f"{len(self.review)} 人的注销原因不是死亡，未登记死亡，已转主管核查")
         return notes
 
 
@@ -176,9 +194,9 @@ class _RosterState:
         self.cases: list[dict] = []
 
 
-def _check_roster_header(path: Path) -> None:
+def _check_roster_header(path: Path, mapping: dict[str, str] | None = None) -> None:
     """Raise the whole-file errors of read_table (missing file or columns, encoding) up front."""
-    it = read_table(path, ROSTER_REQUIRED, ROSTER_OPTIONAL)
+    it = read_table(path, ROSTER_REQUIRED, ROSTER_OPTIONAL, mapping)
     try:
         next(it)
     except StopIteration:
@@ -203,15 +221,25 @@ class ImportService:
     def __init__(self, db: Database):
         self.db = db
 
+    @property
+    def profiles(self):
+        """The saved source profiles (desktop.services.profiles) of this database."""
+        from desktop.services.profiles import ProfileService
+
+        return ProfileService(self.db)
+
     # --- roster --------------------------------------------------------------------------
 
-    def import_roster(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None) -> ImportReport:
+    def import_roster(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None,
+                      mapping: dict[str, str] | None = None) -> ImportReport:
+        """``mapping``: {source header: field} for the columns synonyms do not recognise (the
+        import dialog, ``--map`` or a profile: desktop.services.profiles)."""
         require(self.db, actor, "roster.import")
         today = today or date.today()
         report = ImportReport(dry_run=dry_run, kind="roster")
         batch_id, now = new_id(), utcnow()
         state = _RosterState(actor, batch_id, now, today, Path(path).name)
-        with self._roster_chunks(Path(path), today) as chunks, self._unit_of_work(dry_run) as conn:
+        with self._roster_chunks(Path(path), today, mapping) as chunks, self._unit_of_work(dry_run) as conn:
             for chunk in chunks:
                 self._apply_roster(conn, chunk, report, state)
             passed = state.passed
@@ -224,7 +252,7 @@ class ImportService:
         return report
 
     @contextmanager
-    def _roster_chunks(self, path: Path, today: date):
+    def _roster_chunks(self, path: Path, today: date, mapping: dict[str, str] | None = None):
         """Chunks of parsed/rejected row tuples in file order: read and validated here for a
         small file, in a second process for a large one (the worker is a module-level function,
         so this also works under the spawn start method of Windows/PyInstaller)."""
@@ -233,7 +261,7 @@ class ImportService:
         except OSError:
             size = 0
         if size < PARALLEL_MIN_BYTES:
-            yield iter_roster_chunks(path, today, PARALLEL_CHUNK)
+            yield iter_roster_chunks(path, today, PARALLEL_CHUNK, mapping=mapping)
             return
         import multiprocessing
 
@@ -242,13 +270,13 @@ class ImportService:
         ctx = multiprocessing.get_context("spawn")
         receiver, sender = ctx.Pipe(duplex=False)
         _widen_pipe(receiver)
-        proc = ctx.Process(target=roster_worker, args=(str(path), today, PARALLEL_CHUNK, sender), daemon=True)
+        proc = ctx.Process(target=roster_worker, args=(str(path), today, PARALLEL_CHUNK, sender, mapping), daemon=True)
         proc.start()
         sender.close()
         try:
             # whole-file problems (encoding, missing columns) raise here with their own message,
             # while the worker starts up (reading a large file takes as long as starting it)
-            _check_roster_header(path)
+            _check_roster_header(path, mapping)
         except BaseException:
             receiver.close()
             proc.terminate()
@@ -474,17 +502,18 @@ class ImportService:
 
     # --- results and death reports --------------------------------------------------------
 
-    def import_results(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None) -> ImportReport:
+    def import_results(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None,
+                       mapping: dict[str, str] | None = None) -> ImportReport:
         """Certification results (手机认证 / 信息比对) or death reports; the header tells which."""
         require(self.db, actor, "results.import")
         today = today or date.today()
-        header_probe = read_header(Path(path))
-        if "死亡日期" in header_probe:
-            return self._import_deaths(path, actor, dry_run=dry_run, today=today)
+        header_probe = read_header(Path(path), mapping)
+        if MARKERS.intersection(header_probe):
+            return self._import_deaths(path, actor, dry_run=dry_run, today=today, mapping=mapping)
         report = ImportReport(dry_run=dry_run, kind="results")
         rows = []
         seen: dict[tuple, int] = {}
-        for row in read_table(path, RESULT_COLUMNS):
+        for row in read_table(path, RESULT_COLUMNS, (), mapping):
             v = row.values
             try:
                 number = _check_id(v.get("公民身份号码"), today).number
@@ -556,37 +585,32 @@ class ImportService:
             self._finish_batch(conn, batch_id, "results", path, report, actor, now)
         return report
 
-    def _import_deaths(self, path: Path, actor: Actor, *, dry_run: bool, today: date) -> ImportReport:
+    def _import_deaths(self, path: Path, actor: Actor, *, dry_run: bool, today: date,
+                       mapping: dict[str, str] | None = None) -> ImportReport:
         report = ImportReport(dry_run=dry_run, kind="deaths")
         rows, seen = [], {}
-        for row in read_table(path, DEATH_COLUMNS[:3], DEATH_COLUMNS[3:]):
-            v = row.values
+        for row in read_table(path, DEATH_REQUIRED, DEATH_OPTIONAL, mapping, one_of=DATE_FIELDS):
             try:
-                number = _check_id(v.get("公民身份号码"), today).number
-                name = _check_name(v.get("姓名"))
-                d = parse_date(v.get("死亡日期"), field="死亡日期")
-                if d is None:
-                    raise CellError("死亡日期为空")
-                if d > today:
-                    raise CellError(f"死亡日期晚于今天：{d.isoformat()}")
-                source = clean(v.get("来源"))[:100] or None
+                r = parse_death_row(row.values, row.line, today)
             except CellError as exc:
                 report.reject(row.line, str(exc))
                 continue
+            number = r.number
             if number in seen:
                 report.reject(row.line, f"与第{seen[number]}行重复（同一人的死亡报告）")
                 continue
             seen[number] = row.line
-            rows.append((row.line, number, name, d, source))
+            rows.append(r)
 
         batch_id, now = new_id(), utcnow()
         with self._unit_of_work(dry_run) as conn:
-            persons = repo.persons_by_numbers(conn, sorted({r[1] for r in rows}))
+            persons = repo.persons_by_numbers(conn, sorted({r.number for r in rows}))
             ents: dict[str, list[dict]] = {}
             for (pid, _cohort), e in repo.entitlements_for_persons(conn, [p["id"] for p in persons.values()]).items():
                 ents.setdefault(pid, []).append(e)
             audit, outbox, cases = [], [], []
-            for line, number, name, d, source in rows:
+            for r in rows:
+                line, number, name, d, source = r.line, r.number, r.name, r.death_date, r.source
                 person = persons.get(number)
                 if person is None:
                     report.reject(line, "系统中没有该身份号码的待遇领取人员")
@@ -594,9 +618,19 @@ class ImportService:
                 if not same_name(person["name"], name):
                     report.reject(line, "姓名与身份号码不符")
                     continue
+                if r.review is not None:
+                    # deregistered, not dead (迁出, 出国 …): nothing changes, a supervisor checks
+                    report.review.append({"line": line, "reason": REVIEW_REASON.format(reason=r.review)})
+                    cases.append(_case("deregistered_not_death", f"{person['id']}:{r.review}:{d}", person["id"], {
+                        "reason": r.review, "date": d.isoformat() if d else None, "source": Path(path).name,
+                        "line": line, "list_source": source, "reported_by": actor.operator}, actor, now))
+                    continue
                 if person["birth_date"] and d < person["birth_date"]:
                     report.reject(line, "死亡日期早于出生日期")
                     continue
+                if r.flagged:
+                    report.warn(line, FLAG_DEREG_DATE)
+                    source = ((source or "户籍注销") + "（按注销日期）")[:100]
                 before = sorted((e for e in ents.get(person["id"], ()) if _as_date(e["start_date"]) > d),
                                 key=lambda e: _as_date(e["start_date"]))
                 if before:
@@ -618,7 +652,8 @@ class ImportService:
                 repo.set_death(conn, person["id"], d, source, now, actor.operator)
                 person.update(death_date=d, death_source=source, updated_at=now)
                 audit.append(("person.death_reported", "person", person["id"],
-                              {"death_date": d.isoformat(), "source": source, "previous": was.isoformat() if was else None}))
+                              {"death_date": d.isoformat(), "source": source, "previous": was.isoformat() if was else None,
+                               **({"date_from": "注销日期"} if r.flagged else {})}))
                 outbox.append(("person", person["id"], None))
                 if was is None:
                     report.imported += 1

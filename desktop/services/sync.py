@@ -329,6 +329,7 @@ KIND_ZH = {
     "authority_refused": "本机改动了由中心决定的数据（已拒绝并恢复）",
     "authority_local_only": "本机有中心没有的高权限账号",
     "death_before_start": "死亡日期早于待遇开始日期",
+    "deregistered_not_death": "户籍注销但不是死亡（待核实）",
 }
 
 
@@ -365,6 +366,10 @@ class ConflictView:
             return (f"中心登记死亡日期 {d.get('death_date', '—')}，之后 {d.get('cert_date', '—')} 仍有认证"
                     f"（{d.get('certified_by') or '—'}@{d.get('certified_at') or '—'}）。请核实：死亡登记有误则在中心撤销；"
                     "认证有误则调查。")
+        if self.kind == "deregistered_not_death":
+            return (f"死亡名单中该人员的注销原因为“{d.get('reason', '—')}”（{d.get('date') or '无日期'}，"
+                    f"{d.get('source', '—')} 第{d.get('line', '—')}行），不是死亡，未登记死亡。"
+                    "请核实其是否仍符合领取条件（迁出、出国须另行认证）。")
         if self.kind == "duplicate_person_merged":
             fields = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
             differ = "、".join(fields.get(f, f) for f in d.get("differing_fields") or [])

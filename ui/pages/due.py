@@ -26,12 +26,14 @@ def _next_month(as_of) -> str:
 
 def write_due_csv(rows, path: Path) -> Path:
     """UTF-8 with BOM so that Excel on the counter PC opens it without garbling."""
+    from desktop.exports import csv_row
+
     with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(EXPORT_HEADERS)
-        for r in rows:
-            w.writerow([r.name, r.masked_id, r.cohort_zh, r.deadline.isoformat(), r.suspend_from,
-                        r.phone or "", residence_zh(r.residence)])
+        for r in rows:  # formula-safe: a name like =HYPERLINK(…) is written as text
+            w.writerow(csv_row([r.name, r.masked_id, r.cohort_zh, r.deadline.isoformat(), r.suspend_from,
+                                r.phone or "", residence_zh(r.residence)]))
     return Path(path)
 
 
