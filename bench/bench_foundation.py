@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-bench-"))
+os.environ.setdefault("CERTDESK_MODE", "test")  # the simulation database key: no OS key store needed (issue 16)
 
 # Light modules only at the top: the roster import's reading process (multiprocessing "spawn")
 # re-imports this script as __mp_main__, and the services (SQLAlchemy …) are imported in main()

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-bench-"))
+os.environ.setdefault("CERTDESK_MODE", "test")  # the simulation database key: no OS key store needed (issue 16)
 
 from db.models import Certification, Entitlement, Person, new_id  # noqa: E402
 from db.repositories import bulk_insert  # noqa: E402

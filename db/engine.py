@@ -1,11 +1,11 @@
-"""Engines and sessions: SQLite (WAL, foreign keys) for the workstation, any SQLAlchemy URL else."""
+"""Engines and sessions: SQLite (encrypted, WAL, foreign keys) for the workstation, any SQLAlchemy URL else."""
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,25 +15,62 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str) -> Engine:
+# The key of a file database comes from above this layer (desktop/services/database.py registers
+# a provider that asks the OS key store); ``db`` itself never knows where keys live.
+KeyProvider = Callable[[Path], "bytes | None"]
+_key_provider: KeyProvider | None = None
+_PROVIDER = object()
+
+
+def set_key_provider(provider: KeyProvider | None) -> None:
+    global _key_provider
+    _key_provider = provider
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None: in memory, another database, or a URI with options)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or u.query or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def make_engine(url: str, *, key=_PROVIDER) -> Engine:
+    """An engine for ``url``. A file SQLite database is encrypted (SQLCipher, db/encryption.py)
+    under ``key`` — by default the registered provider's key for that file; ``key=None`` (or no
+    provider) opens it in plaintext. A plaintext database met with a key is migrated in place."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True)
-        _configure_sqlite(engine, url)
+        path = sqlite_file(url)
+        if key is _PROVIDER:
+            key = _key_provider(path) if (_key_provider is not None and path is not None) else None
+        if path is not None and key is not None:
+            from db import encryption
+
+            encryption.prepare(path, key)  # raises EncryptionError("wrong_key", …)
+            if not path.exists():
+                encryption.create_private(path)  # the database holds personal data
+            engine = create_engine(url, future=True, module=encryption.dbapi(),
+                                   creator=encryption.creator(str(path), key))
+        else:
+            if path is not None and not path.exists():
+                from db.encryption import create_private
+
+                create_private(path)  # the database holds personal data: readable by its user only
+            engine = create_engine(url, future=True)
+        _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine, url: str) -> None:
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if not Path(path).exists():
-            # The database holds personal data: readable by its user only.
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
+def is_encrypted(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.dialect.dbapi.__name__.startswith("sqlcipher3")
 
+
+def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
         cur = dbapi_conn.cursor()
@@ -43,6 +80,7 @@ def _configure_sqlite(engine: Engine, url: str) -> None:
         cur.execute("PRAGMA busy_timeout=5000")
         cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: random UUID keys make index pages hot
         cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA secure_delete=ON")  # purged rows leave no bytes behind in free pages
         cur.close()
 
 

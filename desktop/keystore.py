@@ -2,6 +2,9 @@
 
 An enrolled workstation holds three secrets of its own: the password of its PostgreSQL role at
 the centre, the key that MACs its audit events, and the form-signing keys the centre distributed.
+Every installation also keeps two encryption keys here (issue 16): ``database-key``, which
+encrypts the local SQLite database and its backups (db/encryption.py), and ``data-key``, the
+bureau's key for face images and returned-form scans (desktop/vault.py).
 They live in the OS key store through the maintained ``keyring`` library — Windows Credential
 Manager (DPAPI, per user) or the Secret Service on Linux — never in the database and never in a
 file next to it, so a copied database (a thief's disk image, a cloned PC) carries none of them.
@@ -11,12 +14,18 @@ refuses with a clear message; demo and test mode fall back to a store held in th
 memory only (file-less: nothing is written anywhere). ``CERTDESK_KEYSTORE=memory`` asks for that
 fallback explicitly (refused in production).
 
+The two encryption keys are never held in memory-only or file fallbacks in production: without a
+key store a production start refuses. Demo and test mode use fixed, published *simulation* keys
+(:func:`simulation_key` — not secrets, their data is synthetic), so a demo database and the test
+suite's subprocesses open the same files across processes.
+
 Names are scoped by the device id *and* the installation id, so two databases on one machine (a
 test, a second copy for training) never share a secret by accident.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -123,3 +132,75 @@ def forget_memory() -> None:
     """Tests: drop the in-memory fallback store."""
     with _lock:
         _memory.clear()
+
+
+# --- encryption keys (issue 16) ---------------------------------------------------------------
+
+DATABASE_KEY = "database-key"  # the local SQLite database(s) of this OS account and their backups
+DATA_KEY = "data-key"  # face images and returned-form scans: the bureau's image key
+
+_KEY_REFUSAL = {
+    DATABASE_KEY: "本机没有可用的系统密钥库（Windows 凭据管理器 / Linux Secret Service），无法打开加密的本地数据库。"
+                  "数据库的密钥只保存在系统密钥库中，程序不会把它写成文件。请在已登录的桌面会话中运行，或联系信息科",
+    DATA_KEY: "本机没有可用的系统密钥库（Windows 凭据管理器 / Linux Secret Service），无法读取人脸图像和扫描件的密钥。"
+              "请在已登录的桌面会话中运行，或联系信息科",
+}
+
+
+def simulation_key(name: str) -> bytes:
+    """Demo and test mode's fixed key for ``name`` (published here: protects synthetic data only)."""
+    return hashlib.sha256(b"CertDesk simulation key, not a secret: " + name.encode()).digest()
+
+
+def _refuse(name: str, cause: Exception | None = None) -> KeyStoreUnavailable:
+    exc = KeyStoreUnavailable(_KEY_REFUSAL.get(name, _KEY_REFUSAL[DATABASE_KEY]), code="keystore_unavailable")
+    if cause is not None:
+        exc.__cause__ = cause
+    return exc
+
+
+def get_key(name: str, *, create: bool = True) -> bytes | None:
+    """The 256-bit key ``name`` from the OS key store, made (and read back) on first use.
+
+    Demo/test mode: :func:`simulation_key`. Production without a usable key store raises
+    :class:`KeyStoreUnavailable` with a Chinese message — nothing is written anywhere."""
+    if runmode.simulation_allowed():
+        with _lock:  # a key put by this process (recovery tests) wins over the fixed one
+            held = _memory.get((SERVICE, name))
+        return bytes.fromhex(held) if held else simulation_key(name)
+    try:
+        value = get_secret(name)
+        if value is None:
+            if not create:
+                return None
+            key = os.urandom(32)
+            set_secret(name, key.hex())
+            if get_secret(name) != key.hex():  # a store that accepts and forgets is no store
+                raise _refuse(name)
+            log.info("keystore: created %s", name)
+            return key
+    except KeyStoreUnavailable as exc:
+        raise _refuse(name, exc) from exc
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise KeyStoreUnavailable(f"系统密钥库中的密钥 {name} 已损坏，请联系信息科用恢复密钥恢复", code="key_corrupt")
+    return key
+
+
+def put_key(name: str, key: bytes) -> None:
+    """Store ``key`` as ``name`` (recovery, the first import of a deployed image key)."""
+    if len(key) != 32:
+        raise ValueError("keys are 32 bytes")
+    if runmode.simulation_allowed():  # this process only (never the OS store of a developer)
+        with _lock:
+            _memory[(SERVICE, name)] = key.hex()
+        return
+    try:
+        set_secret(name, key.hex())
+        if get_secret(name) != key.hex():
+            raise _refuse(name)
+    except KeyStoreUnavailable as exc:
+        raise _refuse(name, exc) from exc

@@ -43,6 +43,8 @@ MATRIX: dict[str, tuple[frozenset, str]] = {
     "settings.change": (frozenset((ADMIN,)), "修改系统设置"),
     "operators.manage": (frozenset((ADMIN,)), "管理操作员账号"),
     "data.purge": (frozenset((ADMIN,)), "按保存期限清理人脸图像"),
+    "data.backup": (SENIOR, "备份本机数据库（加密）"),
+    "data.restore": (SENIOR, "从备份恢复本机数据库"),
     "central.admin": (frozenset((ADMIN,)), "登记工作站、轮换表格签名密钥、升级中心数据库"),
 }
 

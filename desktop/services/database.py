@@ -8,10 +8,53 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from db import engine as db_engine
+from db.encryption import EncryptionError
 from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
 from desktop import paths
+from desktop.errors import UserFacingError
 from desktop.rules import CycleRule, RuleTable
+
+
+class DatabaseLocked(UserFacingError):
+    code = "database_key_mismatch"
+
+
+OPEN_REFUSALS = {
+    "wrong_key": ("本机数据库无法用本系统账户的密钥打开（系统账户或密钥库已更换？）。数据没有丢失：请联系信息科用恢复密钥解锁"
+                  "（certdesk recovery unlock），或从中心重新同步",
+                  "database_key_mismatch"),
+    "busy": ("数据库正被另一个程序使用，无法完成加密升级。请关闭其他 CertDesk 窗口后重试", "database_busy"),
+}
+
+
+def database_key(path: Path | None = None) -> bytes:
+    """The key of a local database file: this OS account's ``database-key`` (desktop/keystore.py)."""
+    from desktop import keystore
+
+    return keystore.get_key(keystore.DATABASE_KEY)
+
+
+db_engine.set_key_provider(database_key)
+
+
+def open_engine(url: str):
+    """``make_engine`` with a refused file said in Chinese (wrong key, busy during migration).
+    Once the key has opened the file, and where the bureau deployed a recovery public key, the
+    key is escrowed beside it (desktop/recovery.py) — wrapped so that only the centre's private
+    key opens it; never before (a wrong key must not replace a good escrow)."""
+    try:
+        engine = make_engine(url)
+    except EncryptionError as exc:
+        message, code = OPEN_REFUSALS.get(exc.code, ("本机数据库文件已损坏或无法读取，请联系信息科从备份恢复", "database_unreadable"))
+        raise DatabaseLocked(message, code=code) from None
+    path = db_engine.sqlite_file(url)
+    if path is not None and db_engine.is_encrypted(engine):
+        from desktop import recovery
+
+        recovery.ensure_escrow(path, database_key(path))
+    return engine
 
 
 def resolve_url(explicit: str | None = None, demo: bool = False) -> str:
@@ -47,7 +90,7 @@ class Database:
     @classmethod
     def open(cls, url: str | None = None, *, demo: bool = False, migrate: bool = True) -> "Database":
         resolved = resolve_url(url, demo)
-        engine = make_engine(resolved)
+        engine = open_engine(resolved)
         if migrate:
             upgrade(engine)
         db = cls(resolved, engine)

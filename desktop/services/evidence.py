@@ -1,19 +1,30 @@
-"""Face images and chip photos as evidence: encrypted at rest, kept no longer than needed.
+"""Face images, chip photos and returned-form scans as evidence: encrypted at rest, kept no
+longer than needed.
 
 Retention (settings ``face_retention_days``, default 365): a captured live frame is purged that
 many days after the certification; a reference photo is kept while it is the person's current
 reference and purged when replaced (plus the same grace period). Purging keeps the record that an
 image existed and drops the image itself. Images are never written to logs or exports.
+
+Scans of returned assist forms (``data/scans/…``, encrypted by desktop/vault.py) are purged
+``scan_retention_days`` (default 365) after the form was received: the file is overwritten and
+removed, the form keeps its ``scan_path`` as the record that a scan existed. With SQLite's
+``secure_delete`` (db/engine.py) a purged image leaves no bytes in the database's free pages.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
 
 from db import evidence_repo as repo
 from db import journal
-from db.models import new_id, utcnow
+from db.encryption import shred
+from db.models import AssistForm, new_id, utcnow
+from desktop import paths
 from desktop.services.database import Database
 from desktop.services.guard import require
 from desktop.services.settings import SettingsService
@@ -87,7 +98,12 @@ class EvidenceService:
         return row["id"], self.vault.decrypt(row["ciphertext"], row["id"])
 
     def purge_expired(self, actor: Actor, today: date | None = None) -> int:
-        """The retention job: drop every image past its ``purge_after`` day."""
+        """The retention job (images and scans); returns how many images were dropped."""
+        return self.purge(actor, today)["images"]
+
+    def purge(self, actor: Actor, today: date | None = None) -> dict:
+        """The retention job: drop every image past its ``purge_after`` day and every kept scan
+        of a form received more than ``scan_retention_days`` ago. ``{"images": n, "scans": n}``."""
         require(self.db, actor, "data.purge")
         today = today or date.today()
         now = utcnow()
@@ -97,4 +113,26 @@ class EvidenceService:
             journal.enqueue(conn, [("face_image", i, None) for i in ids])
             journal.audit(conn, actor.operator, actor.workstation, "face_image.purge", None, None,
                           {"count": len(ids), "as_of": today.isoformat()})
-        return len(ids)
+        scans = self._purge_scans(today)
+        if scans:
+            with self.db.engine.begin() as conn:
+                journal.audit(conn, actor.operator, actor.workstation, "assist_form.scan_purge", None, None,
+                              {"count": scans, "as_of": today.isoformat()})
+        return {"images": len(ids), "scans": scans}
+
+    def _purge_scans(self, today: date) -> int:
+        keep = int(self.settings.get("scan_retention_days"))
+        cutoff = datetime.combine(today - timedelta(days=keep), time.min)
+        t = AssistForm.__table__
+        with self.db.engine.connect() as conn:
+            kept = [r[0] for r in conn.execute(
+                select(t.c.scan_path).where(t.c.scan_path.is_not(None), t.c.received_at < cutoff))]
+        root = (paths.data_dir() / "scans").resolve()
+        n = 0
+        for relative in kept:
+            path = (paths.data_dir() / relative).resolve()
+            if root not in path.parents or not path.is_file():  # purged already, or not ours
+                continue
+            shred(path)
+            n += 1
+        return n

@@ -43,7 +43,6 @@ Nothing here logs an ID number; audit details carry serials and masked numbers o
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -778,7 +777,9 @@ class FormService:
         while dest.exists():
             n += 1
             dest = folder / f"{serial}-{n}{src.suffix.lower()}"
-        shutil.copyfile(src, dest)
+        from desktop.vault import seal_scan
+
+        seal_scan(src, dest)  # encrypted under the image key, 0600 (issue 16)
         return dest.relative_to(paths.data_dir()).as_posix()
 
     @staticmethod

@@ -42,6 +42,7 @@ OPTIONS: dict[str, Option] = {
         Option("face_reject", float, 0.60, "人脸比对不通过标准", "比对结果超过这个数认定不是本人；介于两个标准之间的，由工作人员核对照片后确认", "face"),
         Option("idle_lock_minutes", int, 5, "空闲锁屏（分钟）", "", "security"),
         Option("face_retention_days", int, 365, "人脸图像保存天数", "现场采集的人脸图像在认证后保存的天数，到期自动清除", "security"),
+        Option("scan_retention_days", int, 365, "扫描件保存天数", "收回的协助认证表扫描件在登记后保存的天数，到期自动清除", "security"),
     )
 }
 

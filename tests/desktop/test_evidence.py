@@ -101,4 +101,4 @@ def test_purge_command(db, person_id, tmp_path):
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "evidence", "purge", "--as-of", "2026-11-29", "--json"],
                        cwd=root, capture_output=True, text=True, env={**os.environ, **signed_env(db)})
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"purged": 1}
+    assert json.loads(r.stdout) == {"purged": 1, "scans_purged": 0}

@@ -99,7 +99,10 @@ def test_issue_render_decode_receive_resumes_a_suspended_person(db, forms, suspe
     ev = json.loads(cert["evidence"])
     assert ev["serial"] == issued.serial and ev["body"].startswith("大连市") and ev["certifier"] == "王芳"
     kept = paths.data_dir() / ev["scan"]
-    assert kept.is_file() and kept.read_bytes() == photo.read_bytes()
+    from desktop.vault import open_scan
+
+    assert kept.is_file() and open_scan(kept) == photo.read_bytes()  # kept encrypted (issue 16)
+    assert kept.read_bytes() != photo.read_bytes()
     assert ev["scan"].startswith("scans/")
 
     row = form_row(db, issued.serial)
