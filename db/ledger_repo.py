@@ -116,11 +116,7 @@ def stream_entitlements(conn: Connection, last_cert_on_or_before: date, person_i
     if conn.dialect.name == "sqlite":
         # the whole roster: straight from the driver (dates stay ISO text; the caller parses each
         # distinct one once) — SQLAlchemy's per-row processing is most of the cost at a million rows
-        cur = conn.connection.driver_connection.execute(
-            "SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
-            "(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
-            "AND c.result = 'passed' AND c.cert_date <= ?) FROM entitlements e",
-            (last_cert_on_or_before.isoformat(),))
+        cur = conn.connection.driver_connection.execute(_ENT_COLS, {"day": last_cert_on_or_before.isoformat()})
         cur.arraysize = 20_000
         return _iter_cursor(cur)
     return conn.execution_options(yield_per=20_000).execute(stmt)
@@ -169,9 +165,14 @@ def event_details(conn: Connection, event_ids: Sequence[str]) -> dict[str, str |
     return out
 
 
+# SQLite: the latest passed certification ≤ the day is the person's maintained latest passed date
+# (db/aggregates.py, kept by triggers) when that is ≤ the day — one primary-key probe; only a
+# person certified after the day is looked up in the certifications (the correlated subquery).
 _ENT_COLS = ("SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
-             "(SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
-             "AND c.result = 'passed' AND c.cert_date <= ?) AS last FROM entitlements e")
+             "CASE WHEN l.last_passed IS NULL THEN NULL WHEN l.last_passed <= :day THEN l.last_passed "
+             "ELSE (SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+             "AND c.result = 'passed' AND c.cert_date <= :day) END AS last "
+             "FROM entitlements e LEFT JOIN person_last_passed l ON l.person_id = e.person_id")
 
 
 def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, thresholds: dict[str, str],
@@ -189,7 +190,7 @@ def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, threshol
         raw.executemany("INSERT OR IGNORE INTO ledger_want VALUES (?)", ((i,) for i in also))
         cond = f"({cond}) OR id IN (SELECT id FROM ledger_want)"
     try:
-        cur = raw.execute(f"SELECT * FROM ({_ENT_COLS}) WHERE {cond}", (last_cert_on_or_before.isoformat(),))
+        cur = raw.execute(f"SELECT * FROM ({_ENT_COLS}) WHERE {cond}", {"day": last_cert_on_or_before.isoformat()})
         cur.arraysize = 20_000
         return cur.fetchall()
     finally:
@@ -203,9 +204,10 @@ def entitlements_by_ids(conn: Connection, last_cert_on_or_before: date, ids: Seq
         return []
     raw = conn.connection.driver_connection
     out: list[tuple] = []
-    sql = f"{_ENT_COLS} WHERE e.id IN (SELECT value FROM json_each(?))"
+    sql = f"{_ENT_COLS} WHERE e.id IN (SELECT value FROM json_each(:ids))"
     for k in range(0, len(ids), 50_000):
-        out.extend(raw.execute(sql, (last_cert_on_or_before.isoformat(), json.dumps(list(ids[k:k + 50_000])))))
+        out.extend(raw.execute(sql, {"day": last_cert_on_or_before.isoformat(),
+                                     "ids": json.dumps(list(ids[k:k + 50_000]))}))
     return out
 
 

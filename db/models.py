@@ -385,3 +385,5 @@ import db.outreach_models  # noqa: E402,F401
 import db.central_models  # noqa: E402,F401
 # issue 21 import profiles (revision 0010)
 import db.profiles_repo  # noqa: E402,F401
+# issue 20 maintained aggregates (revision 0011)
+import db.aggregates  # noqa: E402,F401

@@ -136,6 +136,9 @@ def certifications_by_month(conn: Connection, since: date) -> list[tuple[str, st
     return [tuple(r) for r in conn.execute(sql, {"since": since})]
 
 
+ATTENDED = ("counter", "home_visit", "staff_attestation")
+
+
 def attended_certifications(conn: Connection, since: date) -> list[tuple]:
     """(cert_date ISO, method, result, evidence JSON, birth_date ISO, person_id) of attended checks
     (counter, home visit, staff attestation) since a date, in date order."""
@@ -143,7 +146,7 @@ def attended_certifications(conn: Connection, since: date) -> list[tuple]:
     stmt = (
         select(c.cert_date, c.method, c.result, c.evidence, p.birth_date, c.person_id)
         .join(persons, p.id == c.person_id)
-        .where(and_(c.cert_date >= since, c.method.in_(("counter", "home_visit", "staff_attestation"))))
+        .where(and_(c.cert_date >= since, c.method.in_(ATTENDED)))
         .order_by(c.cert_date, c.created_at)
     )
     return [(_iso(r[0]), r[1], r[2], r[3], _iso(r[4]), r[5]) for r in conn.execute(stmt)]
@@ -414,3 +417,128 @@ def unprocessed_deaths(conn: Connection, person_id: str | None = None) -> list[d
     if person_id is not None:
         stmt = stmt.where(p.id == person_id)
     return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+# --- long lists kept in the database (issue 20: a paged view reads them a page at a time) -------
+
+SNAPSHOT_COLUMNS = ("pid", "name", "id_number", "phone", "address", "residence", "channel", "deadline", "suspend",
+                    "cohorts", "n", "last_outcome", "last_marked_on")
+
+
+def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[tuple], marks_since: date) -> int:
+    """SQLite: the outreach list (desktop.services.outreach.OutreachService.due_within's rows) as
+    the temporary table ``table``, one row per person in the list's order (rowid = position):
+    SNAPSHOT_COLUMNS (``cohorts``: the person's listed entitlements as "deadline|suspend|cohort"
+    items joined by ";"). ``due_map``: (cohort, eff_from, eff_to, deadline, suspend month) ISO —
+    the effective ``last`` dates whose deadline puts an entitlement on the list (the caller
+    inverts the rule table). Candidates come from the maintained latest passed dates
+    (db/aggregates.py) in three disjoint parts: certified on or before ``as_of`` and not before
+    the start (an index range over the dates), not certified since the start (the start is
+    ``last``), and certified only after ``as_of`` (the exact subquery). Returns the row count."""
+    import json
+
+    if not table.isidentifier():
+        raise ValueError(table)
+    lo = min((r[1] for r in due_map), default=None)
+    hi = max((r[2] for r in due_map), default=None)
+    raw = conn.connection.driver_connection
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    cols = ", ".join(SNAPSHOT_COLUMNS)
+    raw.execute(f"CREATE TEMP TABLE {table} (rid INTEGER PRIMARY KEY, {cols})")
+    if lo is None:
+        return 0
+    last = ("CASE WHEN l.last_passed <= :asof THEN l.last_passed ELSE (SELECT max(c.cert_date) FROM certifications c "
+            "WHERE c.person_id = e.person_id AND c.result = 'passed' AND c.cert_date <= :asof) END")
+    cand = (
+        "SELECT e.person_id AS pid, e.cohort, l.last_passed AS eff FROM person_last_passed l "
+        "CROSS JOIN entitlements e ON e.person_id = l.person_id "
+        "WHERE l.last_passed BETWEEN :lo AND :hi AND l.last_passed <= :asof AND e.status = 'active' "
+        "AND l.last_passed >= e.start_date "
+        "UNION ALL "
+        "SELECT e.person_id, e.cohort, e.start_date FROM entitlements e "
+        "LEFT JOIN person_last_passed l ON l.person_id = e.person_id "
+        f"WHERE e.status = 'active' AND e.start_date BETWEEN :lo AND :hi AND coalesce({last}, '') < e.start_date "
+        "UNION ALL "
+        "SELECT pid, cohort, eff FROM (SELECT e.person_id AS pid, e.cohort, e.start_date AS start, "
+        f"{last} AS eff FROM person_last_passed l CROSS JOIN entitlements e ON e.person_id = l.person_id "
+        "WHERE l.last_passed > :asof AND e.status = 'active' LIMIT -1 OFFSET 0) WHERE eff >= start"
+    )
+    sql = (
+        f"INSERT INTO temp.{table} ({cols}) "
+        "WITH m AS (SELECT json_extract(value, '$[0]') AS cohort, json_extract(value, '$[1]') AS lo, "
+        "           json_extract(value, '$[2]') AS hi, json_extract(value, '$[3]') AS deadline, "
+        "           json_extract(value, '$[4]') AS suspend FROM json_each(:map)), "
+        "     q AS (SELECT x.pid, x.cohort, m.deadline, m.suspend FROM (" + cand + ") x "
+        "           JOIN m ON m.cohort = x.cohort AND x.eff BETWEEN m.lo AND m.hi), "
+        "     g AS (SELECT pid, min(deadline || '|' || suspend) AS ds, "
+        "           group_concat(deadline || '|' || suspend || '|' || cohort, ';') AS cohorts, "
+        "           count(*) AS n FROM q GROUP BY pid) "
+        "SELECT g.pid, p.name, p.id_number, p.phone, p.address, coalesce(p.residence, 'local'), "
+        "  CASE WHEN g.pid IN (SELECT person_id FROM outreach_flags WHERE housebound) "
+        "         OR g.pid IN (SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled')) "
+        "       THEN 'home_visit' WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END, "
+        "  substr(g.ds, 1, 10), substr(g.ds, 12), g.cohorts, g.n, "
+        "  (SELECT k.outcome || '|' || k.marked_on FROM outreach_marks k WHERE k.person_id = g.pid "
+        "   AND k.marked_on >= :since ORDER BY k.created_at DESC LIMIT 1), NULL "
+        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
+        "ORDER BY substr(g.ds, 1, 10), p.name, g.pid"
+    )
+    params = {"asof": as_of.isoformat(), "lo": lo, "hi": hi, "map": json.dumps(due_map),
+              "since": marks_since.isoformat()}
+    raw.execute(sql, params)
+    raw.execute(f"UPDATE temp.{table} SET last_marked_on = substr(last_outcome, instr(last_outcome, '|') + 1), "
+                "last_outcome = substr(last_outcome, 1, instr(last_outcome, '|') - 1) WHERE last_outcome IS NOT NULL")
+    return raw.execute(f"SELECT count(*) FROM temp.{table}").fetchone()[0]
+
+
+def snapshot_page(conn: Connection, table: str, key: str | None, descending: bool, after: tuple | None,
+                  limit: int, where: str = "", params: dict | None = None) -> list[tuple]:
+    """Rows of a snapshot table after the keyset ``after`` = (key value, rid) (None: from the
+    start) in the order (key, rid) — ``key`` None: the list's own order (rid). An index on
+    (key, rid) makes each page one index walk. Returns (rid, *SNAPSHOT_COLUMNS…, key value)."""
+    if not table.isidentifier() or (key is not None and not key.isidentifier()):
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    k = key or "rid"
+    if key is not None:
+        raw.execute(f"CREATE INDEX IF NOT EXISTS temp.ix_{table}_{key} ON {table} ({key}, rid)")
+    op, direction = ("<", "DESC") if descending else (">", "ASC")
+    conds = [where] if where else []
+    p = dict(params or {})
+    if after is not None:
+        conds.append(f"({k}, rid) {op} (:after_k, :after_r)")
+        p["after_k"], p["after_r"] = after
+    sql = (f"SELECT *, {k} FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
+           + f" ORDER BY {k} {direction}, rid {direction} LIMIT {int(limit)}")
+    return raw.execute(sql, p).fetchall()
+
+
+def snapshot_counts(conn: Connection, table: str, column: str) -> dict[str, int]:
+    if not table.isidentifier() or not column.isidentifier():
+        raise ValueError(table)
+    return dict(conn.connection.driver_connection.execute(
+        f"SELECT {column}, count(*) FROM temp.{table} GROUP BY {column}").fetchall())
+
+
+def snapshot_count(conn: Connection, table: str, where: str = "", params: dict | None = None) -> int:
+    if not table.isidentifier():
+        raise ValueError(table)
+    return conn.connection.driver_connection.execute(
+        f"SELECT count(*) FROM temp.{table}" + (f" WHERE {where}" if where else ""), params or {}).fetchone()[0]
+
+
+def snapshot_set(conn: Connection, table: str, key: str, value, values: dict) -> None:
+    if not all(c.isidentifier() for c in (table, key, *values)):
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    raw.execute(f"UPDATE temp.{table} SET " + ", ".join(f"{c} = :{c}" for c in values) + f" WHERE {key} = :key_",
+                {**values, "key_": value})
+    raw.commit()
+
+
+def drop_snapshot(conn: Connection, table: str) -> None:
+    if not table.isidentifier():
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    raw.commit()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from db import aggregates
 from db import outreach_repo as orepo
 from desktop.labels import CERT_METHOD_ZH, FAILURE_REASON_ZH
 from desktop.months import Month
@@ -121,6 +122,31 @@ def coverage_thresholds(rules: RuleTable, as_of: date) -> dict[str, tuple[date, 
     return out
 
 
+def _coverage_from_buckets(buckets, thresholds: dict[str, tuple[date, date, date]]):
+    """The answer of :func:`db.outreach_repo.coverage_counts` and ``status_counts`` from the
+    maintained coverage buckets (valid when no passed certification is dated after ``as_of``):
+    the same classification, per bucket instead of per entitlement."""
+    iso = {c: tuple(t.isoformat() for t in ts) for c, ts in thresholds.items()}
+    counts: Counter = Counter()
+    stored: Counter = Counter()
+    for cohort, status, alive, eff, n in buckets:
+        stored[(cohort, status)] += n
+        if not alive or status == "terminated":
+            continue
+        t = iso.get(cohort)
+        if status == "suspended" or (t is not None and eff <= t[0]):
+            st = "suspended"
+        elif t is not None and eff <= t[1]:
+            st = "overdue"
+        elif t is not None and eff <= t[2]:
+            st = "due_soon"
+        else:
+            st = "valid"
+        counts[(cohort, st)] += n
+    return ([(c, st, n) for (c, st), n in counts.items() if n],
+            [(c, st, n) for (c, st), n in stored.items() if n])
+
+
 def _band(birth: str | None, on: str) -> str | None:
     if not birth:
         return None
@@ -142,32 +168,54 @@ class DashboardService:
     def __init__(self, db: Database):
         self.db = db
 
-    def build(self, as_of: date | None = None, *, progress=None, cancel=None) -> Dashboard:
+    def coverage(self, as_of: date | None = None, *, cancel=None) -> dict[str, dict[str, int]]:
+        """cohort → status → entitlements on ``as_of`` (the first chart: from the maintained
+        coverage buckets, a few thousand rows, whenever no passed certification is dated after
+        ``as_of``; otherwise counted over every entitlement)."""
+        as_of = as_of or date.today()
+        thresholds = coverage_thresholds(self.db.rule_table(), as_of)
+        coverage: dict[str, Counter] = {c: Counter() for c in COHORTS}
+        with self.db.engine.connect() as conn:
+            counts, stored = (_coverage_from_buckets(aggregates.coverage_buckets(conn), thresholds)
+                              if aggregates.available(conn)
+                              and (aggregates.latest_passed_date(conn) or "") <= as_of.isoformat()
+                              else (orepo.coverage_counts(conn, as_of, thresholds), orepo.status_counts(conn)))
+            for cohort, status, n in counts:
+                if cohort in coverage:
+                    coverage[cohort][status] += n
+            check_cancel(cancel)
+            for cohort, status, n in stored:
+                if status == "terminated" and cohort in coverage:
+                    coverage[cohort]["terminated"] += n
+        return {c: dict(v) for c, v in coverage.items()}
+
+    def build(self, as_of: date | None = None, *, progress=None, cancel=None,
+              coverage: dict[str, dict[str, int]] | None = None) -> Dashboard:
+        """Every figure; ``coverage``: the answer of :meth:`coverage` already shown (the page
+        draws that chart first)."""
         as_of = as_of or date.today()
         say = progress or (lambda pct, text: None)
         here = Month.of(as_of)
         months = tuple(str(here - k) for k in range(11, -1, -1))
         since = Month.parse(months[0]).first_day()
-        rules = self.db.rule_table()
-        thresholds = coverage_thresholds(rules, as_of)
-        coverage: dict[str, Counter] = {c: Counter() for c in COHORTS}
         say(5, "统计覆盖情况")
+        if coverage is None:
+            coverage = self.coverage(as_of, cancel=cancel)
         with self.db.engine.connect() as conn:
-            for cohort, status, n in orepo.coverage_counts(conn, as_of, thresholds):
-                if cohort in coverage:
-                    coverage[cohort][status] += n
-            check_cancel(cancel)
-            for cohort, status, n in orepo.status_counts(conn):
-                if status == "terminated" and cohort in coverage:
-                    coverage[cohort]["terminated"] += n
-            # the dead whose entitlement the next run will terminate
+            maintained = aggregates.available(conn)
             say(82, "统计认证量")
             by_method: dict[str, Counter] = {m: Counter() for m in months}
-            for m, method, result, n in orepo.certifications_by_month(conn, since):
+            per_month = (aggregates.cert_month_counts(conn, months[0]) if maintained
+                         else orepo.certifications_by_month(conn, since))
+            attended_months = set()
+            for m, method, result, n in per_month:
                 if result == "passed" and m in by_method:
                     by_method[m][method] += n
+                if method in orepo.ATTENDED:
+                    attended_months.add(m)
             say(88, "统计窗口办理情况")
-            attended = orepo.attended_certifications(conn, since)
+            # attended checks are read only when the monthly counts say there are any
+            attended = orepo.attended_certifications(conn, since) if attended_months or not maintained else []
             marks = orepo.all_marks(conn)
             certs = orepo.passed_dates_iso(conn, sorted({m[0] for m in marks}))
         times: dict[str, list[float]] = defaultdict(list)

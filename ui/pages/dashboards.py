@@ -107,6 +107,7 @@ class KpiCard(QFrame):
 
 class DashboardsPage(QWidget):
     loaded = Signal()
+    coverage_loaded = Signal()  # the first chart is drawn (the rest follow)
     failed = Signal(str)
 
     def __init__(self, parent=None):
@@ -202,7 +203,17 @@ class DashboardsPage(QWidget):
             return
         svc, as_of = self.backend.services.dashboards, self.backend.as_of
         self.refresh_button.setEnabled(False)
-        self.taskbar.start(lambda report, cancel: svc.build(as_of, progress=report, cancel=cancel),
+        # progressively: the coverage (maintained counts, a few thousand rows) is drawn first,
+        # then the figures read from the certifications themselves
+        self.taskbar.start(lambda report, cancel: svc.coverage(as_of, cancel=cancel),
+                           lambda cov: self._coverage_loaded(svc, as_of, cov), self._failed, "正在统计覆盖情况…")
+
+    def _coverage_loaded(self, svc, as_of, coverage) -> None:
+        from desktop.services.dashboards import Dashboard
+
+        self._coverage(Dashboard(as_of, (), coverage, {}, {}, {}, []))
+        self.coverage_loaded.emit()
+        self.taskbar.start(lambda report, cancel: svc.build(as_of, progress=report, cancel=cancel, coverage=coverage),
                            self._loaded, self._failed, "正在统计…")
 
     def _failed(self, exc) -> None:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from ui.long_task import TaskBar
 from ui.widgets.flow import FlowRow
-from ui.models.table import Column, RowTableModel
+from ui.models.paged import PagedTableModel
+from ui.models.table import Column
 from desktop.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text
 from ui.pages.common import fmt_month, heading, hint, make_table, row_of
@@ -40,7 +41,6 @@ class OutreachPage(QWidget):
         super().__init__(parent)
         self.backend = None
         self.actor = None
-        self._rows: list = []
         self.as_of = date.today()
 
         self.title = heading("认证到期提醒", self)
@@ -69,7 +69,9 @@ class OutreachPage(QWidget):
         self.refresh_button.setObjectName("primaryButton")
         self.refresh_button.clicked.connect(self.reload)
 
-        self.model = RowTableModel([
+        # a view of the list kept by SQLite: pages are read as the table scrolls, sorting and the
+        # filters are SQL (desktop.services.lists.OutreachList)
+        self.model = PagedTableModel([
             Column("认证方式", lambda r: r.channel_zh, align_center=True),
             Column("姓名", lambda r: r.name),
             Column("身份证号码", lambda r: r.masked_id),
@@ -80,8 +82,10 @@ class OutreachPage(QWidget):
                    foreground=lambda r: URGENT if r.days_left(self.as_of) <= 7 else None),
             Column("暂停月份", lambda r: fmt_month(r.suspend_from), key=lambda r: r.suspend_from),
             Column("最近联系", lambda r: f"{r.last_outcome_zh} {r.last_marked_on[5:]}" if r.last_outcome else "—"),
-        ], self)
-        self.table = make_table(self.model, self, sortable=True)
+        ], ["channel", "name", "id_number", "phone", None, "deadline", "deadline", "suspend", "last_outcome"], self)
+        self.table = make_table(self.model, self)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the list's own order
+        self.table.setSortingEnabled(True)  # header clicks ask the source (SQL) for another order
         self.table.setObjectName("outreachTable")
         self.table.doubleClicked.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
 
@@ -143,7 +147,7 @@ class OutreachPage(QWidget):
         import time
 
         stale = time.monotonic() - getattr(self, "_loaded_at", float("-inf")) > STALE_S
-        if (not self._rows or stale) and not self.taskbar.busy:
+        if (self.model.source() is None or stale) and not self.taskbar.busy:
             self._loaded_at = time.monotonic()
             self.reload()
 
@@ -161,16 +165,20 @@ class OutreachPage(QWidget):
     def reload(self) -> None:
         if self.backend is None or self.taskbar.busy:
             return
-        svc, days, as_of, overdue = self.service, self.days.value(), self.as_of, self.overdue.isChecked()
+        lists, days, as_of, overdue = self.backend.lists, self.days.value(), self.as_of, self.overdue.isChecked()
         self.refresh_button.setEnabled(False)
-        self.taskbar.start(lambda report, cancel: svc.due_within(days, as_of, include_overdue=overdue,
-                                                                progress=report, cancel=cancel),
+        self.taskbar.start(lambda report, cancel: lists.outreach(days, as_of, include_overdue=overdue, cancel=cancel),
                            self._loaded, self._failed, "正在生成名单…")
         self._set_enabled()
 
-    def _loaded(self, rows) -> None:
+    def _loaded(self, source) -> None:
         self.refresh_button.setEnabled(True)
-        self._rows = list(rows)
+        old = self.model.source()
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self._counts = source.counts("channel")
+        self.model.set_source(source)
+        if old is not None:
+            old.close()
         self._apply_filter()
         self.finished.emit("loaded")
 
@@ -181,18 +189,26 @@ class OutreachPage(QWidget):
         self.finished.emit("failed")
 
     def _apply_filter(self) -> None:
-        code = self.channel.currentData()
-        text = self.filter.text().strip()
-        rows = [r for r in self._rows if (code is None or r.channel == code)
-                and (not text or text in r.name or text in (r.phone or "") or r.id_number.endswith(text))]
-        self.model.set_rows(rows)
-        counts = {c: sum(1 for r in self._rows if r.channel == c) for _, c in CHANNEL_ITEMS[1:]}
-        self.summary.setText(f"共 {len(self._rows)} 人（本地 {counts['local']}，异地 {counts['remote']}，"
-                             f"上门 {counts['home_visit']}），显示 {len(rows)} 人")
-        self.rows_shown.emit(len(rows))
+        source = self.model.source()
+        if source is None:
+            return
+        source.set_channel(self.channel.currentData())
+        source.filter(self.filter.text().strip())
+        self.model.reload()
+        shown = source.matching()
+        counts = {c: self._counts.get(c, 0) for _, c in CHANNEL_ITEMS[1:]}
+        self.summary.setText(f"共 {source.count} 人（本地 {counts['local']}，异地 {counts['remote']}，"
+                             f"上门 {counts['home_visit']}），显示 {shown} 人")
+        self.rows_shown.emit(shown)
         self._set_enabled()
 
+    def all_rows(self) -> list:
+        """Every row the filters show, in the shown order (read from the list, not the screen)."""
+        source = self.model.source()
+        return list(source.rows()) if source is not None else self.model.rows()
+
     def shown_rows(self) -> list:
+        self.model.fetch_all()
         return self.model.rows()
 
     def selected_row(self):
@@ -215,9 +231,13 @@ class OutreachPage(QWidget):
         from dataclasses import replace
 
         new = replace(row, last_outcome=outcome, last_marked_on=self.as_of.isoformat())
-        self._rows = [new if r.person_id == row.person_id else r for r in self._rows]
+        source = self.model.source()
+        if source is not None:
+            source.set_mark(row.person_id, outcome, self.as_of.isoformat())
         current = self.table.currentIndex().row()
-        self._apply_filter()
+        for i, r in enumerate(self.model.rows()):
+            if r.person_id == row.person_id:
+                self.model.replace_row(i, new)
         if current >= 0:
             self.table.selectRow(min(current + 1, self.model.rowCount() - 1))  # ready for the next call
         self.finished.emit("marked")
@@ -240,7 +260,7 @@ class OutreachPage(QWidget):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        rows, svc, as_of = self.model.rows(), self.service, self.as_of
+        rows, svc, as_of = self.all_rows(), self.service, self.as_of
         self.taskbar.start(lambda report, cancel: svc.export_xlsx(rows, path, as_of, progress=report, cancel=cancel),
                            lambda p: self._done(f"已导出 {len(rows)} 人到 {p}"), self._failed, "正在导出…")
         self._set_enabled()
@@ -252,7 +272,7 @@ class OutreachPage(QWidget):
             self.print_letters_to(Path(path))
 
     def print_letters_to(self, path: Path, mark: bool = True) -> None:
-        rows, svc, as_of, actor = self.model.rows(), self.service, self.as_of, self.actor
+        rows, svc, as_of, actor = self.all_rows(), self.service, self.as_of, self.actor
 
         def work(report, cancel):
             pages = svc.reminder_letters(rows, path, as_of, progress=report, cancel=cancel)
