@@ -6,7 +6,7 @@ Amounts are integers in fen (分) to stay exact. Payroll months are ``YYYY-MM`` 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -16,34 +16,14 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import NAMING, UUID, Base, utcnow  # noqa: F401  (re-exported: every model module used them from here)
 from db.ids import new_id, new_ids  # noqa: F401  (re-exported: the models' key default)
-
-# A naming convention so Alembic batch migrations on SQLite can find constraints by name.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-UUID = String(36)
 
 
 class Person(Base):
@@ -82,7 +62,7 @@ class Entitlement(Base):
 
 
 class CycleRule(Base):
-    """The clock's rule table (domain.md §2): data, editable per bureau."""
+    """The clock's rule table (docs/domain.md §2): data, editable per bureau."""
 
     __tablename__ = "cycle_rules"
 
@@ -330,7 +310,7 @@ class SyncConflict(Base):
 
 
 class HomeVisit(Base):
-    """A home visit (上门认证, domain.md §6): booked by phone, scheduled to a staff member, closed."""
+    """A home visit (上门认证, docs/domain.md §6): booked by phone, scheduled to a staff member, closed."""
 
     __tablename__ = "home_visits"
     __table_args__ = (Index("ix_home_visits_staff_date", "staff", "scheduled_date"),)

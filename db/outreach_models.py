@@ -1,6 +1,6 @@
 """Tables of issue 8 (revision 0004): outreach calls, house-bound flags, payroll exports, recovery plans.
 
-Registered on ``db.models.Base`` so ``Base.metadata`` stays complete (db/models.py imports this
+Registered on ``db.base.Base`` (re-exported by db.models) so ``Base.metadata`` stays complete (db/models.py imports this
 module at its end). Persistence only.
 """
 
@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import UUID, Base, new_id, utcnow
+from db.base import UUID, Base, new_id, utcnow
 
 
 class OutreachMark(Base):

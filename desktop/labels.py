@@ -23,7 +23,7 @@ METHOD_ZH = {"lump_sum": "一次性退回", "instalments": "分期退回", "offs
 # desktop.services.visits
 REASONS_ZH = ("行动不便", "卧床", "高龄", "重病", "其他")
 
-# 认证方式 (domain.md §4): the counter, the person page, the dashboards and every printed form
+# 认证方式 (docs/domain.md §4): the counter, the person page, the dashboards and every printed form
 CERT_METHOD_ZH = {
     "counter": "现场认证",
     "home_visit": "上门认证",
@@ -63,6 +63,13 @@ FAILURE_REASON_ZH = {
     "approval_refused": "审批未通过",
     "liveness_failed": "活体检测未通过",
 }
+
+
+
+def face_failure_zh(code: str) -> str:
+    """The one Chinese name of a failure reason code (the code itself when it is not known)."""
+    return FAILURE_REASON_ZH.get(code, code)
+
 
 # who approves a staff attestation (人工核验): always said the same way
 ATTESTATION_APPROVAL_ZH = "需审核主管审批"

@@ -1,6 +1,8 @@
 """``certdesk demo --drill N [--json]``: N complete certifications through the real counter widgets
-with the simulated reader and camera (offscreen is fine), timed from the card on the reader to the
-printed receipt. The records stay in the demo database.
+— the page is a view of :class:`desktop.counter.flow.CounterFlow`, so the drill drives the same
+flow the tests drive headless (tests/counter/test_headless_flow.py) — with the simulated reader
+and camera (offscreen is fine), timed from the card on the reader to the printed receipt. The
+records stay in the demo database.
 
 Prints ``{"certified": n, "failed": n, "median_seconds": x, "p95_seconds": x, "failures": [...]}``;
 each failure says which step did not finish (``card``, ``face_check``, ``receipt``, ``print``), the
@@ -36,11 +38,11 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     runmode.set_mode(runmode.DEMO)
     from PySide6.QtWidgets import QApplication
 
+    from desktop.counter.station import build_demo_station, prepare_counter
     from ui import workers
-    from ui.app import open_backend, setup_application
-    from ui.counter_kit import build_demo_kit, prepare_counter
     from ui.pages.counter import CounterPage
     from ui.resident_screen import PromptSpeaker, ResidentScreen
+    from ui.startup import open_backend, setup_application
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     setup_application(app)
@@ -50,14 +52,15 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
 
     ws = workstation_id()
     info = prepare_counter(services, True, ws, as_of)
-    cards = info["demo_cards"][:-2] or info["demo_cards"]  # the last two are sample cards not on the roster
+    cards = list(info.demo_cards[:-2] or info.demo_cards)  # the last two are sample cards not on the roster
     resident = ResidentScreen(PromptSpeaker(use_tts=False, use_audio=False))  # timings, not sound
     resident.resize(800, 600)
-    kit = build_demo_kit(cards=cards, resident_screen=resident, frames_per_step=frames_per_step, pace_fps=60)
+    station = build_demo_station(cards=cards, frames_per_step=frames_per_step, pace_fps=60)
     from dataclasses import replace
 
-    backend = replace(backend, counter_kit=kit)
+    backend = replace(backend, station=station)
     page = CounterPage()
+    page.set_resident_screen(resident)
     page.resize(1440, 900)
     page.show()
     op = services.operators.login("zhangmin", "Demo2026", ws)

@@ -3,7 +3,8 @@
 Injected: a frame source (anything with ``latest()`` and ``wait_next(after_index, timeout)``, e.g.
 desktop.devices.cameras.*), a session factory returning a fresh ``FaceCheckSession`` and optionally
 the :class:`ResidentScreen`. Threads: the camera captures on its own thread; the face session runs on
-a QThread worker (always on the newest frame, dropping the rest); the GUI thread only paints the
+a :func:`ui.workers.stream` thread (:func:`desktop.counter.stream.feed_newest`: always the newest
+frame, dropping the rest); the GUI thread only paints the
 newest frame and never waits for face work. The timer polls at twice the camera rate (a 30 Hz
 poll of a 30 Hz camera drops every frame that lands just after a tick) and paints only new frames.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
@@ -39,59 +40,6 @@ def details_zh(ev) -> str:
     return "\n".join(lines)
 
 
-class _FaceWorker(QObject):
-    """Runs in its own QThread: newest frame -> session.feed -> events (queued to the GUI)."""
-
-    event_ready = Signal(object)
-    finished = Signal()
-
-    def __init__(self, source, session):
-        super().__init__()
-        self.source = source
-        self.session = session
-        self._running = True
-        self.frames_analysed = 0
-
-    @Slot()
-    def run(self) -> None:
-        last = 0
-        try:
-            while self._running and not self.session.finished:
-                frame = self.source.wait_next(last, timeout=0.2)
-                if frame is None:
-                    if getattr(self.source, "ended", False):
-                        break
-                    continue
-                last = frame.index
-                for ev in self.session.feed(frame.image):
-                    self.event_ready.emit(ev)
-                self.frames_analysed += 1
-        finally:
-            self.finished.emit()
-
-    def _set_camera_ok(self, ok: bool) -> None:
-        self.camera_ok = ok
-        if not ok:
-            self.preview.clear()
-            self.preview.setText("摄像头无画面")
-            self.abort_check()
-        self.camera_state_changed.emit(ok)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def abort_check(self) -> None:
-        """End a running check without a result (:attr:`check_aborted` follows)."""
-        if self.session is not None and not self.session.finished:
-            self.session.request("cancel")
-        if self._worker is not None:
-            self._worker.stop()
-
-    def stop(self) -> None:
-        self._running = False
-
-
 CAMERA_STALL_S = 3.0  # no new frame for this long: the camera counts as lost (unplugged, driver hung)
 
 
@@ -110,8 +58,7 @@ class FaceCheckPanel(QWidget):
         self.resident = resident_screen
         self.session = None
         self.result: FaceCheckResult | None = None
-        self._thread: QThread | None = None
-        self._worker: _FaceWorker | None = None
+        self._thread = None  # the running check's ui.workers.Stream
         self._last_index = 0
         self.frames_painted = 0
         self.camera_ok = True
@@ -233,16 +180,14 @@ class FaceCheckPanel(QWidget):
         self.suggestions.hide()
         self._say(self.result_label, "")
         self._say(self.details, "")
-        self.session = self.session_factory()
-        self._thread = QThread(self)
-        self._worker = _FaceWorker(self.source, self.session)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.event_ready.connect(self._on_event)
-        self._worker.finished.connect(self._thread.quit)
-        self._thread.finished.connect(self._on_thread_done)
+        from desktop.counter.stream import feed_newest
+        from ui.workers import stream
+
+        self.session = session = self.session_factory()
+        source = self.source
         self._set_running(True)
-        self._thread.start()
+        self._thread = stream(lambda emit, running: feed_newest(source, session, emit, running),
+                              self._on_event, self._on_thread_done, name="face-check")
 
     def _set_camera_ok(self, ok: bool) -> None:
         self.camera_ok = ok
@@ -260,15 +205,13 @@ class FaceCheckPanel(QWidget):
         """End a running check without a result (:attr:`check_aborted` follows)."""
         if self.session is not None and not self.session.finished:
             self.session.request("cancel")
-        if self._worker is not None:
-            self._worker.stop()
+        if self._thread is not None:
+            self._thread.stop()
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(5000)
+            self._thread.stop()
+            self._thread.wait(5.0)
             self._on_thread_done()
         self._timer.stop()
 
@@ -286,9 +229,7 @@ class FaceCheckPanel(QWidget):
         if self._thread is None:
             return
         self._thread.deleteLater()
-        if self._worker is not None:
-            self._worker.deleteLater()
-        self._thread, self._worker = None, None
+        self._thread = None
         self._set_running(False)
         if self.result is None:
             if self.session is not None and not self.session.finished:

@@ -11,26 +11,14 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from ui.workers import progress_reporter, run_in_background
-
-_long_pool: QThreadPool | None = None
-
-
-def long_pool() -> QThreadPool:
-    global _long_pool
-    if _long_pool is None:
-        _long_pool = QThreadPool()
-        _long_pool.setMaxThreadCount(1)
-        _long_pool.setExpiryTimeout(2000)
-    return _long_pool
+from ui.workers import long_pool, progress_reporter, run_in_background, wait_for_idle  # noqa: F401
 
 
 def wait_for_long_tasks(timeout_ms: int = 10_000) -> bool:
     """Shutdown and tests only."""
-    return long_pool().waitForDone(timeout_ms) if _long_pool is not None else True
+    return wait_for_idle(timeout_ms, "long")
 
 
 class LongTask:

@@ -228,8 +228,7 @@ class MainWindow(QMainWindow):
             page.set_backend(backend)
         # where the data lives, in words; the path (a clerk has no use for it) only in the tooltip
         kind = backend.location.split("：", 1)[0] if backend.location else ""
-        training = isinstance(backend.counter_kit, dict) and backend.counter_kit.get("training") or \
-            bool(getattr(backend.counter_kit, "training", False))
+        training = backend.training
         self.db_label.setText("培训数据库（不计入正式数据）" if training else "演示数据库" if backend.demo else kind)
         self.db_label.setToolTip(backend.location)
         self.date_label.setText(f"业务日期：{backend.as_of.isoformat()}")

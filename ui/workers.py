@@ -6,9 +6,19 @@ Every call into ``desktop.services`` from ``ui/`` goes through :func:`run_in_bac
   never return ORM objects from it — services already return frozen dataclasses.
 * ``on_success(result)`` / ``on_error(exc)`` run later on the GUI thread (queued through a relay
   QObject that lives on the GUI thread), so they may update widgets freely.
-* Database work uses one pool with a single worker (Anki's one-worker collection executor): jobs
-  run in submission order, SQLite never sees two writers from this process, and a fast typist's
-  searches cannot overtake each other.
+* Named pools, each created on first use (:func:`pool`):
+
+  - ``database`` (the default): one worker (Anki's one-worker collection executor): jobs run in
+    submission order, SQLite never sees two writers from this process, and a fast typist's
+    searches cannot overtake each other;
+  - ``long``: one worker for long work (exports, league-wide lists, PDF rendering, the self-test,
+    module preloading), so it never queues the clerk's searches behind it (:mod:`ui.long_task`);
+  - ``devices``: opening a camera or printing a PDF, which must neither wait behind nor hold up
+    the database (two workers: a webcam probe may take seconds).
+
+  The ID-card reader has its own device thread (:class:`desktop.devices.io_thread.DeviceIOThread`
+  behind :class:`ui.reader_bridge.ReaderBridge`); the face models load through
+  :class:`desktop.counter.station.FaceModels` (a future); a camera loop runs through :func:`stream`.
 * If ``owner`` (a QObject, usually the page) is deleted before the job finishes, the callbacks are
   skipped instead of touching a dead widget.
 """
@@ -20,22 +30,38 @@ import traceback
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-_db_pool: QThreadPool | None = None
+POOL_SIZES = {"database": 1, "long": 1, "devices": 2}
+_pools: dict[str, QThreadPool] = {}
 _pending: set["_Relay"] = set()  # keeps relays alive until their callback has run
 
 
+def pool(name: str = "database") -> QThreadPool:
+    """One of the named pools (``database``, ``long``, ``devices``), created on first use."""
+    p = _pools.get(name)
+    if p is None:
+        p = _pools[name] = QThreadPool()
+        p.setMaxThreadCount(POOL_SIZES[name])
+        p.setExpiryTimeout(2000)
+    return p
+
+
 def db_pool() -> QThreadPool:
-    """The single-worker pool for database work (created on first use)."""
-    global _db_pool
-    if _db_pool is None:
-        _db_pool = QThreadPool()
-        _db_pool.setMaxThreadCount(1)
-        _db_pool.setExpiryTimeout(2000)
-    return _db_pool
+    """The single-worker pool for database work."""
+    return pool("database")
+
+
+def long_pool() -> QThreadPool:
+    """The single-worker pool for long work."""
+    return pool("long")
+
+
+def device_pool() -> QThreadPool:
+    """Opening devices and sending print jobs."""
+    return pool("devices")
 
 
 class _Relay(QObject):
@@ -105,9 +131,62 @@ def run_in_background(
     (pool or db_pool()).start(_Job(fn, relay))
 
 
-def wait_for_idle(timeout_ms: int = 10_000) -> bool:
-    """Block until queued jobs have finished (shutdown and tests only, never in a page)."""
-    return db_pool().waitForDone(timeout_ms) if _db_pool is not None else True
+def wait_for_idle(timeout_ms: int = 10_000, name: str = "database") -> bool:
+    """Block until a pool's queued jobs have finished (shutdown and tests only, never in a page)."""
+    return _pools[name].waitForDone(timeout_ms) if name in _pools else True
+
+
+class Stream(QObject):
+    """A loop on a thread of its own whose items arrive on the GUI thread, e.g. a face check
+    feeding camera frames to its session (:func:`desktop.counter.stream.feed_newest`).
+
+    ``loop(emit, running)`` runs on the thread: it calls ``emit(item)`` for each result and
+    returns once ``running()`` is False. ``item_ready`` and ``finished`` are delivered on the GUI
+    thread. Never touch a widget inside ``loop``."""
+
+    item_ready = Signal(object)
+    finished = Signal()
+
+    def __init__(self, loop: Callable[[Callable[[Any], None], Callable[[], bool]], Any], *, name: str = "stream"):
+        super().__init__()
+        import threading
+
+        self._loop = loop
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> "Stream":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:  # the stream's thread
+        try:
+            self._loop(self.item_ready.emit, lambda: self._running)
+        except BaseException:  # noqa: BLE001 - the owner hears "finished" either way
+            log.error("stream failed: %s", traceback.format_exc())
+        finally:
+            self.finished.emit()
+
+    def stop(self) -> None:
+        """Ask the loop to end (it checks ``running()`` between items); returns at once."""
+        self._running = False
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Join the thread (shutdown and tests)."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+def stream(loop, on_item: Callable[[Any], None], on_finished: Callable[[], None], *, name: str = "stream") -> Stream:
+    """Start ``loop`` (see :class:`Stream`) with its items and its end delivered to the GUI thread."""
+    s = Stream(loop, name=name)
+    s.item_ready.connect(on_item, Qt.ConnectionType.QueuedConnection)
+    s.finished.connect(on_finished, Qt.ConnectionType.QueuedConnection)
+    return s.start()
 
 
 def pending_jobs() -> int:

@@ -69,9 +69,9 @@ def register(sub) -> None:
 
 
 def _service(args):
-    from desktop.services.forms import FormService
+    from desktop.services.hub import Services
 
-    return FormService(open_db(args))
+    return Services(open_db(args)).forms
 
 
 def _issue(args) -> int:

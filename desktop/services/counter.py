@@ -19,21 +19,24 @@ appears masked everywhere else.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from db import journal
 from db import operators_repo as orepo
 from db.models import utcnow
 from desktop import idnumber
+from desktop.counter.facts import CardFacts, FaceOutcome, Helper  # noqa: F401 - part of this API
 from desktop.errors import NotFound, UserFacingError
 from desktop.labels import FAILURE_REASON_ZH
-from desktop.months import Month, month_range
-from desktop.payroll import HIGH_RISK_MONTHS
+from desktop.months import Month
 from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData, Resumption
 from desktop.services.database import Database
+from desktop.services.evidence import EvidenceService
 from desktop.services.persons import CertificationRecord, PersonService, PersonView
+from desktop.services.resumptions import ResumptionForecast, Resumptions
 from desktop.services.settings import SettingsService
+from desktop.services.station import StationSettings
 from desktop.workstation import Actor
 
 RELATIONSHIPS = ("配偶", "子女", "儿媳/女婿", "孙子女", "兄弟姐妹", "其他亲属", "村（居）委会工作人员", "其他")
@@ -51,100 +54,13 @@ ATTESTATION_REASONS = {
 
 
 @dataclass(frozen=True, slots=True)
-class Helper:
-    """代办人: accompanies the resident; the face check is still the resident's."""
-
-    id_number: str
-    name: str
-    relationship: str
-    read_from_card: bool = True
-
-    @property
-    def masked_id(self) -> str:
-        return idnumber.mask(self.id_number)
-
-    def __repr__(self) -> str:
-        return f"Helper({self.masked_id}, {self.relationship})"
-
-    def evidence(self) -> dict:
-        return {"id_number": self.id_number, "name": self.name, "relationship": self.relationship,
-                "read_from_card": self.read_from_card}
-
-
-@dataclass(frozen=True, slots=True)
-class CardFacts:
-    """What the card (or the manual entry) said, for the evidence; no photo, no raw bytes."""
-
-    source: str  # sam_serial, sdtapi, termb, simulated, manual
-    name: str = ""
-    issues: tuple[str, ...] = ()  # consistency warning codes
-    photo_status: str = ""
-    manual_reason: str = ""
-
-    def evidence(self) -> dict:
-        out = {"source": self.source, "name_on_card": self.name, "issues": list(self.issues),
-               "photo_status": self.photo_status}
-        if self.manual_reason:
-            out["manual_reason"] = self.manual_reason
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class FaceOutcome:
-    """The face check's evidence as the counter records it (``photo_png`` never logged)."""
-
-    distance: float | None
-    liveness_passed: bool
-    frames_used: int
-    frames_seen: int
-    challenges_done: tuple[str, ...] = ()
-    accept: float | None = None
-    reject: float | None = None
-    photo_png: bytes = field(default=b"", repr=False)
-
-    def evidence(self) -> dict:
-        out = {"distance": None if self.distance is None else round(self.distance, 4),
-               "liveness_passed": self.liveness_passed, "frames_used": self.frames_used,
-               "frames_seen": self.frames_seen, "challenges_done": list(self.challenges_done),
-               "accept": self.accept, "reject": self.reject}
-        # the photo itself is stored encrypted in face_images (desktop.services.evidence),
-        # linked by the certification id, never inside this JSON
-        out["photo_stored"] = bool(self.photo_png)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class ResumptionPreview:
-    entitlement_id: str
-    label: str
-    suspended_since: str  # YYYY-MM
-    resume_month: str  # YYYY-MM
-    back_paid_months: tuple[str, ...]
-    back_pay_amount: float | None
-    needs_approval: bool  # suspended longer than HIGH_RISK_MONTHS: a supervisor approves the resumption
-
-    def text_zh(self) -> str:
-        months = self.back_paid_months
-        span = f"{_ym(months[0])}至{_ym(months[-1])}共{len(months)}个月" if len(months) > 1 else (
-            _ym(months[0]) if months else "")
-        amount = f"，约{self.back_pay_amount:,.2f}元" if self.back_pay_amount else ""
-        tail = "（暂停超过12个月，需主管审核后恢复）" if self.needs_approval else ""
-        return f"{self.label}：自{_ym(self.resume_month)}起恢复发放，补发{span}{amount}{tail}"
-
-
-def _ym(text: str) -> str:
-    y, m = text.split("-")
-    return f"{y}年{int(m)}月"
-
-
-@dataclass(frozen=True, slots=True)
 class Lookup:
     id_number: str
     masked_id: str
     found: bool
     person: PersonView | None
     warnings: tuple[str, ...] = ()  # card warnings and card/roster differences (Chinese)
-    resumptions: tuple[ResumptionPreview, ...] = ()
+    resumptions: tuple[ResumptionForecast, ...] = ()
     all_terminated: bool = False
 
     @property
@@ -161,7 +77,7 @@ class CounterResult:
     person: PersonView  # after the certification (new deadlines)
     receipt: ReceiptData
     bureau: BureauInfo
-    resumptions: tuple[ResumptionPreview, ...]
+    resumptions: tuple[ResumptionForecast, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,38 +92,23 @@ class TodayStats:
     helpers: int
 
 
-def resumptions_for(view: PersonView, cert_date: date) -> tuple[ResumptionPreview, ...]:
-    """What certifying ``view`` on ``cert_date`` resumes (domain.md §3): payment from the month after,
-    back pay for the months from the suspension up to the month of the certification."""
-    out = []
-    resume = Month.of(cert_date) + 1
-    for e in view.entitlements:
-        if e.status != "suspended" or not e.payment_suspended_since:
-            continue
-        since = Month.parse(e.payment_suspended_since)
-        months = month_range(since, resume) if since.index < resume.index else []
-        amount = None if e.monthly_amount is None else round(e.monthly_amount * len(months), 2)
-        out.append(ResumptionPreview(e.id, e.cohort_zh, str(since), str(resume), tuple(str(m) for m in months),
-                                     amount, len(months) > HIGH_RISK_MONTHS))
-    return tuple(out)
+def _stopped(view: PersonView) -> set[str]:
+    """The entitlements whose payment a run stopped and no certification has covered since."""
+    return {e.id for e in view.entitlements if e.status == "suspended" and e.payment_suspended_since}
 
 
 class CounterService:
-    def __init__(self, db: Database, persons: PersonService | None = None, settings: SettingsService | None = None,
-                 evidence=None, *, station=None):
+    """Built by the composition root (:class:`desktop.services.hub.Services`) with every
+    collaborator given: no fallback constructors here."""
+
+    def __init__(self, db: Database, persons: PersonService, settings: SettingsService, evidence: EvidenceService,
+                 resumptions: Resumptions, *, station: StationSettings | None):
         self.db = db
-        self.station = station  # desktop.services.station.StationSettings: this counter's window number
-        self.persons = persons or PersonService(db)
-        self.settings = settings or SettingsService(db)
-        self._evidence = evidence  # desktop.services.evidence.EvidenceService, built on first photo
-
-    @property
-    def evidence(self):
-        if self._evidence is None:
-            from desktop.services.evidence import EvidenceService
-
-            self._evidence = EvidenceService(self.db, settings=self.settings)
-        return self._evidence
+        self.station = station  # this counter's window number (None: a headless command, no window)
+        self.persons = persons
+        self.settings = settings
+        self.evidence = evidence
+        self.resumptions = resumptions
 
     # --- 1. who is this? --------------------------------------------------------------------------
 
@@ -223,8 +124,8 @@ class CounterService:
         all_terminated = bool(view.entitlements) and all(e.status == "terminated" for e in view.entitlements)
         if view.death_date is not None:
             warnings.append(f"系统记录该人员已于{view.death_date.isoformat()}死亡，请核实身份（如属误报可撤销）")
-        return Lookup(number, idnumber.mask(number), True, view, tuple(warnings), resumptions_for(view, as_of),
-                      all_terminated)
+        resumes = self.resumptions.if_certified(view.id, as_of, entitlements=set() if all_terminated else _stopped(view))
+        return Lookup(number, idnumber.mask(number), True, view, tuple(warnings), resumes, all_terminated)
 
     def note_not_on_roster(self, id_number: str, actor: Actor, as_of: date, *, note: str = "",
                            seconds: float | None = None) -> None:
@@ -285,22 +186,33 @@ class CounterService:
             evidence["helper"] = helper.evidence()
         if seconds is not None:
             evidence["seconds"] = round(seconds, 2)
-        resumptions = resumptions_for(before, as_of)
-        record = self.persons.record_certification(person_id, as_of, method, actor, evidence=evidence,
-                                                   approver=approver, today=as_of, attach=attach)
-        with self.db.engine.begin() as conn:
-            detail = {"method": method, "certification": record.id}
+        resumptions: list = []
+        # what THIS certification resumes: the entitlements still stopped before it (one whose
+        # payment a certification already covered resumes anyway, and is not this receipt's news)
+        stopped = _stopped(before)
+
+        def in_transaction(conn, certification_id):
+            """Evidence, the counter's audit and outcome, and the resumption the ledger now
+            forecasts: one transaction with the certification (all or nothing on a power cut)."""
+            if attach is not None:
+                attach(conn, certification_id)
+            if stopped:
+                resumptions.extend(self.resumptions.within(conn, person_id, as_of, stopped))
+            detail = {"method": method, "certification": certification_id}
             if helper is not None:
                 detail["helper"] = helper.masked_id
                 detail["relationship"] = helper.relationship
             if resumptions:
-                detail["resumes"] = [r.resume_month for r in resumptions]
+                detail["resumes"] = [r.resume_from for r in resumptions]
             journal.audit(conn, actor.operator, actor.workstation, "counter.certified", "person", person_id, detail)
             self._outcome(conn, actor, as_of, "certified", seconds=seconds, method=method, helper=helper is not None)
+
+        record = self.persons.record_certification(person_id, as_of, method, actor, evidence=evidence,
+                                                   approver=approver, today=as_of, attach=in_transaction)
         after = self.persons.show_by_id(person_id, as_of)
-        bureau = self.bureau()
-        return CounterResult(record, after, self.receipt(after, record, actor, as_of, resumptions, helper), bureau,
-                             resumptions)
+        done = tuple(resumptions)
+        return CounterResult(record, after, self.receipt(after, record, actor, as_of, done, helper), self.bureau(),
+                             done)
 
     def record_failure(self, actor: Actor, as_of: date, reason: str, *, person_id: str | None = None,
                        seconds: float | None = None, detail: dict | None = None) -> None:
@@ -324,13 +236,13 @@ class CounterService:
                           return_address=s.get("bureau_address"), return_postcode=s.get("bureau_postcode"))
 
     def receipt(self, after: PersonView, record: CertificationRecord, actor: Actor, as_of: date,
-                resumptions: tuple[ResumptionPreview, ...] = (), helper: Helper | None = None) -> ReceiptData:
+                resumptions: tuple[ResumptionForecast, ...] = (), helper: Helper | None = None) -> ReceiptData:
         covers = tuple(EntitlementLine(e.cohort_zh, e.deadline) for e in after.entitlements
                        if e.id in record.covers and e.status != "terminated")
         res = tuple(
-            Resumption(r.label, Month.parse(r.resume_month).first_day(),
-                       tuple(Month.parse(m).first_day() for m in r.back_paid_months),
-                       None if r.back_pay_amount is None else f"{r.back_pay_amount:,.2f}元")
+            Resumption(r.cohort_zh, (Month.parse(r.resume_from) if r.resume_from else Month.of(as_of) + 1).first_day(),
+                       tuple(Month.parse(m).first_day() for m in r.back_pay_months),
+                       None if not r.back_pay_amount else f"{r.back_pay_amount:,.2f}")  # the receipt adds 元
             for r in resumptions
         )
         notes = []

@@ -50,7 +50,7 @@ class Services:
     def forms(self):
         from desktop.services.forms import FormService
 
-        return FormService(self.db)
+        return FormService(self.db, persons=self.persons, settings=self.settings, resumptions=self.resumptions)
 
     @cached_property
     def visits(self):
@@ -80,7 +80,15 @@ class Services:
     def counter(self):
         from desktop.services.counter import CounterService
 
-        return CounterService(self.db, self.persons, self.settings, self.evidence, station=self.station)
+        return CounterService(self.db, self.persons, self.settings, self.evidence, self.resumptions,
+                              station=self.station)
+
+    @cached_property
+    def resumptions(self):
+        """The one resumption rule (what the next run resumes for one person)."""
+        from desktop.services.resumptions import Resumptions
+
+        return Resumptions(self.db, self.settings)
 
     @cached_property
     def station(self):

@@ -22,6 +22,16 @@ CARD = CardFacts("simulated", "", (), "decoded")
 FACE = FaceOutcome(0.3412, True, 3, 41, ("blink", "turn_left"), 0.5, 0.6, b"\x89PNG-secret-face-bytes")
 
 
+def _counter(db, station=None) -> CounterService:
+    """The counter service as the composition root builds it (desktop.services.hub)."""
+    from desktop.services.hub import Services
+
+    services = Services(db)
+    if station is not None:
+        services.station = station
+    return services.counter
+
+
 @pytest.fixture
 def people(roster):
     normal = roster.add(roster.person(date(1950, 3, 1)), "enterprise_retiree", date(2010, 4, 1), date(2026, 3, 10),
@@ -39,7 +49,7 @@ def people(roster):
 
 
 def test_lookup_normal_and_not_on_roster(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     look = svc.lookup(people["normal"], TODAY, card_name="王秀英")
     assert look.found and not look.suspended and not look.warnings
     assert look.person.entitlements[0].status == "valid"
@@ -53,13 +63,13 @@ def test_lookup_normal_and_not_on_roster(db, people):
 
 
 def test_name_difference_is_a_warning(db, people):
-    look = CounterService(db).lookup(people["normal"], TODAY, card_name="王秀云", card_warnings=("证件已过期",))
+    look = _counter(db).lookup(people["normal"], TODAY, card_name="王秀云", card_warnings=("证件已过期",))
     assert look.warnings[0] == "证件已过期"
     assert "不一致" in look.warnings[1]
 
 
 def test_face_route_records_counter_certification_with_evidence_and_receipt(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     look = svc.lookup(people["two"], TODAY)
     res = svc.certify_by_face(look.person.id, TODAY, CLERK, FACE, card=CARD, seconds=38.5)
     assert res.certification.method == "counter" and len(res.certification.covers) == 2
@@ -86,22 +96,23 @@ def test_face_route_records_counter_certification_with_evidence_and_receipt(db, 
 
 
 def test_suspended_person_resumes_with_back_pay(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     look = svc.lookup(people["suspended"], TODAY)
     assert look.suspended
     (p,) = look.resumptions
-    assert p.suspended_since == "2026-07" and p.resume_month == "2026-12"
-    assert p.back_paid_months == ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
+    assert p.suspended_from == "2026-07" and p.resume_from == "2026-12"
+    assert p.back_pay_months == ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
     assert p.back_pay_amount == 14000.0 and not p.needs_approval
     assert "自2026年12月起恢复发放" in p.text_zh() and "2026年7月至2026年11月共5个月" in p.text_zh()
     res = svc.certify_by_face(look.person.id, TODAY, CLERK, FACE, card=CARD)
     (r,) = res.receipt.resumptions
-    assert r.resume_month == date(2026, 12, 1) and len(r.back_paid_months) == 5 and r.back_pay_amount == "14,000.00元"
+    assert r.resume_month == date(2026, 12, 1) and len(r.back_paid_months) == 5 and r.back_pay_amount == "14,000.00"
+    assert res.resumptions == look.resumptions  # the preview and the record agree (one rule)
     assert res.person.entitlements[0].resume_pending
     # the next payroll run resumes it with the same months
     result = PayrollService(db).run(Month.parse("2026-12"), Actor("admin", "ws-1", "admin"))
     (item,) = [i for i in result.resume if i["id_number"] == people["suspended"]]
-    assert item["back_pay_months"] == list(p.back_paid_months) and item["resume_from"] == "2026-12"
+    assert item["back_pay_months"] == list(p.back_pay_months) and item["resume_from"] == "2026-12"
 
 
 def test_staff_attestation_needs_a_supervisor_and_a_reason(db, people, fast_hasher):
@@ -110,7 +121,7 @@ def test_staff_attestation_needs_a_supervisor_and_a_reason(db, people, fast_hash
     ops.create("zhangmin", "张敏", "clerk", "Counter2026", admin, must_change=False)
     ops.create("wangli", "王丽", "clerk", "Counter2027", admin, must_change=False)
     ops.create("lizr", "李主任", "supervisor", "Super2026x", admin, must_change=False)
-    svc = CounterService(db)
+    svc = _counter(db)
     pid = svc.lookup(people["normal"], TODAY).person.id
     svc.record_failure(CLERK, TODAY, "not_matching", person_id=pid, detail={"distance": 0.71, "attempt": 1})
     clerk2 = ops.get("wangli")
@@ -132,7 +143,7 @@ def test_staff_attestation_needs_a_supervisor_and_a_reason(db, people, fast_hash
 
 
 def test_helper_is_kept_in_evidence_and_masked_elsewhere(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     pid = svc.lookup(people["normal"], TODAY).person.id
     helper = Helper("152201197503041236", "王小明", "子女")
     assert "152201197503041236" not in repr(helper)
@@ -151,14 +162,14 @@ def test_helper_is_kept_in_evidence_and_masked_elsewhere(db, people):
 
 
 def test_liveness_failure_cannot_be_recorded_as_counter(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     pid = svc.lookup(people["normal"], TODAY).person.id
     with pytest.raises(UserFacingError):
         svc.certify_by_face(pid, TODAY, CLERK, FaceOutcome(0.3, False, 3, 10), card=CARD)
 
 
 def test_today_stats_average_and_failures(db, people):
-    svc = CounterService(db)
+    svc = _counter(db)
     ids = [svc.lookup(people[k], TODAY).person.id for k in ("normal", "two")]
     svc.certify_by_face(ids[0], TODAY, CLERK, FACE, card=CARD, seconds=30)
     svc.certify_by_face(ids[1], TODAY, CLERK, FACE, card=CARD, seconds=50)
@@ -176,7 +187,7 @@ def test_today_stats_average_and_failures(db, people):
 def test_receipt_pdf_renders_masked(db, people):
     from desktop.printing.receipt import receipt_pdf_bytes
 
-    svc = CounterService(db)
+    svc = _counter(db)
     res = svc.certify_by_face(svc.lookup(people["suspended"], TODAY).person.id, TODAY, CLERK, FACE, card=CARD)
     pdf = receipt_pdf_bytes(res.receipt, res.bureau)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
@@ -187,7 +198,7 @@ def test_counter_evidence_feeds_the_dashboards(db, people):
     first-attempt face pass rate (a retry after a failed attempt is not a first-attempt pass)."""
     from desktop.services.dashboards import DashboardService
 
-    svc = CounterService(db)
+    svc = _counter(db)
     first = svc.lookup(people["normal"], TODAY).person.id
     retry = svc.lookup(people["two"], TODAY).person.id
     svc.certify_by_face(first, TODAY, CLERK, FACE, card=CARD, seconds=40.0)
@@ -207,7 +218,7 @@ def test_receipt_names_the_clerk_and_the_window_not_the_login_and_machine(db, pe
     admin = Actor("admin", "vm-43fcba04", "admin")
     OperatorService(db, hasher=fast_hasher).create("zhangmin", "张敏", "clerk", "Counter2026", admin, must_change=False)
     station = StationSettings(tmp_path / "station.json")
-    svc = CounterService(db, station=station)
+    svc = _counter(db, station)
     clerk = Actor("zhangmin", "vm-43fcba04", "clerk")
     res = svc.certify_by_face(svc.lookup(people["normal"], TODAY).person.id, TODAY, clerk, FACE, card=CARD)
     assert (res.receipt.clerk, res.receipt.window) == ("张敏", "")  # no window number set: none printed

@@ -31,9 +31,9 @@ def faces_dir() -> Path:
 def person(roster):
     number = roster.add(roster.person(date(1950, 3, 1)), "enterprise_retiree", date(2010, 4, 1), date(2026, 3, 10))
     roster.load()
-    from desktop.services.counter import CounterService
+    from desktop.services.hub import Services
 
-    return CounterService(roster.db).lookup(number, TODAY).person.id
+    return Services(roster.db).counter.lookup(number, TODAY).person.id
 
 
 def consent(given=True, by="resident", **kw) -> ConsentRecord:

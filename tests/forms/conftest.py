@@ -70,7 +70,9 @@ def roster(db, tmp_path) -> Roster:
 @pytest.fixture
 def forms(db) -> FormService:
     # the default key provider: a key file created in the test's private config dir
-    return FormService(db)
+    from desktop.services.hub import Services
+
+    return Services(db).forms
 
 
 def sn(n: int, year: int = 2026) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from desktop import qrsign
 from desktop.services.database import Database
 from desktop.services.forms import FormService, workstation_tag
+from desktop.services.hub import Services
 from tests.forms.conftest import ACTOR, TODAY, Roster
 
 d = date
@@ -23,7 +24,9 @@ def _site(tmp_path, name: str, ws: str, key) -> tuple[FormService, list[str]]:
     roster = Roster(db, folder)
     numbers = [roster.add("测试" + "甲乙丙丁戊"[i], "enterprise_retiree", d(2025, 12, 1 + i)) for i in range(5)]
     roster.load()
-    return FormService(db, key, workstation_id=ws), numbers
+    s = Services(db)
+    return FormService(db, key, persons=s.persons, settings=s.settings, resumptions=s.resumptions,
+                       workstation_id=ws), numbers
 
 
 def test_two_workstations_never_share_a_serial(tmp_path):
@@ -62,7 +65,7 @@ def test_tag_is_stable_and_from_the_workstation_id(tmp_path):
     tags = {workstation_tag(f"counter-{i}") for i in range(200)}
     assert len(tags) == 200  # 20 bits: no collision among a bureau's workstations here
     db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
-    assert FormService(db).workstation_tag == workstation_tag(workstation_id())
+    assert Services(db).forms.workstation_tag == workstation_tag(workstation_id())
     db.dispose()
 
 

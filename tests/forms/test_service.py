@@ -114,7 +114,7 @@ def test_issue_render_decode_receive_resumes_a_suspended_person(db, forms, suspe
     assert fc.resume_from == "2026-12"
     assert fc.back_pay_months == ("2026-08", "2026-09", "2026-10", "2026-11")
     assert fc.back_pay_amount == 10000.0 and fc.needs_approval is False
-    assert "恢复发放" in res.summary_zh() and "2026-08" in res.summary_zh()
+    assert "自2026年12月起恢复发放" in res.summary_zh() and "2026年8月至2026年11月共4个月" in res.summary_zh()
     view = PersonService(db).show(suspended, TODAY)
     assert view.entitlements[0].resume_pending
     assert view.entitlements[0].last_certified == d(2026, 11, 20)

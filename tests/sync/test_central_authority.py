@@ -235,9 +235,9 @@ def test_a_device_role_cannot_change_another_devices_rows(centre, devices):
 
 
 def _form_at(device: Device, number: str, tmp_path, name: str):
-    from desktop.services.forms import FormService
+    from desktop.services.hub import Services
 
-    forms = FormService(device.db)
+    forms = Services(device.db).forms
     res = forms.issue(number, device.actor, tmp_path / f"{name}.pdf", today=TODAY)
     # the payload the QR on that PDF carries (same serial, person, deadline and key)
     payload = forms._form_data(res.serial, {"id_number": number, "name": "", "id": res.form.person_id}, [],
@@ -246,7 +246,7 @@ def _form_at(device: Device, number: str, tmp_path, name: str):
 
 
 def test_a_form_printed_at_a_verifies_and_is_received_at_b(centre, devices, tmp_path):
-    from desktop.services.forms import FormService
+    from desktop.services.hub import Services
 
     a, b = devices("ws-a"), devices("ws-b")
     for d in (a, b):
@@ -258,7 +258,7 @@ def test_a_form_printed_at_a_verifies_and_is_received_at_b(centre, devices, tmp_
     assert res.serial.split("-")[2] == tag  # the serial carries A's centrally allocated tag
     a.sync_once()
     b.sync_once()
-    forms_b = FormService(b.db)
+    forms_b = Services(b.db).forms
     chk = forms_b.check(text=payload)
     assert chk.ok and chk.qr_verified, chk.reason
     got = forms_b.receive(text=payload, body_name="沈阳市和平区南湖街道", body_date=TODAY, certifier="赵敏",
@@ -273,7 +273,7 @@ def test_a_form_printed_at_a_verifies_and_is_received_at_b(centre, devices, tmp_
 
 
 def test_a_rotated_key_still_verifies_old_forms(centre, devices, tmp_path):
-    from desktop.services.forms import FormService
+    from desktop.services.hub import Services
 
     a, b = devices("ws-a"), devices("ws-b")
     for d in (a, b):
@@ -287,7 +287,7 @@ def test_a_rotated_key_still_verifies_old_forms(centre, devices, tmp_path):
     a.sync_once()
     _, _, new = _form_at(a, centre["numbers"][2], tmp_path, "new")
     assert old.startswith("CD2.K1.") and new.startswith("CD2.K2.")
-    forms_b = FormService(b.db)
+    forms_b = Services(b.db).forms
     assert forms_b.check(text=new).reason == "unknown_key"  # B has not synced since the rotation
     a.sync_once()
     b.sync_once()  # B learns K2 (and A's forms)
@@ -301,7 +301,8 @@ def test_a_rotated_key_still_verifies_old_forms(centre, devices, tmp_path):
 
 def test_no_installation_makes_a_form_key_on_its_own_in_production(tmp_path, monkeypatch):
     from desktop import qrsign, runmode
-    from desktop.services.forms import FormService, default_key_provider
+    from desktop.services.forms import default_key_provider
+    from desktop.services.hub import Services
 
     db = Database.open(f"sqlite:///{tmp_path / 'prod.sqlite'}")
     try:
@@ -310,7 +311,7 @@ def test_no_installation_makes_a_form_key_on_its_own_in_production(tmp_path, mon
         with pytest.raises(qrsign.QrKeyError) as err:
             provider()
         assert "central enrol" in err.value.message_zh
-        assert FormService(db).check(text="CD1.AES-2026-000001.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX").reason == "no_key"
+        assert Services(db).forms.check(text="CD1.AES-2026-000001.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX").reason == "no_key"
         from desktop import paths
 
         assert not (paths.config_dir() / "qr-hmac.key").exists()

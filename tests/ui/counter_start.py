@@ -33,8 +33,10 @@ def start(qtbot, app, services, *, first_start_password=None):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    info = {"first_start_password": first_start_password, "demo_cards": []}
-    backend = Backend(services.persons, services.lists, AS_OF, False, "test", services, counter_kit=info)
+    from desktop.counter.station import StartupInfo
+
+    info = StartupInfo(first_start_password)
+    backend = Backend(services.persons, services.lists, AS_OF, False, "test", services, startup=info)
     backend = start_counter(app, window, backend, True)
     return window, backend
 

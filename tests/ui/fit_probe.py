@@ -177,7 +177,7 @@ def run(width: int, height: int, dpr: float = 1.0, screens: int = 1, shots: Path
 
     app = QApplication.instance() or QApplication([])
     from ui.app import setup_application, start_counter
-    from ui.counter_kit import prepare_counter
+    from desktop.counter.station import prepare_counter
     from ui.main_window import MainWindow
     from ui.models.backend import Backend
 
@@ -190,7 +190,7 @@ def run(width: int, height: int, dpr: float = 1.0, screens: int = 1, shots: Path
     window.showMaximized()  # as run_gui does
     probe = Probe(app, window, shots, tag=f"{width}x{height}-")
     backend = Backend(services.persons, services.lists, AS_OF, True,
-                      "本机数据库：" + str(db.url).split("///")[-1], services, counter_kit=info)
+                      "本机数据库：" + str(db.url).split("///")[-1], services, startup=info)
     backend = start_counter(app, window, backend, True)
     window.set_backend(backend)
     login = window._login

@@ -78,7 +78,7 @@ def card_for(number, name, birth, sex=None):
 def counter(qtbot, styled_qapp, world, tmp_path):
     from desktop.devices.idcard import samples
     from desktop.idnumber import make_number
-    from ui.counter_kit import build_demo_kit
+    from desktop.counter.station import build_demo_station
     from ui.models.backend import Backend
     from ui.pages.counter import CounterPage
     from ui.resident_screen import PromptSpeaker, ResidentScreen
@@ -93,9 +93,10 @@ def counter(qtbot, styled_qapp, world, tmp_path):
     resident = ResidentScreen(PromptSpeaker(use_tts=False, audio_dir=tmp_path))
     qtbot.addWidget(resident)
     resident.resize(800, 600)
-    kit = build_demo_kit(cards=cards, resident_screen=resident, pace_fps=60)
-    backend = Backend(services.persons, services.lists, AS_OF, True, "test", services, counter_kit=kit)
+    kit = build_demo_station(cards=cards, pace_fps=60)
+    backend = Backend(services.persons, services.lists, AS_OF, True, "test", services, station=kit)
     page = CounterPage()
+    page.set_resident_screen(resident)
     qtbot.addWidget(page)
     page.resize(1500, 900)
     page.show()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.gui
 
 def _window(qtbot, world, *, frames_per_step=2, camera_fails=False):
     from desktop.devices.idcard import samples
-    from ui.counter_kit import build_demo_kit
+    from desktop.counter.station import build_demo_station
     from ui.main_window import MainWindow
     from ui.models.backend import Backend
 
@@ -26,7 +26,7 @@ def _window(qtbot, world, *, frames_per_step=2, camera_fails=False):
     cards = [card_for(people["normal"], "王秀英", date(1950, 3, 1)),
              card_for(people["two"], "赵淑芬", date(1951, 1, 5)),
              samples.demo_cards()[0]]  # 张建国: not on this roster
-    kit = build_demo_kit(cards=cards, pace_fps=60, frames_per_step=frames_per_step)
+    kit = build_demo_station(cards=cards, pace_fps=60, frames_per_step=frames_per_step)
     if camera_fails:
         from desktop.devices.cameras.base import FrameSourceError
 
@@ -39,7 +39,7 @@ def _window(qtbot, world, *, frames_per_step=2, camera_fails=False):
     window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    window.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, counter_kit=kit))
+    window.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, station=kit))
     page = window.extra_pages["counter"]
     page.set_operator(services.operators.login("zhangmin", "Counter2026", "ws-test"), "ws-test")
     window.show_page("counter")

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from desktop.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.forms import FormService
+from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.workstation import Actor
 from ui import workers
@@ -37,7 +38,7 @@ def service(tmp_path):
             w.writerow([name, make_number("152202", date(1950, 1, 1), i), "企业离退休人员", "2010-01-01", last,
                         "13900000000", "辽宁省大连市沙河口区西安路街道", res, "2500"])
     assert ImportService(db).import_roster(path, Actor("sup1", "ws-ui", "supervisor"), today=TODAY).rejected == []
-    yield FormService(db)
+    yield Services(db).forms
     workers.wait_for_idle()
     db.dispose()
 

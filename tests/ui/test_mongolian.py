@@ -158,7 +158,7 @@ def test_mongolian_recordings_first_where_a_bureau_added_them(qtbot, tmp_path):
 
 
 def test_the_clerk_chooses_mongolian_once_and_it_is_remembered(qtbot, styled_qapp, world, tmp_path):
-    from ui.counter_kit import build_demo_kit
+    from desktop.counter.station import build_demo_station
     from ui.models.backend import Backend
     from ui.pages.counter import CounterPage
     from ui.resident_screen import PromptSpeaker, ResidentScreen
@@ -168,13 +168,14 @@ def test_the_clerk_chooses_mongolian_once_and_it_is_remembered(qtbot, styled_qap
              card_for(people["two"], "赵淑芬", date(1951, 1, 5))]
     resident = ResidentScreen(PromptSpeaker(use_tts=False, audio_dir=tmp_path))
     qtbot.addWidget(resident)
-    kit = build_demo_kit(cards=cards, resident_screen=resident, pace_fps=60)
+    kit = build_demo_station(cards=cards, pace_fps=60)
     page = CounterPage()
+    page.set_resident_screen(resident)
     qtbot.addWidget(page)
     page.resize(1366, 700)
     page.show()
     page.set_operator(services.operators.login("zhangmin", "Counter2026", "ws-test"), "ws-test")
-    page.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, counter_kit=kit))
+    page.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, station=kit))
     qtbot.waitUntil(lambda: page.reader_ok and page.camera_ready, timeout=5000)
     try:
         assert not page.language_button.isEnabled()  # nobody at the counter yet

@@ -12,7 +12,7 @@ from desktop.idnumber import make_number
 from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData
 from desktop.printing.receipt import receipt_pdf_bytes
 from tests import fake_lp
-from ui.counter_kit import ReceiptPrinter
+from desktop.counter.station import ReceiptPrinter
 from ui.dialogs import receipt_preview
 from ui.dialogs.receipt_preview import ReceiptPreviewDialog
 

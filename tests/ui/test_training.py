@@ -17,18 +17,18 @@ pytestmark = pytest.mark.gui
 def trainee(qtbot, styled_qapp, world):
     """The counter in the main window with the demo kit and the training cards of this roster."""
     from desktop.services.counter import training_cards
-    from ui.counter_kit import build_demo_kit
+    from desktop.counter.station import build_demo_station
     from ui.main_window import MainWindow
     from ui.models.backend import Backend
 
     db, services, people = world
-    kit = build_demo_kit(pace_fps=60)
+    kit = build_demo_station(pace_fps=60)
     kit.training_cards = training_cards(services, AS_OF)
     kit.training = True
     window = MainWindow(training=True)
     qtbot.addWidget(window)
     window.show()
-    window.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, counter_kit=kit))
+    window.set_backend(Backend(services.persons, services.lists, AS_OF, True, "test", services, station=kit))
     page = window.extra_pages["counter"]
     page.set_operator(services.operators.login("zhangmin", "Counter2026", "ws-test"), "ws-test")
     window.show_page("counter")
@@ -134,7 +134,7 @@ def test_training_never_opens_or_syncs_the_production_database(qtbot, styled_qap
     try:
         assert "certdesk-training.sqlite" in backend.location and training_db_url().endswith("certdesk-training.sqlite")
         assert str(paths.data_dir()) in backend.location
-        assert backend.sync is None and backend.counter_kit["training"] is True
+        assert backend.sync is None and backend.startup.training is True
         assert not production.exists(), "the production database was opened"
         assert backend.services.persons.search("1522", 5), "the training database has demo residents"
     finally:

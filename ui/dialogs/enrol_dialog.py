@@ -1,5 +1,5 @@
 """采集参考照片: consent first (text read aloud, who consented, a checkbox), then a few good live
-frames through :class:`desktop.face.enrol.EnrolmentCollector` on a worker thread.
+frames through :class:`desktop.face.enrol.EnrolmentCollector` on a :func:`ui.workers.stream` thread.
 
 Emits :attr:`EnrolDialog.captured` with ``(Enrolment, ConsentRecord)``; the counter page stores it
 (:meth:`desktop.services.enrolment.EnrolmentService.enrol_from`). The GUI thread never waits for
@@ -8,9 +8,7 @@ face work; the image is never shown in logs.
 
 from __future__ import annotations
 
-import threading
-
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QHBoxLayout, QLabel, QPushButton, QRadioButton, QStackedWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
@@ -22,12 +20,6 @@ REASON_ZH = {"no_reference": "该居民没有可用的参考照片（无芯片�
              "reference_old": "参考照片较旧，且多次比对未通过",
              "keeps_failing": "多次比对未通过，可重新采集参考照片"}
 ISSUE_ZH = FAILURE_REASON_ZH  # the one table of these words (desktop.labels)
-
-
-class _Relay(QObject):
-    progress = Signal(int, str)
-    done = Signal(object)
-    failed = Signal(str)
 
 
 class EnrolDialog(QDialog):
@@ -46,12 +38,7 @@ class EnrolDialog(QDialog):
         self.max_frames = max_frames
         self.consent: ConsentRecord | None = None
         self.enrolment = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._relay = _Relay(self)
-        self._relay.progress.connect(self._on_progress)
-        self._relay.done.connect(self._on_done)
-        self._relay.failed.connect(self._on_failed)
+        self._thread = None  # the capture loop's ui.workers.Stream
 
         self.pages = QStackedWidget(self)
         # -- page 1: consent
@@ -116,33 +103,16 @@ class EnrolDialog(QDialog):
             return
         self.consent = record
         self.pages.setCurrentIndex(1)
-        self._thread = threading.Thread(target=self._collect, name="enrol-capture", daemon=True)
-        self._thread.start()
+        from ui.workers import stream
 
-    # -- capture (worker thread)
-    def _collect(self) -> None:
-        try:
-            collector = self.collector_factory()
-            last, seen = 0, 0
-            while not self._stop.is_set() and seen < self.max_frames:
-                frame = self.source.wait_next(last, timeout=0.2)
-                if frame is None:
-                    if getattr(self.source, "ended", False):
-                        break
-                    continue
-                last, seen = frame.index, seen + 1
-                ready = collector.add(frame.image)
-                issues = "、".join(ISSUE_ZH.get(getattr(i, "value", str(i)), "") for i in collector.last_issues)
-                self._relay.progress.emit(len(collector._encodings), issues)
-                if ready:
-                    c = self.consent
-                    consent = Consent(True, "spoken_recorded", c.clerk, c.recorded_at, by_guardian=c.by == "helper")
-                    self._relay.done.emit(collector.build(consent, reason=self.reason))
-                    return
-            if not self._stop.is_set():
-                self._relay.failed.emit("没有采集到足够清晰的正脸画面，请调整光线和坐姿后重试")
-        except Exception as exc:  # noqa: BLE001 - shown to the clerk, never kills the app
-            self._relay.failed.emit(getattr(exc, "message_zh", "采集失败，请重试或改用人工核验"))
+        source, factory, reason, limit = self.source, self.collector_factory, self.reason, self.max_frames
+        consent = Consent(True, "spoken_recorded", record.clerk, record.recorded_at, by_guardian=record.by == "helper")
+        self._thread = stream(lambda emit, running: _collect(source, factory, consent, reason, limit, emit, running),
+                              self._on_item, lambda: None, name="enrol-capture")
+
+    def _on_item(self, item) -> None:
+        kind, *args = item
+        {"progress": self._on_progress, "done": self._on_done, "failed": self._on_failed}[kind](*args)
 
     def _on_progress(self, n: int, issues: str) -> None:
         self.status.setText(f"已采集 {n} 张清晰画面……" + (f"（{issues}）" if issues else ""))
@@ -158,7 +128,32 @@ class EnrolDialog(QDialog):
         self.stop_button.setText("关闭")
 
     def done(self, result: int) -> None:  # noqa: D401 - QDialog.done: stop the worker first
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread.wait(5)
         super().done(result)
+
+
+def _collect(source, collector_factory, consent, reason, max_frames, emit, running) -> None:
+    """The capture loop (its own thread, through ui.workers.stream): camera frames into the
+    collector until it has enough clear faces; only plain data goes out through ``emit``."""
+    try:
+        collector = collector_factory()
+        last, seen = 0, 0
+        while running() and seen < max_frames:
+            frame = source.wait_next(last, timeout=0.2)
+            if frame is None:
+                if getattr(source, "ended", False):
+                    break
+                continue
+            last, seen = frame.index, seen + 1
+            ready = collector.add(frame.image)
+            issues = "、".join(ISSUE_ZH.get(getattr(i, "value", str(i)), "") for i in collector.last_issues)
+            emit(("progress", len(collector._encodings), issues))
+            if ready:
+                emit(("done", collector.build(consent, reason=reason)))
+                return
+        if running():
+            emit(("failed", "没有采集到足够清晰的正脸画面，请调整光线和坐姿后重试"))
+    except Exception as exc:  # noqa: BLE001 - shown to the clerk, never kills the app
+        emit(("failed", getattr(exc, "message_zh", "采集失败，请重试或改用人工核验")))

@@ -17,14 +17,14 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from desktop.printing import spool
 from ui.screen_fit import fit_to_screen
-from ui.workers import run_in_background
+from ui.workers import device_pool, run_in_background
 
 PREVIEW_DPI = 60
 PRINT_DPI = 300  # QPrinter's default 1200 dpi gives ~4 MB a page
@@ -209,7 +209,7 @@ class FormsPreviewDialog(QDialog):
         self.info.setText(f"正在发送到打印机{spool.printer_label(printer)}…")
         run_in_background(lambda: spool.send_pdf(pdf, printer, title=pdf.name),
                           lambda job: self._sent(job, printer), self._send_failed, owner=self,
-                          pool=QThreadPool.globalInstance())
+                          pool=device_pool())
 
     def _sent(self, job: str, printer: str | None) -> None:
         self.print_button.setEnabled(True)

@@ -1,5 +1,5 @@
 """认证回执预览: the receipt PDF painted onto WHITE (QtPdf renders transparent pages), then printed
-to the system queue (``lp`` / the Windows print verb: :class:`ui.counter_kit.ReceiptPrinter` over the
+to the system queue (``lp`` / the Windows print verb: :class:`desktop.counter.station.ReceiptPrinter` over the
 shared :mod:`desktop.printing.spool`) or saved as PDF; a QPrinter dialog only where the machine has
 no system queue. Enter prints, Esc closes."""
 
