@@ -1,4 +1,4 @@
-"""Home visits (上门认证, domain.md §6): queries and writes. No business rules."""
+"""Home visits (上门认证, docs/domain.md §6): queries and writes. No business rules."""
 
 from __future__ import annotations
 

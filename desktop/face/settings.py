@@ -26,7 +26,7 @@ class FaceSettings:
     min_sharpness: float = 12.0      # variance of the Laplacian on a 128-px-wide grey crop
     min_brightness: float = 55.0     # mean grey level of the face crop
     max_brightness: float = 225.0
-    min_eye_open_ear: float = 0.15   # absolute; open-eye EAR ranges 0.18-0.43 (face.md)
+    min_eye_open_ear: float = 0.15   # absolute; open-eye EAR ranges 0.18-0.43 (docs/face.md)
 
     # -- liveness (relative to the person's own baseline)
     challenge_count: int = 2         # >= 2 of blink / mouth / left / right, order randomised

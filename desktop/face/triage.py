@@ -1,4 +1,4 @@
-"""Failure triage: stable reason codes, Chinese advice, next steps (domain.md §4).
+"""Failure triage: stable reason codes, Chinese advice, next steps (docs/domain.md §4).
 
 Codes are stable (logged and stored); the advice text is shown to the clerk and read to the
 resident. Face recognition is never the only route: every failure offers staff attestation.
@@ -36,7 +36,7 @@ class NextStep(str, Enum):
     ANOTHER_CHALLENGE = "another_challenge"
     CLERK_REVIEW = "clerk_review"
     RE_ENROL = "re_enrol"
-    STAFF_ATTESTATION = "staff_attestation"   # 人工核验: needs a second officer (domain.md §4)
+    STAFF_ATTESTATION = "staff_attestation"   # 人工核验: needs a second officer (docs/domain.md §4)
 
 
 NEXT_STEP_ZH = {

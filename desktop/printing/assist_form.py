@@ -1,4 +1,4 @@
-"""The assist form 领取社会保险待遇资格协助认证表 and its notice 告知单 (domain.md §5).
+"""The assist form 领取社会保险待遇资格协助认证表 and its notice 告知单 (docs/domain.md §5).
 
 One A4 page per person plus a notice page; a batch of many people is ONE PDF. Everything that is
 the same for every person of a batch (grid, labels, the notice's instructions, the bureau's return

@@ -10,7 +10,7 @@ from desktop.labels import CERT_METHOD_ZH
 
 SEX_ZH = {"M": "男", "F": "女", "男": "男", "女": "女", "": ""}
 
-# 认证方式 (domain.md §4)
+# 认证方式 (docs/domain.md §4)
 METHOD_ZH = CERT_METHOD_ZH  # the one table (desktop.labels)
 
 
@@ -84,7 +84,7 @@ class EntitlementLine:
 
 @dataclass(frozen=True, slots=True)
 class Resumption:
-    """Payment resumed by this certification (domain.md §3)."""
+    """Payment resumed by this certification (docs/domain.md §3)."""
 
     label: str  # which entitlement
     resume_month: date  # first day of the month payment resumes from

@@ -1,4 +1,4 @@
-"""Deaths, overpayments and their recovery; a death recorded in error reversed (domain.md §3).
+"""Deaths, overpayments and their recovery; a death recorded in error reversed (docs/domain.md §3).
 
 ``report_death``  records the death, stops every entitlement at once (status ``terminated``), and
                   computes the overpayment — the months from the month after death that payroll

@@ -248,7 +248,7 @@ class PersonService:
         evidence: dict | None = None, approver: str | None = None, result: str = "passed",
         today: date | None = None, attach=None,
     ) -> CertificationRecord:
-        """One proof of life: covers every active entitlement of the person (domain.md §1).
+        """One proof of life: covers every active entitlement of the person (docs/domain.md §1).
 
         The certification, its audit event and its outbox entry commit in one transaction, so a
         power cut leaves the certification either complete or absent. ``attach(conn, cert_id)``

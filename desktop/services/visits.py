@@ -1,4 +1,4 @@
-"""Home visits (上门认证, domain.md §6): phone booking, scheduling to a staff member, field mode,
+"""Home visits (上门认证, docs/domain.md §6): phone booking, scheduling to a staff member, field mode,
 certification on the visit and closing it as done / not at home / cancelled.
 
 Every change writes the visit, its audit event and its outbox entry in one transaction. In field

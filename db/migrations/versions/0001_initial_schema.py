@@ -211,7 +211,7 @@ def upgrade() -> None:
     _append_only_audit()
 
 
-# The rule table of domain.md §2 (the notice of 阿尔山市人社局, 2023). Other bureaus edit rows.
+# The rule table of docs/domain.md §2 (the notice of 阿尔山市人社局, 2023). Other bureaus edit rows.
 DEFAULT_RULES = [
     ("enterprise_retiree", "rolling_months", 12),
     ("institution_retiree", "rolling_months", 12),

@@ -1,4 +1,4 @@
-"""SAM frame codec (idcard-protocol.md §1.3–1.6): build requests, parse and resync replies.
+"""SAM frame codec (docs/idcard-protocol.md §1.3–1.6): build requests, parse and resync replies.
 
 Frame: ``AA AA AA 96 69`` | LEN (u16 big-endian, counts everything after it) | body | CHK, where
 CHK is the XOR of LEN..last body byte, so a valid frame XORs to zero from offset 5 to the end.

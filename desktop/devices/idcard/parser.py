@@ -1,4 +1,4 @@
-"""Card payloads (idcard-protocol.md §2): the 256-byte UCS-2 text block in its four layouts.
+"""Card payloads (docs/idcard-protocol.md §2): the 256-byte UCS-2 text block in its four layouts.
 
 Layout is chosen by the flag at bytes 248–249: 'I' 外国人永久居留 2017, 'Y' 2023, 'J' 港澳台居住证,
 anything else the resident card. Fields are fixed-width UCS-2 LE right-padded with spaces.

@@ -22,7 +22,7 @@ from desktop.devices.idcard.transport import SerialTransport
 
 log = logging.getLogger(__name__)
 
-# per-command timeouts (idcard-protocol.md §1.7): find/select 1 s, read 3 s
+# per-command timeouts (docs/idcard-protocol.md §1.7): find/select 1 s, read 3 s
 FIND_TIMEOUT = 1.0
 SELECT_TIMEOUT = 1.0
 READ_TIMEOUT = 3.0

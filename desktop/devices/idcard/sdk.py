@@ -2,7 +2,7 @@
 
 Windows vendor DLLs are ``__stdcall`` and usually 32-bit (they need a 32-bit Python); elsewhere
 the same exports are plain C (tests build such a library with gcc). Ports: 1–16 serial,
-1001–1016 USB (idcard-protocol.md §4.1); ``port=None`` scans 1001→1016 then 1→16.
+1001–1016 USB (docs/idcard-protocol.md §4.1); ``port=None`` scans 1001→1016 then 1→16.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The reader session: the polling state machine of idcard-protocol.md §1.7.
+"""The reader session: the polling state machine of docs/idcard-protocol.md §1.7.
 
     DISCONNECTED --open ok--> IDLE --find 9F--> READING --read 90--> PRESENT --find 80--> IDLE
          ^                                         | read failed: back off, IDLE (or PRESENT
