@@ -253,10 +253,8 @@ def prepare_counter(services, demo: bool, workstation: str, as_of, *, training: 
 
 def build_station(services, demo: bool, info: StartupInfo) -> Station:
     """The station for this counter, from the settings (production) or the demo cards."""
-    from desktop.services.enrolment import EnrolmentService
-
     settings = services.settings
-    enrolment = EnrolmentService(services.db, services.evidence)
+    enrolment = services.enrolment
     if demo:
         station = build_demo_station(cards=list(info.demo_cards), enrolment=enrolment,
                                      face_settings={"accept": settings.get("face_accept"),

@@ -90,12 +90,9 @@ class ReferenceStatus:
 
 
 class EnrolmentService:
-    def __init__(self, db: Database, evidence=None):
+    def __init__(self, db: Database, evidence):
+        """``evidence``: the EvidenceService (built by desktop.services.hub.Services)."""
         self.db = db
-        if evidence is None:
-            from desktop.services.evidence import EvidenceService
-
-            evidence = EvidenceService(db)
         self.evidence = evidence
 
     def status(self, person_id: str, *, has_chip_photo: bool, failures: int = 0) -> ReferenceStatus:

@@ -91,6 +91,13 @@ class Services:
         return Resumptions(self.db, self.settings)
 
     @cached_property
+    def enrolment(self):
+        """Reference photos taken at the counter (with consent)."""
+        from desktop.services.enrolment import EnrolmentService
+
+        return EnrolmentService(self.db, self.evidence)
+
+    @cached_property
     def station(self):
         from desktop.services.station import StationSettings
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from desktop.services.enrolment import (CONSENT_SHA, ConsentRecord, ConsentRequired, EnrolmentService,
                                         ReferenceStatus)
+from desktop.services.hub import Services
 from desktop.workstation import Actor
 
 TODAY = date(2026, 11, 29)
@@ -50,7 +51,7 @@ PNG = png_of(np.full((40, 30, 3), 128, np.uint8))
 
 
 def test_consent_is_required(db, person):
-    svc = EnrolmentService(db)
+    svc = Services(db).enrolment
     for bad in (None, consent(given=False)):
         with pytest.raises(ConsentRequired):
             svc.enrol(person, PNG, bad, CLERK)
@@ -65,7 +66,7 @@ def test_consent_is_required(db, person):
 
 
 def test_stored_encrypted_with_the_consent_record(db, person):
-    svc = EnrolmentService(db)
+    svc = Services(db).enrolment
     image_id = svc.enrol(person, PNG, consent(by="helper", helper_name="李强", helper_relationship="子女",
                                               helper_masked_id="1101**********1234"), CLERK, reason="no_reference",
                          frames_used=3, spread=0.05)
@@ -83,7 +84,7 @@ def test_stored_encrypted_with_the_consent_record(db, person):
 
 
 def test_re_enrolment_replaces_and_starts_retention_of_the_old_one(db, person):
-    svc = EnrolmentService(db)
+    svc = Services(db).enrolment
     first = svc.enrol(person, PNG, consent(), CLERK)
     newer = png_of(np.full((40, 30, 3), 60, np.uint8))
     second = svc.enrol(person, newer, consent(), CLERK, reason="keeps_failing")
@@ -131,7 +132,7 @@ def test_enrolled_reference_is_used_by_the_next_check(db, person, faces_dir):
             break
     assert collector.ready
     enrolment = collector.build(Consent(True, "spoken_recorded", "zhangmin", datetime.now(timezone.utc)))
-    svc = EnrolmentService(db)
+    svc = Services(db).enrolment
     svc.enrol_from(person, enrolment, consent(), CLERK)
 
     chip = png_of(load_image(faces_dir / "fr_biden" / "biden.jpg"))   # an (old, wrong) chip photo
@@ -143,5 +144,5 @@ def test_enrolled_reference_is_used_by_the_next_check(db, person, faces_dir):
     assert decide(face_distance(ref, same)) is Decision.MATCH
     assert decide(face_distance(ref, other)) is Decision.NO_MATCH
     # without an enrolled reference the chip photo is used; with neither, nothing
-    assert EnrolmentService(db).reference_image("nobody", chip) == ("chip", chip)
-    assert EnrolmentService(db).reference_image("nobody", None) is None
+    assert Services(db).enrolment.reference_image("nobody", chip) == ("chip", chip)
+    assert Services(db).enrolment.reference_image("nobody", None) is None
