@@ -20,6 +20,7 @@ is the reference the property tests compare with.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import Connection, Date, Integer, String, text
@@ -47,6 +48,15 @@ class CoverageBucket(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class AggBulk(Base):
+    """A row here (inside one transaction only) quiets the triggers: a bulk write keeps the
+    aggregates itself, set-wise (:func:`bulk_insert`, :func:`bulk_update`)."""
+
+    __tablename__ = "agg_bulk"
+
+    on: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class CertMonthCount(Base):
     __tablename__ = "cert_month_counts"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -71,6 +81,8 @@ SCRATCH_BUCKETS = (
     + ") l ON l.person_id = e.person_id GROUP BY 1, 2, 3, 4")
 
 TABLES = ("person_last_passed", "coverage_buckets", "cert_month_counts")
+BULK_MIN = 50  # fewer rows: the triggers are cheaper than the set-wise statements
+BULK_TABLES = ("entitlements", "certifications")
 
 
 def available(conn: Connection) -> bool:
@@ -131,3 +143,106 @@ def cert_month_counts(conn: Connection, since_month: str) -> list[tuple[str, str
     """(YYYY-MM, method, result, n) for the months from ``since_month`` on, non-zero only."""
     return [tuple(r) for r in conn.execute(text(
         "SELECT month, method, result, n FROM cert_month_counts WHERE month >= :m AND n <> 0"), {"m": since_month})]
+
+
+# --- bulk writes: the triggers quiet, the aggregates kept set-wise -----------------------------------
+
+# the buckets of the entitlements whose ids are the JSON array :ids, counted with {sign}
+_BUCKETS_OF_IDS = (
+    "INSERT INTO coverage_buckets (cohort, status, alive, eff, n) "
+    "SELECT e.cohort, e.status, coalesce(p.death_date IS NULL, 1), "
+    "max(e.start_date, coalesce(l.last_passed, e.start_date)), {sign} count(*) "
+    "FROM json_each(:ids) i CROSS JOIN entitlements e ON e.id = i.value LEFT JOIN persons p ON p.id = e.person_id "
+    "LEFT JOIN person_last_passed l ON l.person_id = e.person_id WHERE 1 GROUP BY 1, 2, 3, 4 "
+    "ON CONFLICT (cohort, status, alive, eff) DO UPDATE SET n = n + excluded.n")
+
+# the persons whose latest passed certification the new rows change: :pairs is a JSON array of
+# [person id, latest passed date among the new rows] (inserts only add: the new latest is the
+# later of the two)
+_CHANGED = (
+    "WITH m AS (SELECT json_extract(value, '$[0]') AS pid, json_extract(value, '$[1]') AS last "
+    "           FROM json_each(:pairs)), "
+    "     ch AS (SELECT m.pid, l.last_passed AS old, m.last AS new FROM m "
+    "            LEFT JOIN person_last_passed l ON l.person_id = m.pid "
+    "            WHERE l.last_passed IS NULL OR m.last > l.last_passed) ")
+
+# their entitlements moved from the bucket of the old date to the one of the new date
+_MOVE = _CHANGED + (
+    "INSERT INTO coverage_buckets (cohort, status, alive, eff, n) "
+    "SELECT e.cohort, e.status, coalesce(p.death_date IS NULL, 1), "
+    "max(e.start_date, coalesce(CASE WHEN x.d < 0 THEN ch.old ELSE ch.new END, e.start_date)), sum(x.d) "
+    "FROM ch CROSS JOIN entitlements e ON e.person_id = ch.pid LEFT JOIN persons p ON p.id = ch.pid "
+    "CROSS JOIN (SELECT -1 AS d UNION ALL SELECT 1) x WHERE 1 GROUP BY 1, 2, 3, 4 HAVING sum(x.d) <> 0 "
+    "ON CONFLICT (cohort, status, alive, eff) DO UPDATE SET n = n + excluded.n")
+
+_LAST = _CHANGED + (
+    "INSERT INTO person_last_passed (person_id, last_passed) SELECT pid, new FROM ch WHERE 1 "
+    "ON CONFLICT (person_id) DO UPDATE SET last_passed = excluded.last_passed")
+
+_MONTHS = (
+    "INSERT INTO cert_month_counts (month, method, result, n) "
+    "SELECT substr(c.cert_date, 1, 7), c.method, c.result, count(*) FROM json_each(:ids) i "
+    "CROSS JOIN certifications c ON c.id = i.value WHERE 1 GROUP BY 1, 2, 3 "
+    "ON CONFLICT (month, method, result) DO UPDATE SET n = n + excluded.n")
+
+
+def _quiet(raw, on: bool) -> None:
+    raw.execute("INSERT OR IGNORE INTO agg_bulk VALUES (1)" if on else "DELETE FROM agg_bulk")
+
+
+def _applies(conn: Connection, table: str, n: int) -> bool:
+    return n >= BULK_MIN and table in BULK_TABLES and available(conn)
+
+
+def _quietly(raw, write, *after: tuple[str, dict]) -> None:
+    """``write()`` and the statements ``after`` with the triggers quiet."""
+    _quiet(raw, True)
+    try:
+        write()
+        for sql, params in after:
+            raw.execute(sql, params)
+    finally:
+        _quiet(raw, False)
+
+
+def bulk_insert(conn: Connection, table: str, names, rows, constants: dict, write) -> None:
+    """``write()`` inserts ``rows`` (tuples in the column order ``names``, plus ``constants``;
+    dates as ISO text) into ``table`` — new rows only. SQLite with the aggregates, 50 rows or more of entitlements or
+    certifications: the triggers are quiet meanwhile and the aggregates follow set-wise —
+    new entitlements add to their buckets; new certifications move the persons whose latest
+    passed date they change (and those persons' entitlements between buckets), and add to the
+    monthly counts. Otherwise ``write()`` alone (the triggers do it)."""
+    if not _applies(conn, table, len(rows)):
+        write()
+        return
+    raw = conn.connection.driver_connection
+    ids = json.dumps([r[names.index("id")] for r in rows])
+    if table == "entitlements":
+        _quietly(raw, write, (_BUCKETS_OF_IDS.format(sign=""), {"ids": ids}))
+        return
+    col = {n: i for i, n in enumerate(names)}
+
+    def value(r, name):
+        return r[col[name]] if name in col else constants.get(name)
+
+    newest: dict[str, str] = {}
+    for r in rows:
+        if value(r, "result") == "passed":
+            pid, d = value(r, "person_id"), value(r, "cert_date")
+            if d is not None and (pid not in newest or d > newest[pid]):
+                newest[pid] = d
+    pairs = {"pairs": json.dumps(sorted(newest.items()))}
+    # the move reads the maintained dates before they change, so it runs first
+    _quietly(raw, write, (_MOVE, pairs), (_LAST, pairs), (_MONTHS, {"ids": ids}))
+
+
+def bulk_update_entitlements(conn: Connection, ids, write) -> None:
+    """``write()`` updates the entitlements ``ids`` (e.g. a payroll run's status cache): with 50
+    or more on SQLite, their buckets are moved set-wise around it, the triggers quiet."""
+    if not _applies(conn, "entitlements", len(ids)):
+        write()
+        return
+    raw = conn.connection.driver_connection
+    params = {"ids": json.dumps(list(ids))}
+    raw.execute(_BUCKETS_OF_IDS.format(sign="-"), params)
+    _quietly(raw, write, (_BUCKETS_OF_IDS.format(sign=""), params))

@@ -237,12 +237,18 @@ def set_status(conn: Connection, rows: list[tuple], when) -> None:
         groups: dict[tuple, list[str]] = {}
         for st, since, eid in rows:
             groups.setdefault((st, since), []).append(eid)
+        from db import aggregates
+
         raw = conn.connection.driver_connection
-        for (st, since), ids in groups.items():  # one statement per status: the ids as a JSON array
-            for k in range(0, len(ids), 50_000):
-                raw.execute("UPDATE entitlements SET status = ?, status_since = ?, updated_at = ? "
-                            "WHERE id IN (SELECT value FROM json_each(?))",
-                            (st, since, _iso_datetime(when), json.dumps(ids[k:k + 50_000])))
+
+        def write():
+            for (st, since), ids in groups.items():  # one statement per status: the ids as a JSON array
+                for k in range(0, len(ids), 50_000):
+                    raw.execute("UPDATE entitlements SET status = ?, status_since = ?, updated_at = ? "
+                                "WHERE id IN (SELECT value FROM json_each(?))",
+                                (st, since, _iso_datetime(when), json.dumps(ids[k:k + 50_000])))
+        # the coverage buckets follow set-wise (db/aggregates.py), not a trigger per row
+        aggregates.bulk_update_entitlements(conn, [r[2] for r in rows], write)
         return
     stmt = (update(ents).where(ents.c.id == bindparam("eid"))
             .values(status=bindparam("st"), status_since=bindparam("since"), updated_at=when))

@@ -98,7 +98,12 @@ def bulk_insert(conn: Connection, table, rows: list[dict]) -> None:
             yield values
 
     sql = f'INSERT INTO {table.name} ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})'
-    conn.connection.driver_connection.executemany(sql, data())
+    from db import aggregates  # issue 20: big batches keep the maintained aggregates set-wise
+
+    keys = ([(r.get("id"), r.get("person_id"), _iso_date(r.get("cert_date")), r.get("result")) for r in rows]
+            if table.name in aggregates.BULK_TABLES else rows)
+    aggregates.bulk_insert(conn, table.name, ("id", "person_id", "cert_date", "result"), keys, {},
+                           lambda: conn.connection.driver_connection.executemany(sql, data()))
 
 
 def _sql_literal(value) -> str | None:
@@ -131,7 +136,10 @@ def insert_rows(conn: Connection, table, names: Sequence[str], rows: list[tuple]
         cols = [*names, *literals]
         values = ["?"] * len(names) + list(literals.values())
         sql = f'INSERT INTO {table.name} ({", ".join(cols)}) VALUES ({", ".join(values)})'
-        conn.connection.driver_connection.executemany(sql, rows)
+        from db import aggregates  # issue 20: big batches keep the maintained aggregates set-wise
+
+        aggregates.bulk_insert(conn, table.name, names, rows, constants,
+                               lambda: conn.connection.driver_connection.executemany(sql, rows))
         return
     from sqlalchemy import Date, DateTime
 

@@ -126,6 +126,17 @@ BACKFILL = (
 )
 
 
+QUIET = "NOT EXISTS (SELECT 1 FROM agg_bulk)"  # a bulk write keeps the aggregates itself, set-wise
+
+
+def _when(spec: str) -> str:
+    """The trigger's event with the bulk flag's condition added to its WHEN clause."""
+    if " WHEN " in spec:
+        event, cond = spec.split(" WHEN ", 1)
+        return f"{event} WHEN ({cond}) AND {QUIET}"
+    return f"{spec} WHEN {QUIET}"
+
+
 def upgrade() -> None:
     op.create_table(
         'person_last_passed',
@@ -154,18 +165,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('month', 'method', 'result', name=op.f('pk_cert_month_counts')),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        'agg_bulk',
+        sa.Column('on', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('on', name=op.f('pk_agg_bulk')),
+    )
     if op.get_bind().dialect.name != "sqlite":
         return
     for stmt in BACKFILL:
         op.execute(stmt)
     for name, (when, body) in TRIGGERS.items():
-        op.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
+        op.execute(f"CREATE TRIGGER {name} {_when(when)} BEGIN {body} END")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_table('agg_bulk')
     op.drop_table('cert_month_counts')
     op.drop_table('coverage_buckets')
     op.drop_index(op.f('ix_person_last_passed_last_passed'), table_name='person_last_passed')
