@@ -221,9 +221,10 @@ def _rows(m: Mapping, rest: Iterator[tuple[int, list]]) -> Iterator[Row]:
     for line, cells in rest:
         if not any(clean(c) for c in cells):
             continue  # blank row
-        if is_footer(cells, id_col):
-            continue  # 合计 / 制表人: not a person
         n = len(cells)
+        number = cells[id_col] if id_col is not None and id_col < n else None
+        if not (type(number) is str and len(number) >= 15) and is_footer(cells, id_col):
+            continue  # 合计 / 制表人: not a person (a row with an ID number never is)
         yield Row(line, {name: (cells[i] if i < n else None) for name, i in index})
 
 

@@ -23,6 +23,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterator
 
@@ -86,8 +87,8 @@ def open_grid(path: Path, limits: Limits = LIMITS) -> Iterator[tuple[int, list]]
     if kind == "zip":
         check_zip(path, limits)
     if kind != "text":
-        return _bounded(_calamine_rows(path, kind, limits), limits)
-    return _bounded(_csv_rows(path, limits), limits, text_only=True)
+        return _calamine_rows(path, kind, limits)  # rows: the sheet's height, checked when loaded
+    return _csv_rows(path, limits)
 
 
 # --- containers --------------------------------------------------------------------------------
@@ -230,8 +231,14 @@ def _calamine_rows(path: Path, kind: str, limits: Limits) -> Iterator[tuple[int,
         raise _too_many_columns(limits)
 
     def rows():
+        max_cols, max_chars = limits.columns, limits.cell_chars
         try:
             for n, cells in enumerate(sheet.iter_rows(), start=first):
+                if len(cells) > max_cols:
+                    cells = _trimmed(cells, limits)
+                for v in cells:
+                    if type(v) is str and len(v) > max_chars:
+                        raise _too_long(n, limits)
                 yield n, cells
         except UserFacingError:
             raise
@@ -258,37 +265,53 @@ def sniff_encoding(head: bytes) -> str:
         return "gb18030"
 
 
+_BLOCK = 1 << 20  # characters decoded at a time
+
+
 def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list]]:
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF)
     encoding = sniff_encoding(head)
     if encoding != "utf-16" and b"\x00" in head:
         raise refuse("文件含有空字符（NUL），不是文本表格（CSV）；请在 Excel 中另存为 .xlsx 或 CSV", "nul_bytes")
-    try:
-        sample = head.decode(encoding, errors="ignore")
-    except LookupError:  # pragma: no cover - the codecs above exist
-        sample = ""
+    sample = head.decode(encoding, errors="ignore")
     first_line = sample.splitlines()[0] if sample else ""
     delimiter = "\t" if "\t" in first_line and sample[:4096].count("\t") > sample[:4096].count(",") else ","
+    newline = "\r" if "\r" in sample and "\n" not in sample else "\n"  # classic Mac files: CR alone
 
-    def lines(stream) -> Iterator[str]:
-        readline, cap = stream.readline, limits.line_chars
+    def lines(stream) -> Iterator[list[str]]:
+        """The file's lines a block at a time (split in C, not line by line in Python); a line
+        longer than the limit is refused before it is held whole."""
+        cap, rest = limits.line_chars, ""
         while True:
-            line = readline(cap)
-            if not line:
+            block = stream.read(_BLOCK)
+            if not block:
+                if rest:
+                    yield [rest]
                 return
-            if len(line) >= cap and line[-1] not in "\r\n":
-                raise refuse(f"文件中有一行超过 {cap // MB} M 个字符，不是正常的名单", "line_too_long")
-            if "\x00" in line:
+            if "\x00" in block:
                 raise refuse("文件含有空字符（NUL），不是文本表格（CSV）", "nul_bytes")
-            yield line
+            parts = (rest + block).split(newline)
+            rest = parts.pop()
+            if len(rest) > cap:
+                raise refuse(f"文件中有一行超过 {cap // MB} M 个字符，不是正常的名单", "line_too_long")
+            yield [p + newline for p in parts]
 
     def rows():
+        max_rows, max_cols, max_chars = limits.rows + HEADER_SCAN, limits.columns, limits.cell_chars
+        count = 0
         with open(path, "rb") as raw:
             stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            reader = csv.reader(lines(stream), delimiter=delimiter)
+            reader = csv.reader(chain.from_iterable(lines(stream)), delimiter=delimiter)
             try:
                 for cells in reader:
+                    count += 1
+                    if count > max_rows:
+                        raise _too_many_rows(limits)
+                    if len(cells) > max_cols:
+                        cells = _trimmed(cells, limits)
+                    if cells and max(map(len, cells)) > max_chars:
+                        raise _too_long(reader.line_num, limits)
                     yield reader.line_num, cells
             except UnicodeDecodeError:
                 raise UserFacingError("无法识别文件编码（应为 UTF-8 或 GBK/GB18030）", code="encoding") from None
@@ -300,29 +323,14 @@ def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list]]:
     return rows()
 
 
-def _bounded(rows: Iterator[tuple[int, list]], limits: Limits, *, text_only: bool = False) -> Iterator[tuple[int, list]]:
-    """The row, column and cell-length limits, checked as rows go by (``text_only``: every cell
-    is a str, as in a CSV — measured in one C-level pass)."""
-    max_rows, max_cols, max_chars = limits.rows + HEADER_SCAN, limits.columns, limits.cell_chars
-    count = 0
-    for line, cells in rows:
-        count += 1
-        if count > max_rows:
-            raise _too_many_rows(limits)
-        if len(cells) > max_cols:
-            # trailing empty cells (a sheet formatted far to the right) are not columns
-            while cells and (cells[-1] is None or cells[-1] == ""):
-                cells = cells[:-1]
-            if len(cells) > max_cols:
-                raise _too_many_columns(limits)
-        if text_only:
-            if cells and max(map(len, cells)) > max_chars:
-                raise _too_long(line, limits)
-        else:
-            for v in cells:
-                if type(v) is str and len(v) > max_chars:
-                    raise _too_long(line, limits)
-        yield line, cells
+def _trimmed(cells: list, limits: Limits) -> list:
+    """Trailing empty cells (a sheet formatted far to the right) are not columns; more columns
+    than the limit are refused."""
+    while cells and (cells[-1] is None or cells[-1] == ""):
+        cells = cells[:-1]
+    if len(cells) > limits.columns:
+        raise _too_many_columns(limits)
+    return cells
 
 
 def _too_long(line: int, limits: Limits) -> UserFacingError:
