@@ -200,4 +200,6 @@ def unlock(db_path: Path, private) -> dict:
             raise RecoveryError("数据库正被另一个程序使用：请先关闭 CertDesk", code="database_busy") from None
         raise RecoveryError("托管密钥打不开该数据库（数据库文件已被替换或损坏）", code="escrow_mismatch") from None
     ensure_escrow(db_path, new)
+    if encryption.mac_path(db_path).exists():  # a backup: its MAC follows the new key
+        encryption.write_mac(db_path, new)
     return {"database": str(db_path), "rekeyed": old != new, "tables": len(counts), "rows": sum(counts.values())}

@@ -1,8 +1,9 @@
 """Backups of the local database, encrypted with its own key and verified (issue 16).
 
 ``backup``: SQLite's online backup API copies the live database (the app may keep running) into
-a temporary file under the *same* key, the copy passes ``integrity_check``,
-``cipher_integrity_check`` and is counted, and only then takes the backup's name (0600). Where
+a temporary file under the *same* key, the copy passes ``integrity_check`` and every table's row
+count equals the snapshot it was copied from; only then does it take the backup's name (0600),
+with ``<backup>.mac`` beside it (an HMAC of the whole file, checked first by a restore). Where
 the bureau deployed a recovery public key the backup gets its own key escrow (desktop/recovery.py).
 
 ``restore``: the backup is opened with this account's key and checked completely *before*
@@ -33,6 +34,7 @@ _REFUSED = {
     "unreadable": ("备份文件已损坏，无法读取，没有替换任何数据", "backup_corrupt"),
     "not_certdesk": ("该文件不是 CertDesk 数据库的备份，没有替换任何数据", "backup_not_certdesk"),
     "row_counts": ("备份校验失败（行数不一致），请重新备份", "backup_verify_failed"),
+    "no_mac": ("找不到备份的校验文件（备份文件名后加 .mac），无法确认备份完好，没有替换任何数据", "backup_mac_missing"),
 }
 
 
@@ -76,7 +78,7 @@ class BackupService:
         escrow = recovery.ensure_escrow(dest, key)
         return {"file": str(dest), "bytes": dest.stat().st_size, "encrypted": True, "verified": True,
                 "integrity": "ok", "tables": len(counts), "rows": sum(counts.values()),
-                "escrow": str(escrow) if escrow else None}
+                "mac": str(encryption.mac_path(dest)), "escrow": str(escrow) if escrow else None}
 
     def restore(self, source: str | Path, actor: Actor) -> dict:
         require(self.db, actor, "data.restore")

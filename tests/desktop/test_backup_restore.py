@@ -74,6 +74,7 @@ def test_backup_is_encrypted_verified_and_private(laptop, tmp_path, capsys):
     counts = encryption.open_verified(dest, key)
     assert counts["persons"] == 11
     assert not list(dest.parent.glob("*.partial"))
+    assert out["mac"] == str(dest) + ".mac" and stat.S_IMODE(Path(out["mac"]).stat().st_mode) == 0o600
     with laptop["db"].engine.connect() as conn:
         assert conn.execute(text("select count(*) from audit_log where action = 'database.backup'")).scalar() == 1
 
@@ -113,7 +114,7 @@ def test_a_damaged_backup_replaces_nothing(laptop, tmp_path, capsys):
     add_person(laptop["db"], tmp_path)
     data = bytearray(dest.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 64] = bytes(64)  # one page damaged
+    data[middle:middle + 64] = bytes(64)  # one page damaged (its structure may still look fine)
     dest.write_bytes(bytes(data))
     rc, out = cli(capsys, "--db", laptop["url"], "restore", str(dest), "--json")
     assert rc == 3 and out["error"] == "backup_corrupt" and "没有替换" in out["message"]
@@ -142,6 +143,9 @@ def test_restore_refuses_foreign_files(laptop, tmp_path, capsys):
     conn.execute("create table t(a)")
     conn.commit()
     conn.close()
+    rc, out = cli(capsys, "--db", laptop["url"], "restore", str(ours), "--json")
+    assert rc == 3 and out["error"] == "backup_mac_missing"  # not made by certdesk backup
+    encryption.write_mac(ours, keystore.get_key(keystore.DATABASE_KEY))
     rc, out = cli(capsys, "--db", laptop["url"], "restore", str(ours), "--json")
     assert rc == 3 and out["error"] == "backup_not_certdesk"
     assert persons(laptop["db"]) == 11
