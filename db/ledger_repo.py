@@ -248,7 +248,10 @@ def set_status(conn: Connection, rows: list[tuple], when) -> None:
                                 "WHERE id IN (SELECT value FROM json_each(?))",
                                 (st, since, _iso_datetime(when), json.dumps(ids[k:k + 50_000])))
         # the coverage buckets follow set-wise (db/aggregates.py), not a trigger per row
-        aggregates.bulk_update_entitlements(conn, [r[2] for r in rows], write)
+        by_status: dict[str, list[str]] = {}
+        for (st, _since), ids in groups.items():
+            by_status.setdefault(st, []).extend(ids)
+        aggregates.bulk_set_status(conn, by_status, write)
         return
     stmt = (update(ents).where(ents.c.id == bindparam("eid"))
             .values(status=bindparam("st"), status_since=bindparam("since"), updated_at=when))

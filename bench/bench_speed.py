@@ -1,0 +1,163 @@
+"""Issue 20's table: CertDesk beside bare sqlite3 doing the same work, measured in one run.
+
+    uv run python bench/bench_speed.py --entitlements 200000 [--repeat 3] [--json]
+
+* **roster import**: the foundation bench's roster CSV (N rows), end to end through
+  ImportService (full validation, duplicates, audit, sync queue, the maintained aggregates'
+  triggers) on a fresh database, versus bare sqlite3 loading the same file — ``csv.reader`` and
+  one ``executemany`` into one plain table, one commit.
+* **go-live payroll month**: last certifications spread over 2025-01 … 2026-11 (≈ 58 % of the
+  roster lapses by 2026-12), the recorded run of 2026-12, versus bare sqlite3 listing the same
+  lapsed entitlements (the same effective-last rule, one correlated subquery per entitlement, the
+  thresholds the run uses) and writing one event row each with ``INSERT … SELECT``.
+
+Each figure is the median of ``--repeat`` runs (wall and the process's own CPU); the load
+average is printed beside them (the machine is shared). Peak RSS of the process at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-bench-"))
+
+from bench_foundation import ACTOR, TODAY, rss_mb, write_roster  # noqa: E402
+
+
+def timed(fn):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t, time.process_time() - c, out
+
+
+def med(xs):
+    return round(statistics.median(xs), 2)
+
+
+def bare_load(csv_path: Path, db_path: Path) -> int:
+    if db_path.exists():
+        db_path.unlink()
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA journal_mode=WAL")
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        r = csv.reader(fh)
+        header = next(r)
+        con.execute(f"CREATE TABLE roster ({', '.join(f'c{i}' for i in range(len(header)))})")
+        con.executemany(f"INSERT INTO roster VALUES ({', '.join('?' * len(header))})", r)
+    con.commit()
+    n = con.execute("SELECT count(*) FROM roster").fetchone()[0]
+    con.close()
+    return n
+
+
+def bare_payroll(db_path: Path, thresholds: dict[str, str], day: str) -> int:
+    """The run's reference: the lapsed entitlements by the same rule, one event row each."""
+    con = sqlite3.connect(db_path)
+    case = " ".join(f"WHEN '{c}' THEN '{t}'" for c, t in thresholds.items())
+    con.execute("CREATE TABLE IF NOT EXISTS bare_events (id INTEGER PRIMARY KEY, entitlement_id TEXT, kind TEXT, "
+                "payroll_month TEXT, detail TEXT)")
+    con.execute("DELETE FROM bare_events")
+    cur = con.execute(
+        "INSERT INTO bare_events (entitlement_id, kind, payroll_month, detail) "
+        "SELECT id, 'suspend', '2026-12', json_object('last', last) FROM ("
+        "SELECT e.id, e.cohort, e.start_date, (SELECT max(c.cert_date) FROM certifications c "
+        "WHERE c.person_id = e.person_id AND c.result = 'passed' AND c.cert_date <= ?) AS last "
+        "FROM entitlements e) "
+        f"WHERE max(start_date, coalesce(last, start_date)) < CASE cohort {case} ELSE '9999-12-31' END", (day,))
+    n = cur.rowcount
+    con.commit()
+    con.close()
+    return n
+
+
+def main() -> None:
+    from sqlalchemy import text
+
+    from desktop.months import Month
+    from desktop.services.database import Database
+    from desktop.services.imports import ImportService
+    from desktop.services.payroll import PayrollService, lapse_threshold
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entitlements", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    n, rep = args.entitlements, args.repeat
+    work = Path(tempfile.mkdtemp(prefix="certdesk-bench-speed-"))
+    roster = work / "roster.csv"
+    write_roster(roster, 0, n, random.Random(7))
+    out: dict = {"entitlements": n, "load_before": [round(x, 1) for x in os.getloadavg()]}
+
+    # --- roster import ----------------------------------------------------------------------------
+    bare, imp = [], []
+    db = None
+    for k in range(rep):
+        bare.append(timed(lambda: bare_load(roster, work / "bare.sqlite"))[:2])
+        if db is not None:
+            db.dispose()
+        path = work / f"import{k}.sqlite"
+        db = Database.open(f"sqlite:///{path}")
+        w, c, report = timed(lambda: ImportService(db).import_roster(roster, ACTOR, today=TODAY))
+        assert report.imported == n and not report.rejected
+        imp.append((w, c))
+        print(f"  import {k + 1}: {w:.2f} s (bare {bare[-1][0]:.2f} s)", file=sys.stderr, flush=True)
+    out["import"] = {"wall_s": med([x[0] for x in imp]), "cpu_s": med([x[1] for x in imp]),
+                     "bare_wall_s": med([x[0] for x in bare]), "bare_cpu_s": med([x[1] for x in bare])}
+    out["import"]["ratio_wall"] = round(out["import"]["wall_s"] / out["import"]["bare_wall_s"], 1)
+    out["import"]["rows_per_s"] = round(n / out["import"]["wall_s"])
+
+    # --- go-live payroll month ----------------------------------------------------------------------
+    rng = random.Random(7)
+    with db.engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(text("select id from certifications"))]
+        conn.execute(text("update certifications set cert_date=:d where id=:i"),
+                     [{"i": i, "d": (date(2025, 1, 1) + timedelta(days=rng.randint(0, 697))).isoformat()}
+                      for i in ids])
+    pay = PayrollService(db)
+    month = Month(2026, 12)
+    thresholds = {r.cohort: lapse_threshold(r, month.index) for r in db.rule_table().rules()}
+    day = pay.run_day(month).isoformat()
+    db_file = work / f"import{rep - 1}.sqlite"
+    runs, bares = [], []
+    for k in range(rep):
+        with db.engine.begin() as conn:  # the same first run again (median)
+            for t in ("entitlement_events", "payroll_runs", "outbox"):
+                conn.execute(text(f"delete from {t}"))
+            conn.execute(text("update entitlements set status = 'active', status_since = NULL "
+                              "where status <> 'active'"))
+        w, c, r = timed(lambda: pay.run(month, ACTOR))
+        runs.append((w, c))
+        suspended = len(r.suspend)
+        bw, bc, bn = timed(lambda: bare_payroll(db_file, thresholds, day))
+        bares.append((bw, bc))
+        print(f"  payroll {k + 1}: {w:.2f} s, {suspended:,} suspensions (bare {bw:.2f} s, {bn:,})",
+              file=sys.stderr, flush=True)
+    out["payroll"] = {"instructions": suspended, "bare_rows": bn,
+                      "wall_s": med([x[0] for x in runs]), "cpu_s": med([x[1] for x in runs]),
+                      "bare_wall_s": med([x[0] for x in bares]), "bare_cpu_s": med([x[1] for x in bares])}
+    out["payroll"]["ratio_wall"] = round(out["payroll"]["wall_s"] / out["payroll"]["bare_wall_s"], 1)
+    out["max_rss_mb"] = round(rss_mb())
+    out["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.json:
+        (ROOT / "bench" / "results").mkdir(exist_ok=True)
+        (ROOT / "bench" / "results" / f"speed-{n}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
