@@ -77,7 +77,7 @@ def test_window_font_falls_back_to_the_bundled_one(qtbot, monkeypatch):
     """No Chinese family on the machine: setup_application registers resources/fonts with Qt."""
     from PySide6.QtWidgets import QApplication
 
-    from ui import app as ui_app
+    from ui import startup as ui_app  # setup_application and choose_font_family live in ui.startup
 
     real, looks = ui_app.choose_font_family, []
 
