@@ -153,3 +153,19 @@ def test_an_empty_id_number_is_invalid_with_its_reason():
     for raw in ("", None, "   "):
         check = validate(raw)
         assert check.number == "" and check.valid is False and check.reason == "empty"
+
+
+def test_a_forecast_of_the_go_live_month_counts_no_month_paid_while_overdue(db, roster):
+    """A roster row with no certification on file: a forecast (the due list, a returned form's
+    resumption) plans it as confirmed, and the months the core system paid before the first run
+    are not reported as paid while overdue."""
+    from desktop.months import Month
+    from desktop.services.payroll import PayrollService
+
+    n = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)
+    roster.load(today=d(2026, 3, 1))
+    with db.engine.connect() as conn:
+        fc = PayrollService(db).compute(Month(2026, 4), conn)
+    (s,) = fc.suspend
+    assert s["id_number"] == n and s["suspend_from"] == "2012-01"
+    assert s["paid_while_overdue"] == []
