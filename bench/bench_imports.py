@@ -114,13 +114,21 @@ def read_validate(path: Path) -> int:
 
 
 def timed(fn, repeat: int) -> dict:
-    walls, cpus, result = [], [], None
+    return paired({"new": fn}, repeat)["new"]
+
+
+def paired(fns: dict, repeat: int) -> dict:
+    """Each function ``repeat`` times, taking turns (so a change of load hits both alike);
+    median wall and CPU seconds of each."""
+    runs: dict[str, list] = {k: [] for k in fns}
+    result = {}
     for _ in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return {"wall_s": round(statistics.median(walls), 3), "cpu_s": round(statistics.median(cpus), 3), "result": result}
+        for name, fn in fns.items():
+            w, c = time.perf_counter(), time.process_time()
+            result[name] = fn()
+            runs[name].append((time.perf_counter() - w, time.process_time() - c))
+    return {k: {"wall_s": round(statistics.median(r[0] for r in v), 3),
+                "cpu_s": round(statistics.median(r[1] for r in v), 3), "result": result[k]} for k, v in runs.items()}
 
 
 def speed(n: int, repeat: int) -> dict:
@@ -132,17 +140,22 @@ def speed(n: int, repeat: int) -> dict:
     old = old_reader()
     new_read = rr.read_table
     out = {"rows": len(rows), "sizes_mb": {k: round(p.stat().st_size / 2**20, 2) for k, p in files.items()}}
+    def with_old(path):
+        rr.read_table = lambda p, req, opt=(), mapping=None: old.read_table(p, req, opt)
+        try:
+            return read_validate(path)
+        finally:
+            rr.read_table = new_read
+
     for name, path in files.items():
-        t_new = timed(lambda: read_validate(path), repeat)
-        entry = {"new": t_new, "new_rows_per_s": round(len(rows) / t_new["wall_s"])}
+        fns = {"new": lambda: read_validate(path)}
         if name != "xls":
-            rr.read_table = lambda p, req, opt=(), mapping=None: old.read_table(p, req, opt)
-            try:
-                t_old = timed(lambda: read_validate(path), repeat)
-            finally:
-                rr.read_table = new_read
-            entry.update(old=t_old, old_rows_per_s=round(len(rows) / t_old["wall_s"]),
-                         speedup=round(t_old["wall_s"] / t_new["wall_s"], 2))
+            fns["old"] = lambda: with_old(path)
+        t = paired(fns, repeat)
+        entry = {"new": t["new"], "new_rows_per_s": round(len(rows) / t["new"]["wall_s"])}
+        if "old" in t:
+            entry.update(old=t["old"], old_rows_per_s=round(len(rows) / t["old"]["wall_s"]),
+                         cpu_ratio_old_to_new=round(t["old"]["cpu_s"] / t["new"]["cpu_s"], 2))
         else:
             entry["old"] = "refused (.xls was not readable)"
         out[name] = entry

@@ -39,6 +39,10 @@ class Limits:
     ratio: int = 100  # inflated/compressed of a part larger than RATIO_FLOOR
     rows: int = 1_000_000
     columns: int = 256
+    # calamine holds a sheet as the full rectangle from its first to its last cell (≈ 64 bytes a
+    # cell): a rectangle larger than this and four times the cells actually present is a sparse
+    # bomb (two cells in opposite corners), refused
+    area: int = 1_000_000
     cell_chars: int = 4_000
     line_chars: int = 2 * 2**20  # one physical CSV line
 
@@ -86,6 +90,8 @@ def open_grid(path: Path, limits: Limits = LIMITS) -> Iterator[tuple[int, list]]
     kind = kind_of(path)
     if kind == "zip":
         check_zip(path, limits)
+    elif kind == "xls":
+        check_xls(path, limits)
     if kind != "text":
         return _calamine_rows(path, kind, limits)  # rows: the sheet's height, checked when loaded
     return _csv_rows(path, limits)
@@ -139,6 +145,7 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, budg
     sheet = xml and ("worksheets/" in name or name == "content.xml")
     n = 0
     tail = b""
+    extent = _Extent()
     with zf.open(info) as fh:
         while True:
             piece = fh.read(_CHUNK)
@@ -157,8 +164,95 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, budg
                     raise refuse("文件含有不允许的 XML 实体声明（DOCTYPE/ENTITY），已拒绝", "xml_entities")
                 if sheet:
                     _check_refs(window, limits)
+                    extent.add_xml(piece)
                 tail = piece[-256:]
+    extent.check(limits)
     return n
+
+
+_CELL_COL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})\d')
+_CELL_ROW = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="[A-Z]{1,3}(\d{1,9})"')
+
+
+def _column(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
+class _Extent:
+    """The last row and column a sheet's cells reach, and how many cells it has."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = self.cells = 0
+
+    def add(self, row: int, col: int, cells: int) -> None:
+        self.rows, self.cols, self.cells = max(self.rows, row), max(self.cols, col), self.cells + cells
+
+    def add_xml(self, piece: bytes) -> None:
+        """Cell references (r="B12") of a worksheet part, one C-level pass each (a reference cut
+        by the 1 MiB boundary is missed; the rows and columns around it are counted anyway)."""
+        cols = set(_CELL_COL.findall(piece))
+        if cols:
+            rows = _CELL_ROW.findall(piece)
+            self.add(max(map(int, rows), default=0), max(map(_column, cols)), len(rows))
+
+    def check(self, limits: Limits) -> None:
+        area = self.rows * self.cols
+        if area > max(limits.area, 4 * self.cells):
+            raise refuse(f"表格中有单元格远离数据区域（第{self.rows}行、第{self.cols}列附近，而只有 {self.cells} 个单元格），"
+                         "不是正常的名单", "sparse_sheet")
+
+
+# BIFF (Excel 97–2003) records that are cells: row, column at the start of the record; MULRK and
+# MULBLANK end with their last column
+_BIFF_CELLS = frozenset((0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0204, 0x0205, 0x00D6, 0x00BD, 0x00BE))
+_BIFF_MULTI = frozenset((0x00BD, 0x00BE))
+_BIFF_BOF = 0x0809
+
+
+def check_xls(path: Path, limits: Limits = LIMITS) -> None:
+    """An .xls file's workbook stream walked record by record: every sheet's cells must fit the
+    limits (calamine would allocate the rectangle up to the farthest cell)."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                raise refuse("无法打开 Excel 文件：不是 Excel 97–2003 工作簿", "bad_xlsx")
+            if ole.get_size(name) > limits.file_bytes:
+                raise refuse("无法打开 Excel 文件：工作簿数据超过文件大小", "bad_xlsx")
+            data = ole.openstream(name).read()
+    except UserFacingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - olefile raises OSError, ValueError, struct.error …
+        raise refuse(f"无法打开 Excel 文件：文件已损坏或不是电子表格（{exc.__class__.__name__}）", "bad_xlsx") from None
+    unpack, cells, multi = struct.unpack_from, _BIFF_CELLS, _BIFF_MULTI
+    extent = _Extent()
+    rows = cols = count = 0
+    pos, end = 0, len(data) - 4
+    while pos <= end:
+        rid, size = unpack("<HH", data, pos)
+        if rid in cells and size >= 4:
+            row, col = unpack("<HH", data, pos + 4)
+            if rid in multi and size >= 6:
+                col = unpack("<H", data, pos + 2 + size)[0]
+            count += 1
+            if row > rows:
+                rows = row
+            if col > cols:
+                cols = col
+        elif rid == _BIFF_BOF:  # a new sheet (or the globals): check the one before
+            extent.add(rows + 1 if count else 0, cols + 1 if count else 0, count)
+            extent.check(limits)
+            extent, rows, cols, count = _Extent(), 0, 0, 0
+        pos += 4 + size
+    extent.add(rows + 1 if count else 0, cols + 1 if count else 0, count)
+    extent.check(limits)
 
 
 def _check_refs(window: bytes, limits: Limits) -> None:

@@ -94,6 +94,28 @@ def lying_dimension() -> bytes:
     return rewrite(small_xlsx(), SHEET, sheet[:start] + b'<dimension ref="A1:ZZZ9999999"/>' + sheet[end:])
 
 
+def sparse_xlsx() -> bytes:
+    """Within the row and column limits, but two cells in opposite corners: 256 million cells."""
+    src = zipfile.ZipFile(io.BytesIO(small_xlsx()))
+    sheet = src.read(SHEET).replace(b"</sheetData>", b'<row r="1000000"><c t="n" r="IV1000000"><v>1</v></c></row></sheetData>')
+    return rewrite(small_xlsx(), SHEET, sheet)
+
+
+def sparse_xls() -> bytes:
+    """A 6 KB Excel 97–2003 file whose second cell is the grid's last (65,536 × 256: calamine
+    would take ~1 GB for it)."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("花名册")
+    for c, h in enumerate(ISSUE_HEADER):
+        ws.write(0, c, h)
+    ws.write(65535, 255, "x")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def many_parts() -> bytes:
     return rewrite(small_xlsx(), "", extra={f"xl/media/image{i}.png": b"x" for i in range(LIMITS.parts + 1)})
 
@@ -123,6 +145,8 @@ CORPUS = {
     "last_cell.xlsx": (last_cell_of_excel, "too_many_rows"),
     "dimension.xlsx": (lying_dimension, "too_many_columns"),
     "parts.xlsx": (many_parts, "zip_parts"),
+    "sparse.xlsx": (sparse_xlsx, "sparse_sheet"),
+    "sparse.xls": (sparse_xls, "sparse_sheet"),
     "huge_line.csv": (huge_line, "line_too_long"),
     "huge_field.csv": (huge_field, "cell_too_long"),
     "nul.csv": (nul_bytes, "nul_bytes"),
