@@ -1,4 +1,5 @@
-"""打印预览: the pages of a generated PDF painted onto WHITE, then printed or saved as PDF.
+"""打印预览 — the one PDF preview (:class:`PdfPreviewDialog`, also the counter receipt's): the pages of a
+generated PDF painted onto WHITE, then printed or saved as PDF.
 
 打印 sends the vector PDF itself to the system queue through the shared printing layer
 (:func:`desktop.printing.spool.send_pdf`, the same path as the counter receipt), off the GUI thread;
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QPushB
 
 from desktop.printing import spool
 from ui.screen_fit import fit_to_screen
-from ui.workers import device_pool, run_in_background
+from ui.workers import device_pool, long_pool, run_in_background
 
 PREVIEW_DPI = 60
 PRINT_DPI = 300  # QPrinter's default 1200 dpi gives ~4 MB a page
@@ -124,17 +125,24 @@ def print_with_dialog(path: str | Path, parent=None) -> str | None:
     return f"已发送 {n} 页到打印机"
 
 
-class FormsPreviewDialog(QDialog):
-    """Shows the first pages of ``pdf``; 打印 and 另存为 PDF… act on the whole file.
+class PdfPreviewDialog(QDialog):
+    """The one PDF preview: the first ``max_pages`` pages of ``pdf`` painted on white, 另存为 PDF…,
+    and 打印 (Enter) for the whole file. The counter's receipt (:mod:`ui.dialogs.receipt_preview`)
+    and the assist forms use it; they differ only in where 打印 sends the file.
 
-    ``printer_name``: this workstation's printer (station setting ``printer_name``; a string or a
-    zero-argument callable read at print time; empty = the system default)."""
+    Printing here: ``printer_name`` (this workstation's printer, station setting ``printer_name``;
+    a string or a zero-argument callable read at print time; empty = the system default) through the
+    system queue on the device pool; :attr:`printed` carries the job id. Without a system queue, a
+    QPrinter dialog (:func:`print_with_dialog`)."""
 
     pages_loaded = Signal(int)
-    printed = Signal(str)  # the job id ("" when the system gives none)
+    rendered = Signal()  # the preview is painted
+    printed = Signal(str)  # the job id ("" when the system gives none); the receipt: the status text
     print_failed = Signal(str)  # the Chinese message
 
-    def __init__(self, pdf: str | Path, title: str = "打印预览", parent=None, *, printer_name=None):
+    def __init__(self, pdf: str | Path, title: str = "打印预览", parent=None, *, printer_name=None,
+                 max_pages: int = MAX_PREVIEW_PAGES, dpi: int = PREVIEW_DPI, print_text: str = "打印",
+                 close_text: str = "关闭"):
         super().__init__(parent)
         self.pdf = Path(pdf)
         self.printer_name = printer_name
@@ -151,24 +159,30 @@ class FormsPreviewDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.pages)
         scroll.setStyleSheet("QScrollArea { background: #808080; }")
-        self.print_button = QPushButton("打印", self)
+        self.print_button = QPushButton(print_text, self)
         self.print_button.setObjectName("primaryButton")
         self.print_button.setDefault(True)  # Enter prints
-        self.print_button.clicked.connect(self._print)
+        self.print_button.clicked.connect(self.print_now)
         self.save_button = QPushButton("另存为 PDF…", self)
         self.save_button.clicked.connect(self._save)
-        close = QPushButton("关闭", self)
+        close = QPushButton(close_text, self)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.info, 1)
         buttons.addWidget(self.save_button)
-        buttons.addWidget(self.print_button)
         buttons.addWidget(close)
+        buttons.addWidget(self.print_button)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
-        run_in_background(lambda: render_pages(self.pdf, PREVIEW_DPI, MAX_PREVIEW_PAGES), self._loaded,
-                          lambda exc: self.info.setText(f"无法预览：{exc}"), owner=self)
+        path = self.pdf
+        run_in_background(lambda: render_pages(path, dpi, max_pages), self._loaded,
+                          lambda exc: self.info.setText(f"无法预览：{exc}"), owner=self, pool=long_pool())
+
+    @property
+    def image(self) -> QImage | None:
+        """The first page (None until rendered)."""
+        return self.images[0] if self.images else None
 
     def _loaded(self, result) -> None:
         self.images, self.total = result
@@ -180,6 +194,7 @@ class FormsPreviewDialog(QDialog):
         more = f"（预览前 {len(self.images)} 页）" if self.total > len(self.images) else ""
         self.info.setText(f"共 {self.total} 页{more}")
         self.pages_loaded.emit(self.total)
+        self.rendered.emit()
 
     def save_as(self, target: str | Path) -> Path:
         target = Path(target)
@@ -197,7 +212,7 @@ class FormsPreviewDialog(QDialog):
         name = self.printer_name() if callable(self.printer_name) else self.printer_name
         return (name or "").strip() or None
 
-    def _print(self) -> None:
+    def print_now(self) -> None:
         if not spool.queue_available():
             text = print_with_dialog(self.pdf, self)
             if text is not None:
@@ -211,6 +226,8 @@ class FormsPreviewDialog(QDialog):
                           lambda job: self._sent(job, printer), self._send_failed, owner=self,
                           pool=device_pool())
 
+    _print = print_now
+
     def _sent(self, job: str, printer: str | None) -> None:
         self.print_button.setEnabled(True)
         pages = f"共 {self.total} 页，" if self.total else ""
@@ -222,3 +239,6 @@ class FormsPreviewDialog(QDialog):
         msg = getattr(exc, "message_zh", None) or str(exc)
         self.info.setText(f"打印失败：{msg}")
         self.print_failed.emit(msg)
+
+
+FormsPreviewDialog = PdfPreviewDialog  # the assist forms' and labels' preview
