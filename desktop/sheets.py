@@ -165,7 +165,9 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, budg
                 if sheet:
                     _check_refs(window, limits)
                     extent.add_xml(piece)
-                tail = piece[-256:]
+                tail = piece[-_TAIL:]
+    if sheet:
+        _check_refs(tail, limits, final=True)
     extent.check(limits)
     return n
 
@@ -255,7 +257,7 @@ def check_xls(path: Path, limits: Limits = LIMITS) -> None:
     extent.check(limits)
 
 
-def _check_refs(window: bytes, limits: Limits) -> None:
+def _check_refs(window: bytes, limits: Limits, *, final: bool = False) -> None:
     for m in _BIG_REF.finditer(window):
         if m.group(1):
             raise _too_many_columns(limits)
@@ -263,26 +265,23 @@ def _check_refs(window: bytes, limits: Limits) -> None:
             raise _too_many_rows(limits)
     for m in _REPEAT.finditer(window):
         # LibreOffice repeats the trailing empty rows/columns to the sheet's end (calamine skips
-        # them); a repeat of a cell with content would be expanded: refused beyond the limits
+        # them); a repeat anywhere else is expanded: refused beyond a roster's needs
+        if not final and m.end() > len(window) - _TAIL // 2:
+            continue  # checked again with the next piece, which starts with this one's tail
         n = int(m.group(2))
-        if m.group(1) == b"rows" and n > limits.rows and not _trailing(window, m.end()):
-            raise _too_many_rows(limits)
-        if m.group(1) == b"columns" and n > limits.columns and not _trailing(window, m.end()):
+        if m.group(1) == b"rows":
+            if n > ODS_ROW_REPEAT and not _ROWS_TRAIL.match(window, m.end()):
+                raise _too_many_rows(limits)
+        elif n > limits.columns and not _COLS_TRAIL.match(window, m.end()):
             raise _too_many_columns(limits)
 
 
-_EMPTY_ROW = re.compile(rb">\s*<table:table-cell[^>]*/>\s*</table:table-row>")
-
-
-def _trailing(window: bytes, at: int) -> bool:
-    """An ods repeat whose element is empty (``/>`` or an empty cell) — filler, not data."""
-    rest = window[at:at + 200]
-    end = rest.find(b">")
-    if end < 0:
-        return False
-    if rest[end - 1:end] == b"/":
-        return True
-    return _EMPTY_ROW.match(rest, end) is not None
+ODS_ROW_REPEAT = 1_000  # the same row a thousand times within the data is no roster
+_EMPTY_ROW = rb"\s*<table:table-row[^>]*>\s*<table:table-cell[^>]*/>\s*</table:table-row>"
+_ROWS_TRAIL = re.compile(rb"[^>]*>\s*<table:table-cell[^>]*/>\s*</table:table-row>(?:" + _EMPTY_ROW
+                         + rb")*\s*</table:table>")
+_COLS_TRAIL = re.compile(rb"[^>]*/>\s*</table:table-row>")
+_TAIL = 1024
 
 
 def _too_many_rows(limits: Limits) -> UserFacingError:

@@ -116,6 +116,26 @@ def sparse_xls() -> bytes:
     return buf.getvalue()
 
 
+def ods_repeats(middle: bool) -> bytes:
+    """An .ods with a data row repeated 999,999 times, or (``middle``) 900,000 empty rows
+    within the data: calamine would expand either."""
+    from sheetfiles import write_ods
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "r.ods"
+    write_ods(path, [ISSUE_HEADER, PEOPLE[0], ["__REPEAT__"], PEOPLE[1]])
+    src = zipfile.ZipFile(path)
+    content = src.read("content.xml")
+    marker = b'<table:table-row><table:table-cell office:value-type="string"><text:p>__REPEAT__</text:p></table:table-cell></table:table-row>'
+    if middle:
+        repl = b'<table:table-row table:number-rows-repeated="900000"><table:table-cell/></table:table-row>'
+    else:
+        repl = (b'<table:table-row table:number-rows-repeated="999999"><table:table-cell office:value-type="string" '
+                b'table:number-columns-repeated="9"><text:p>x</text:p></table:table-cell></table:table-row>')
+    return rewrite(path.read_bytes(), "content.xml", content.replace(marker, repl))
+
+
 def many_parts() -> bytes:
     return rewrite(small_xlsx(), "", extra={f"xl/media/image{i}.png": b"x" for i in range(LIMITS.parts + 1)})
 
@@ -147,6 +167,8 @@ CORPUS = {
     "parts.xlsx": (many_parts, "zip_parts"),
     "sparse.xlsx": (sparse_xlsx, "sparse_sheet"),
     "sparse.xls": (sparse_xls, "sparse_sheet"),
+    "repeated_row.ods": (lambda: ods_repeats(False), "too_many_rows"),
+    "empty_middle.ods": (lambda: ods_repeats(True), "too_many_rows"),
     "huge_line.csv": (huge_line, "line_too_long"),
     "huge_field.csv": (huge_field, "cell_too_long"),
     "nul.csv": (nul_bytes, "nul_bytes"),
