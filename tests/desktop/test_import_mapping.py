@@ -4,6 +4,7 @@ saved source profiles, death lists with 注销原因 and 注销日期."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -269,3 +270,14 @@ def test_a_death_list_needs_a_date_column(db, tmp_path):
     with pytest.raises(UserFacingError) as exc:
         ImportService(db).import_results(path, ACTOR, today=TODAY)
     assert exc.value.code == "missing_columns" and exc.value.data["missing"] == ["死亡日期"]
+
+
+def test_classic_mac_line_ends_and_a_workbook_under_a_csv_name(db, tmp_path):
+    path = tmp_path / "mac.csv"
+    with path.open("w", encoding="gb18030", newline="") as fh:
+        csv.writer(fh, lineterminator="\r").writerows([ISSUE_HEADER, *PEOPLE])
+    assert b"\n" not in path.read_bytes()
+    assert roster(db, path).imported == 3
+    renamed = tmp_path / "really-an-xls.csv"
+    renamed.write_bytes(write_xls(tmp_path / "r.xls").read_bytes())  # told by its content, not its name
+    assert roster(db, renamed).unchanged == 3
