@@ -106,6 +106,8 @@ def stage(work: Path) -> None:
         if marked != text:
             path.write_text(marked, encoding="utf-8")
     (work / "tmp").mkdir(exist_ok=True)
+    for old in (work / "tmp").glob("certdesk-migrated.sqlite*"):
+        old.unlink()  # a schema (or an encryption) from an earlier run is never reused
     conftest = work / "tests" / "conftest.py"
     conftest.write_text(conftest.read_text(encoding="utf-8") + FAST_SCHEMA, encoding="utf-8")
 
