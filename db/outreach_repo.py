@@ -435,8 +435,6 @@ def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[t
     (db/aggregates.py) in three disjoint parts: certified on or before ``as_of`` and not before
     the start (an index range over the dates), not certified since the start (the start is
     ``last``), and certified only after ``as_of`` (the exact subquery). Returns the row count."""
-    import json
-
     if not table.isidentifier():
         raise ValueError(table)
     lo = min((r[1] for r in due_map), default=None)
@@ -449,12 +447,23 @@ def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[t
         return 0
     last = ("CASE WHEN l.last_passed <= :asof THEN l.last_passed ELSE (SELECT max(c.cert_date) FROM certifications c "
             "WHERE c.person_id = e.person_id AND c.result = 'passed' AND c.cert_date <= :asof) END")
+    # per cohort, its own range of dates over the index (the cohorts' ranges lie far apart: one
+    # range over all of them would visit most of the roster)
+    ranges: dict[str, list] = {}
+    for cohort, a, b, _d, _s in due_map:
+        r = ranges.setdefault(cohort, [a, b])
+        r[0], r[1] = min(r[0], a), max(r[1], b)
+    params: dict = {}
+    by_cert = []
+    for i, (cohort, (a, b)) in enumerate(sorted(ranges.items())):
+        params.update({f"c{i}": cohort, f"lo{i}": a, f"hi{i}": b})
+        by_cert.append(
+            "SELECT e.person_id AS pid, e.cohort, l.last_passed AS eff FROM person_last_passed l "
+            "CROSS JOIN entitlements e ON e.person_id = l.person_id "
+            f"WHERE l.last_passed BETWEEN :lo{i} AND :hi{i} AND l.last_passed <= :asof AND e.cohort = :c{i} "
+            "AND e.status = 'active' AND l.last_passed >= e.start_date")
     cand = (
-        "SELECT e.person_id AS pid, e.cohort, l.last_passed AS eff FROM person_last_passed l "
-        "CROSS JOIN entitlements e ON e.person_id = l.person_id "
-        "WHERE l.last_passed BETWEEN :lo AND :hi AND l.last_passed <= :asof AND e.status = 'active' "
-        "AND l.last_passed >= e.start_date "
-        "UNION ALL "
+        " UNION ALL ".join(by_cert) + " UNION ALL "
         "SELECT e.person_id, e.cohort, e.start_date FROM entitlements e "
         "LEFT JOIN person_last_passed l ON l.person_id = e.person_id "
         f"WHERE e.status = 'active' AND e.start_date BETWEEN :lo AND :hi AND coalesce({last}, '') < e.start_date "
@@ -463,13 +472,15 @@ def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[t
         f"{last} AS eff FROM person_last_passed l CROSS JOIN entitlements e ON e.person_id = l.person_id "
         "WHERE l.last_passed > :asof AND e.status = 'active' LIMIT -1 OFFSET 0) WHERE eff >= start"
     )
+    # the map a day per row, keyed: each candidate finds its deadline with one index seek
+    raw.execute("CREATE TEMP TABLE IF NOT EXISTS outreach_days (cohort TEXT, day TEXT, deadline TEXT, "
+                "suspend TEXT, PRIMARY KEY (cohort, day)) WITHOUT ROWID")
+    raw.execute("DELETE FROM temp.outreach_days")
+    raw.executemany("INSERT INTO temp.outreach_days VALUES (?, ?, ?, ?)", _days(due_map))
     sql = (
         f"INSERT INTO temp.{table} ({cols}) "
-        "WITH m AS (SELECT json_extract(value, '$[0]') AS cohort, json_extract(value, '$[1]') AS lo, "
-        "           json_extract(value, '$[2]') AS hi, json_extract(value, '$[3]') AS deadline, "
-        "           json_extract(value, '$[4]') AS suspend FROM json_each(:map)), "
-        "     q AS (SELECT x.pid, x.cohort, m.deadline, m.suspend FROM (" + cand + ") x "
-        "           JOIN m ON m.cohort = x.cohort AND x.eff BETWEEN m.lo AND m.hi), "
+        "WITH q AS (SELECT x.pid, x.cohort, m.deadline, m.suspend FROM (" + cand + ") x "
+        "           CROSS JOIN temp.outreach_days m ON m.cohort = x.cohort AND m.day = x.eff), "
         "     g AS (SELECT pid, min(deadline || '|' || suspend) AS ds, "
         "           group_concat(deadline || '|' || suspend || '|' || cohort, ';') AS cohorts, "
         "           count(*) AS n FROM q GROUP BY pid) "
@@ -483,12 +494,21 @@ def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[t
         "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
         "ORDER BY substr(g.ds, 1, 10), p.name, g.pid"
     )
-    params = {"asof": as_of.isoformat(), "lo": lo, "hi": hi, "map": json.dumps(due_map),
-              "since": marks_since.isoformat()}
+    params.update({"asof": as_of.isoformat(), "lo": lo, "hi": hi, "since": marks_since.isoformat()})
     raw.execute(sql, params)
     raw.execute(f"UPDATE temp.{table} SET last_marked_on = substr(last_outcome, instr(last_outcome, '|') + 1), "
                 "last_outcome = substr(last_outcome, 1, instr(last_outcome, '|') - 1) WHERE last_outcome IS NOT NULL")
     return raw.execute(f"SELECT count(*) FROM temp.{table}").fetchone()[0]
+
+
+def _days(due_map):
+    from datetime import timedelta
+
+    for cohort, a, b, deadline, suspend in due_map:
+        d, end = date.fromisoformat(a), date.fromisoformat(b)
+        while d <= end:
+            yield cohort, d.isoformat(), deadline, suspend
+            d += timedelta(days=1)
 
 
 def snapshot_page(conn: Connection, table: str, key: str | None, descending: bool, after: tuple | None,
