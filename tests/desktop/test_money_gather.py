@@ -169,3 +169,24 @@ def test_a_forecast_of_the_go_live_month_counts_no_month_paid_while_overdue(db, 
     (s,) = fc.suspend
     assert s["id_number"] == n and s["suspend_from"] == "2012-01"
     assert s["paid_while_overdue"] == []
+
+
+def test_every_invalid_id_number_says_false_keeps_the_number_and_gives_its_reason():
+    from desktop.idnumber import IdCheck, make_number, validate
+
+    today = d(2026, 12, 4)
+    good = make_number("152202", d(1950, 3, 1), 7)
+    cases = {
+        good[:17]: "length",
+        good[:16] + "AB": "format",
+        "15220219500231" + good[14:]: "birth_date",  # 31 February
+        make_number("152202", d(1879, 12, 31), 7): "birth_date",  # before 1880
+    }
+    for number, reason in cases.items():
+        check = validate(number, today)
+        assert check[:3] == (number, False, reason) and check.valid is False, number
+    future = make_number("152202", d(2027, 1, 1), 7)
+    assert validate(future, today)[:4] == (future, False, "future_birth", d(2027, 1, 1))
+    ok = validate(good, today)
+    assert ok.valid is True and ok.number == good and ok.reason is None and isinstance(ok, IdCheck)
+    assert validate(make_number("152202", d(1880, 1, 1), 7), today).valid is True  # the first year accepted
