@@ -42,6 +42,10 @@ class OutreachPage(QWidget):
         self.backend = None
         self.actor = None
         self.as_of = date.today()
+        # the list shown (its connection and temporary table) is given back when the page goes
+        self._shown: list = []
+        shown = self._shown
+        self.destroyed.connect(lambda *_: [v.close() for v in shown])
 
         self.title = heading("认证到期提醒", self)
         self.summary = QLabel("", self)
@@ -177,6 +181,7 @@ class OutreachPage(QWidget):
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self._counts = source.counts("channel")
         self.model.set_source(source)
+        self._shown[:] = [source]
         if old is not None:
             old.close()
         self._apply_filter()
