@@ -128,7 +128,7 @@ def shred(path: Path) -> None:
         pass
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:  # gone already, or open elsewhere (Windows): the next start tries again
         pass
 
 
@@ -237,10 +237,14 @@ def reencrypt(path: Path, old_key: bytes | None, new_key: bytes, *,
     if after_export is not None:
         after_export()
     open_verified(tmp, new_key, counts)
-    os.link(path, link)  # the old file keeps a second name until the new one is in place
+    try:
+        os.link(path, link)  # the old file keeps a second name until the new one is in place
+    except OSError:  # a file system without hard links (FAT on a USB stick): replaced, not shredded
+        link = None
     os.replace(tmp, path)
     _fsync_dir(path.parent)
-    shred(link)
+    if link is not None:
+        shred(link)
     return counts
 
 

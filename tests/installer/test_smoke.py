@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +60,9 @@ def run(bundle, tmp_path):
     work.mkdir()
 
     def _run(exe: str, *args: str, timeout: float = 120, env: dict | None = None):
-        clean = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "CERTDESK_HOME": str(home)}
+        # test mode: no OS key store here, so the database uses the simulation key (issue 16)
+        clean = {"PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen", "CERTDESK_HOME": str(home),
+                 "CERTDESK_MODE": "test"}
         clean.update(env or {})
         r = subprocess.run([str(bundle / exe), *args], cwd=work, env=clean, capture_output=True,
                            timeout=timeout)
@@ -105,8 +106,14 @@ def test_main_window_opens_and_migrates(run):
     assert db.is_file()
     from db.migrate import head_revision
 
-    with sqlite3.connect(db) as conn:  # the bundled Alembic revisions ran
+    from db import encryption
+    from desktop import keystore
+
+    conn = encryption.connect(db, keystore.simulation_key(keystore.DATABASE_KEY))  # encrypted (issue 16)
+    try:  # the bundled Alembic revisions ran
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+    finally:
+        conn.close()
 
 
 def test_demo_window_with_simulated_data(run):
