@@ -41,26 +41,22 @@ def register(sub) -> None:
 
 
 def _backup(args) -> int:
-    from desktop.services.backup import BackupService
-
-    actor = signed_in(args)
-    out = BackupService(open_db(args)).backup(args.file, actor)
-    if args.json:
-        emit(out)
-    else:
-        print(f"已备份到 {out['file']}（{out['rows']} 行，已加密并校验）")
-    return 0
+    return _service(args, "backup", lambda out: f"已备份到 {out['file']}（{out['rows']} 行，已加密并校验）")
 
 
 def _restore(args) -> int:
+    return _service(args, "restore", lambda out: f"已从 {out['restored']} 恢复（{out['rows']} 行，完整性检查通过）")
+
+
+def _service(args, method: str, say) -> int:
     from desktop.services.backup import BackupService
 
-    actor = signed_in(args, changes=True)
-    out = BackupService(open_db(args)).restore(args.file, actor)
+    actor = signed_in(args, changes=method == "restore")
+    out = getattr(BackupService(open_db(args)), method)(args.file, actor)
     if args.json:
         emit(out)
     else:
-        print(f"已从 {out['restored']} 恢复（{out['rows']} 行，完整性检查通过）")
+        print(say(out))
     return 0
 
 
