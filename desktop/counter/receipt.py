@@ -1,5 +1,5 @@
 """The counter's receipt (认证回执) as a PDF file, rendered off the GUI thread; the window previews
-and prints it (ui/dialogs/pdf_preview.py), the headless flow sends it to the station's printer."""
+and prints it (ui/dialogs/receipt_preview.py, the one PdfPreviewDialog), the headless flow sends it to the station's printer."""
 
 from __future__ import annotations
 
