@@ -156,6 +156,8 @@ def run_gui(argv: list[str]) -> int:
     if page is not None and hasattr(page, "shutdown"):
         page.shutdown()
     workers.wait_for_idle(30_000)
+    for name in ("long", "devices"):  # an export, a print job or a camera still opening
+        workers.wait_for_idle(10_000, name)
     return code
 
 
@@ -223,7 +225,7 @@ def start_counter(app, window, backend, demo: bool, *, skip_login: bool = False,
         page.show_resident_state(None, enabled=False)
     if want_resident:
         workers.run_in_background(preload_resident_modules, lambda _: build_resident_screen(),
-                                  lambda _: build_resident_screen(), owner=window, pool=workers.long_pool())
+                                  lambda _: build_resident_screen(), owner=window, pool=workers.device_pool())
     if station is not None and not demo:
         QTimer.singleShot(0, station.start_loading)  # face models: once the window is usable
     if not skip_login:

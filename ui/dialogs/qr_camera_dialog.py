@@ -17,13 +17,13 @@ import threading
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from desktop import qrsign
 from ui.resident_screen import bgr_to_qimage
-from ui.workers import run_in_background
+from ui.workers import device_pool, run_in_background
 
 PREVIEW_HZ = 30
 
@@ -70,8 +70,7 @@ class QrCameraDialog(QDialog):
         self.frames_decoded = 0
         self.frames_dropped = 0
         self.foreign_codes = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pool = device_pool()  # opening the camera and decoding: the named devices pool (ui.workers)
 
         self.setWindowTitle("用摄像头扫描认证表二维码")
         self.resize(680, 560)
@@ -181,7 +180,7 @@ class QrCameraDialog(QDialog):
         self._closing = True
         self._closed.set()
         self._timer.stop()
-        self._pool.waitForDone(5000)
+        self._pool.waitForDone(5000)  # the running decode finishes (the pool's other jobs are short device calls)
         for src in {id(s): s for s in (self.source, self._opened) if s is not None}.values():
             src.stop()
         self.source = None

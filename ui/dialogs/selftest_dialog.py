@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
 from desktop import paths
@@ -28,7 +28,6 @@ from ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
-_pool: QThreadPool | None = None
 
 
 def add_bundled_fonts() -> list[str]:
@@ -83,15 +82,16 @@ class SelfTestDialog(QDialog):
         self.setMinimumWidth(560)
 
 
-def _selftest_pool() -> QThreadPool:
-    global _pool
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(1)
-        app = QApplication.instance()
-        if app is not None:  # never leave the worker running into interpreter shutdown
-            app.aboutToQuit.connect(lambda: _pool.waitForDone(15_000))
-    return _pool
+def _selftest_pool():
+    """The self-test runs on the long-work pool (ui.workers); never left running into shutdown."""
+    from ui.workers import long_pool
+
+    pool = long_pool()
+    app = QApplication.instance()
+    if app is not None and not getattr(app, "_selftest_wait", False):
+        app._selftest_wait = True
+        app.aboutToQuit.connect(lambda: pool.waitForDone(15_000))
+    return pool
 
 
 def show_report(report: SelfTestReport, parent=None) -> SelfTestDialog | None:
