@@ -11,10 +11,11 @@ Every call into ``desktop.services`` from ``ui/`` goes through :func:`run_in_bac
   - ``database`` (the default): one worker (Anki's one-worker collection executor): jobs run in
     submission order, SQLite never sees two writers from this process, and a fast typist's
     searches cannot overtake each other;
-  - ``long``: one worker for long work (exports, league-wide lists, PDF rendering, the self-test,
-    module preloading), so it never queues the clerk's searches behind it (:mod:`ui.long_task`);
-  - ``devices``: opening a camera or printing a PDF, which must neither wait behind nor hold up
-    the database (two workers: a webcam probe may take seconds).
+  - ``long``: one worker for long work (exports, league-wide lists, PDF rendering, the self-test),
+    so it never queues the clerk's searches behind it (:mod:`ui.long_task`);
+  - ``devices``: opening a camera, decoding a QR frame, printing a PDF, preloading the resident
+    screen's modules — work that must neither wait behind nor hold up the database (two workers:
+    a webcam probe may take seconds).
 
   The ID-card reader has its own device thread (:class:`desktop.devices.io_thread.DeviceIOThread`
   behind :class:`ui.reader_bridge.ReaderBridge`); the face models load through
