@@ -32,6 +32,7 @@ any moment leaves either the plaintext database or the verified encrypted one at
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -49,6 +50,7 @@ PLAINTEXT_MAGIC = b"SQLite format 3\x00"
 PAGE_HMAC = "OFF"
 TMP_SUFFIX = "-encrypting"
 PLAINTEXT_SUFFIX = "-plaintext"
+LOCK_SUFFIX = "-migrate.lock"
 
 
 class EncryptionError(Exception):
@@ -248,19 +250,53 @@ def reencrypt(path: Path, old_key: bytes | None, new_key: bytes, *,
     return counts
 
 
+@contextmanager
+def migration_lock(path: Path):
+    """One process at a time looks at (and migrates) ``path``: an OS lock on ``<path>-migrate.lock``
+    (flock / msvcrt; released by the OS if the process dies). A second start waits for the first
+    one's migration instead of taking its half-written copy for a leftover."""
+    lock = path.with_name(path.name + LOCK_SUFFIX)
+    create_private(lock)
+    with open(lock, "r+b") as fh:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if os.name == "nt":  # pragma: no cover - Windows
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def prepare(path: Path, key: bytes) -> str:
     """Before an engine opens ``path``: ``"new"`` (no database yet), ``"migrated"`` (a plaintext
     database was encrypted in place) or ``"encrypted"``. Raises ``EncryptionError("wrong_key")``
     when the file is encrypted under another key."""
-    _leftovers(path)
-    if not path.exists() or path.stat().st_size == 0:
-        return "new"
-    if is_plaintext(path):
-        reencrypt(path, None, key)
-        return "migrated"
-    if not can_open(path, key):
-        raise EncryptionError("wrong_key", str(path))
-    return "encrypted"
+    with migration_lock(path):
+        _leftovers(path)
+        if not path.exists() or path.stat().st_size == 0:
+            return "new"
+        if is_plaintext(path):
+            reencrypt(path, None, key)
+            return "migrated"
+        if not can_open(path, key):
+            raise EncryptionError("wrong_key", str(path))
+        return "encrypted"
 
 
 def backup_to(source_conn, dest: Path, key: bytes) -> dict[str, int]:

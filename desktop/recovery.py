@@ -191,10 +191,11 @@ def unlock(db_path: Path, private) -> dict:
     old = unwrap(doc, private)
     new = keystore.get_key(keystore.DATABASE_KEY)
     try:
-        if old == new:
-            counts = encryption.open_verified(db_path, new)
-        else:
-            counts = encryption.reencrypt(db_path, old, new)
+        with encryption.migration_lock(db_path):
+            if old == new:
+                counts = encryption.open_verified(db_path, new)
+            else:
+                counts = encryption.reencrypt(db_path, old, new)
     except encryption.EncryptionError as exc:
         if exc.code == "busy":
             raise RecoveryError("数据库正被另一个程序使用：请先关闭 CertDesk", code="database_busy") from None

@@ -163,10 +163,29 @@ def test_a_plaintext_database_is_encrypted_in_place_on_first_start(tmp_path, mon
     finally:
         db.dispose()
     assert not encryption.is_plaintext(path)
-    assert sorted(p.name for p in path.parent.iterdir()) in (
+    assert sorted(p.name for p in path.parent.iterdir() if p.name != "old.sqlite-migrate.lock") in (
         ["old.sqlite"], ["old.sqlite", "old.sqlite-shm", "old.sqlite-wal"])
+    assert (path.parent / "old.sqlite-migrate.lock").stat().st_size == 0
     assert leaks(path.parent, number) == []
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_second_start_waits_for_the_first_ones_migration(tmp_path, monkeypatch):
+    import threading
+
+    path, number = _plaintext_db(tmp_path, monkeypatch)
+    result = {}
+
+    def second_start():
+        result["state"] = encryption.prepare(path, keystore.get_key(keystore.DATABASE_KEY))
+
+    with encryption.migration_lock(path):  # the first start, in the middle of its migration
+        t = threading.Thread(target=second_start)
+        t.start()
+        t.join(1.5)
+        assert t.is_alive() and encryption.is_plaintext(path)  # waiting; nothing touched
+    t.join(120)
+    assert result["state"] == "migrated" and not encryption.is_plaintext(path)
 
 
 CRASH = """
