@@ -15,7 +15,9 @@ Every call into ``desktop.services`` from ``ui/`` goes through :func:`run_in_bac
     so it never queues the clerk's searches behind it (:mod:`ui.long_task`);
   - ``devices``: opening a camera, decoding a QR frame, printing a PDF, preloading the resident
     screen's modules — work that must neither wait behind nor hold up the database (two workers:
-    a webcam probe may take seconds).
+    a webcam probe may take seconds);
+  - ``sync``: one worker for the sync with the central database (:mod:`ui.widgets.sync_status`):
+    one attempt at a time, and a slow or unreachable network never delays a search or an export.
 
   The ID-card reader has its own device thread (:class:`desktop.devices.io_thread.DeviceIOThread`
   behind :class:`ui.reader_bridge.ReaderBridge`); the face models load through
@@ -35,13 +37,13 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
-POOL_SIZES = {"database": 1, "long": 1, "devices": 2}
+POOL_SIZES = {"database": 1, "long": 1, "devices": 2, "sync": 1}
 _pools: dict[str, QThreadPool] = {}
 _pending: set["_Relay"] = set()  # keeps relays alive until their callback has run
 
 
 def pool(name: str = "database") -> QThreadPool:
-    """One of the named pools (``database``, ``long``, ``devices``), created on first use."""
+    """One of the named pools (``database``, ``long``, ``devices``, ``sync``), created on first use."""
     p = _pools.get(name)
     if p is None:
         p = _pools[name] = QThreadPool()
@@ -63,6 +65,11 @@ def long_pool() -> QThreadPool:
 def device_pool() -> QThreadPool:
     """Opening devices and sending print jobs."""
     return pool("devices")
+
+
+def sync_pool() -> QThreadPool:
+    """The single-worker pool for syncing with the central database."""
+    return pool("sync")
 
 
 class _Relay(QObject):

@@ -10,10 +10,9 @@ from desktop.workstation import Actor
 def actor_of(backend) -> Actor:
     """Who acts: the logged-in operator when the shell provides one, else this OS user as a clerk
     (the services refuse supervisor-only actions to a clerk)."""
-    for holder in (backend, getattr(backend, "counter_kit", None)):
-        actor = getattr(holder, "actor", None) if holder is not None else None
-        if isinstance(actor, Actor):
-            return actor
+    actor = getattr(backend, "actor", None)
+    if isinstance(actor, Actor):
+        return actor
     try:
         from desktop.workstation import workstation_id
 

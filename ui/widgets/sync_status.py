@@ -1,19 +1,19 @@
 """The status-bar widget for sync: 在线 / 离线（自…）/ 待上传 n 条 / 上次同步….
 
 A QTimer polls the Qt-free ``OnlineMonitor``; when an attempt is due, ``SyncService.sync_once``
-runs on this widget's own one-thread pool (never the GUI thread, and not the shared database
-worker, so a slow network never delays a search). Back-off and jitter are the monitor's.
+runs on the named ``sync`` pool of :mod:`ui.workers` (one worker: never the GUI thread, and not the
+database worker, so a slow network never delays a search). Back-off and jitter are the monitor's.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from desktop.services.sync import OnlineMonitor
-from ui.workers import run_in_background
+from ui.workers import run_in_background, sync_pool, wait_for_idle
 
 COLORS = {True: "#2e7d32", False: "#c62828", None: "#757575"}
 
@@ -33,8 +33,6 @@ class SyncStatusWidget(QWidget):
         super().__init__(parent)
         self.service = sync_service
         self.monitor = monitor or OnlineMonitor()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
         self._busy = False
 
         self.dot = QLabel("●")
@@ -65,7 +63,7 @@ class SyncStatusWidget(QWidget):
 
     def stop(self) -> None:
         self.timer.stop()
-        self._pool.waitForDone(30_000)
+        wait_for_idle(30_000, "sync")
 
     @property
     def busy(self) -> bool:
@@ -77,7 +75,7 @@ class SyncStatusWidget(QWidget):
         if self.service is not None and not self._busy and self.monitor.due():
             self._busy = True
             service, monitor = self.service, self.monitor
-            run_in_background(lambda: monitor.run_once(service), self._done, self._error, owner=self, pool=self._pool)
+            run_in_background(lambda: monitor.run_once(service), self._done, self._error, owner=self, pool=sync_pool())
         self._refresh()
 
     def _done(self, result) -> None:
