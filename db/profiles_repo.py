@@ -1,7 +1,7 @@
 """Saved import source profiles (revision 0010): name → kind and column mapping (JSON).
 
 The model registers on ``db.models.Base`` (db/models.py imports this module at its end).
-Persistence only; synced like ``settings`` (db/sync.py).
+Persistence only; synced like ``settings`` (db/sync/tables.py).
 """
 
 from __future__ import annotations

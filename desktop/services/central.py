@@ -224,7 +224,7 @@ def enrol(db: Database, admin_url: str, actor: Actor, *, name: str | None = None
         for key, value in (("device_id", device_id), ("device_tag", tag), ("install_id", install_id),
                            ("device_token", token), (CENTRAL_SETTING, dev_url)):
             dbsync.set_state(conn, key, value)
-        conn.execute(dbsync._state.delete().where(dbsync._state.c.key == "device_token_next"))
+        dbsync.delete_state(conn, "device_token_next")
         if ca_file:
             dbsync.set_state(conn, CA_SETTING, str(Path(ca_file).resolve()))
         journal.audit(conn, actor.operator, actor.workstation, "central.enrolled", "device", None,
@@ -322,7 +322,7 @@ class DeviceLink:
             raise
         with self.db.engine.begin() as conn:
             dbsync.set_state(conn, "device_token", nxt)
-            conn.execute(dbsync._state.delete().where(dbsync._state.c.key == "device_token_next"))
+            dbsync.delete_state(conn, "device_token_next")
 
     def _record_refusal(self, code: str) -> None:
         try:

@@ -25,6 +25,7 @@ from db import sync as dbsync
 from db.engine import make_engine
 from db.migrate import upgrade
 from desktop.errors import SyncError, UserFacingError
+from desktop.services import sync_policy
 from desktop.services.database import Database
 from desktop.workstation import Actor
 
@@ -146,9 +147,9 @@ class SyncService:
                 authority: list[dict] = []
                 if device:
                     self._link.hello()  # clone check first: a refused twin pushes nothing
-                    authority = dbsync.enforce_authority(self.local.engine, central, self.workstation)
-                pushed = dbsync.push(self.local.engine, central, self.workstation,
-                                     after_central_commit=after_central_commit, device=device)
+                    authority = sync_policy.enforce_authority(self.local.engine, central, self.workstation)
+                pushed = sync_policy.push(self.local.engine, central, self.workstation,
+                                          after_central_commit=after_central_commit, device=device)
                 if device:
                     self._link.checkpoint()
                     self._link.refresh_form_keys()

@@ -21,6 +21,7 @@ from db.models import new_id, utcnow
 from desktop import idnumber
 from desktop.errors import NotFound, SyncError, UserFacingError
 from desktop.labels import REASONS_ZH  # noqa: F401 - re-exported; defined there for the pages
+from desktop.services import sync_policy
 from desktop.services.database import Database
 from desktop.workstation import Actor
 
@@ -211,7 +212,7 @@ class VisitService:
         try:
             try:
                 upgrade(central)
-                dbsync.push(self.db.engine, central, workstation)
+                sync_policy.push(self.db.engine, central, workstation)
                 with central.connect() as cc:
                     visits = repo.list_visits(cc, status=("scheduled",), staff=staff, start=start, end=end)
                 counts = dbsync.copy_subset(central, self.db.engine, sorted({v["person_id"] for v in visits}),

@@ -19,6 +19,7 @@ from db import sync as dbsync
 from db.models import Person
 from desktop.idnumber import make_number
 from desktop.services.database import Database
+from desktop.services import sync_policy
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.sync import ConflictService
 from desktop.workstation import Actor
@@ -70,7 +71,7 @@ def test_bulk_import_is_a_few_entries_counted_as_records_and_pushed_in_order(ws,
     assert dbsync.waiting(ws.db.engine) == 7_500  # the status bar counts records, not entries
 
     # small batches: each central transaction holds about `batch` records, parents first
-    result = dbsync.push(ws.db.engine, central.engine, "ws-a", batch=700)
+    result = sync_policy.push(ws.db.engine, central.engine, "ws-a", batch=700)
     assert result.pushed == 7_500 and result.rejected == 0
     assert dbsync.waiting(ws.db.engine) == 0
     assert central_count(central, "persons") == 2_500
