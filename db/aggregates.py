@@ -26,7 +26,7 @@ from datetime import date
 from sqlalchemy import Connection, Date, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import UUID, Base
+from db.base import UUID, Base
 
 
 class PersonLastPassed(Base):

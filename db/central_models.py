@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, utcnow
+from db.base import Base, utcnow
 
 
 class Device(Base):

@@ -1,6 +1,6 @@
 """Saved import source profiles (revision 0010): name → kind and column mapping (JSON).
 
-The model registers on ``db.models.Base`` (db/models.py imports this module at its end).
+The model registers on ``db.base.Base`` (re-exported by db.models, which imports this module at its end).
 Persistence only; synced like ``settings`` (db/sync/tables.py).
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, DateTime, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, utcnow
+from db.base import Base, utcnow
 
 
 class ImportProfile(Base):
