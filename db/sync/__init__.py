@@ -20,10 +20,13 @@ from db.sync.conflicts import (
 )
 from db.sync.pull import PullResult, apply_rows, central_head, copy_subset, pull
 from db.sync.push import (
+    CertificationCheck,
     Merge,
     PushResult,
     clear_refused,
     close_central_entries,
+    death_dates,
+    insert_central_cases,
     push,
     refused,
     refused_count,
@@ -52,9 +55,10 @@ from db.sync.tables import (
 
 __all__ = [
     "CENTRAL_OWNED", "CHUNK", "CLOSED_VISIT", "CONFLICT_NS", "ENTITY_TABLE", "LOCK_KEY", "ORDER", "TABLES",
-    "Merge", "PullResult", "PushResult", "SyncTable", "apply_rows", "case_id", "central_head",
+    "CertificationCheck", "Merge", "PullResult", "PushResult", "SyncTable", "apply_rows", "case_id", "central_head",
     "central_identity", "clear_refused", "close_central_entries", "columns", "conflict_json", "conflict_row",
-    "conflict_rows", "copy_subset", "cursor_key", "delete_state", "get_state", "insert_case", "norm",
+    "conflict_rows", "copy_subset", "cursor_key", "death_dates", "delete_state", "get_state", "insert_case",
+    "insert_central_cases", "norm",
     "open_conflicts", "pull", "push", "refused", "refused_count", "resolve_conflict", "retry_superseded",
     "set_state", "table_rows", "waiting",
 ]

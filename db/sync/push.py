@@ -9,12 +9,13 @@ are no-ops. The workstation's own audit events are pushed by a watermark
 (``sync_state['audit_pushed_seq']``) with ``ON CONFLICT (id) DO NOTHING``.
 
 Persons created here that the central database already holds under another UUID (same ID number)
-are handed to the caller's ``merge`` (``desktop/services/sync_policy.merge_persons``).
+are handed to the caller's ``merge`` (``desktop/services/sync_policy.merge_persons``), and the
+certifications written centrally to its ``check_certifications`` (``sync_policy.certified_after_death``),
+inside the push's central transaction.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Sequence
@@ -23,7 +24,6 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 
 from db.journal import entry_ids
 from db.models import AuditEvent, Person, new_id, utcnow
-from db.sync.conflicts import case_id, conflict_json
 from db.sync.tables import (
     CENTRAL_OWNED,
     ENTITY_TABLE,
@@ -47,6 +47,9 @@ from db.sync.tables import (
 # (local engine, {local person id: central person row}, the central persons' entitlements,
 # workstation) -> the cases opened
 Merge = Callable[[Engine, dict[str, dict], list[dict], str], list[dict]]
+# (central connection inside the push's transaction, the certifications just written centrally,
+# workstation) -> the cases opened
+CertificationCheck = Callable[[Connection, list[dict], str], list[dict]]
 
 
 @dataclass
@@ -66,7 +69,8 @@ class _Remap(Exception):
         self.dups, self.ents = dups, ents
 
 
-def push(local: Engine, central: Engine, workstation: str, *, merge: Merge, batch: int = 5000,
+def push(local: Engine, central: Engine, workstation: str, *, merge: Merge,
+         check_certifications: CertificationCheck, batch: int = 5000,
          after_central_commit: Callable[[], None] | None = None, device: bool = False) -> PushResult:
     """Push every waiting outbox entry and this workstation's new audit events.
 
@@ -125,7 +129,7 @@ def push(local: Engine, central: Engine, workstation: str, *, merge: Merge, batc
                     dups = _duplicates(cc, rows["persons"])
                     if dups:  # another workstation pushed the same new person meanwhile
                         raise _Remap(dups, _central_entitlements(cc, [str(r["id"]) for r in dups.values()]))
-                _push_tables(cc, rows, workstation, result, errors)
+                _push_tables(cc, rows, workstation, result, errors, check_certifications)
         except _Remap as remap:
             merges += 1
             if merges > 10:
@@ -142,20 +146,21 @@ def push(local: Engine, central: Engine, workstation: str, *, merge: Merge, batc
 
 
 def _push_tables(cc: Connection, rows: dict[str, list[dict]], workstation: str, result: PushResult,
-                     errors: dict) -> None:
+                 errors: dict, check: CertificationCheck) -> None:
     for name in ORDER:
         if rows.get(name):
-            conflicts, errs = _push_table(cc, TABLES[name], rows[name], workstation)
+            conflicts, errs = _push_table(cc, TABLES[name], rows[name], workstation, check)
             result.conflicts.extend(conflicts)
             errors.update({(name, k): v for k, v in errs.items()})
 
 
-def _push_table(cc: Connection, st: SyncTable, rows: list[dict], workstation: str):
+def _push_table(cc: Connection, st: SyncTable, rows: list[dict], workstation: str, check: CertificationCheck):
     conflicts: list[dict] = []
     written, errors = _apply(cc, st, rows, central=True)
     name = st.table.name
     if name == "certifications":
-        conflicts = _deaths_vs_certifications(cc, [r for r in rows if str(r["id"]) in written], workstation)
+        written_certs = [r for r in rows if str(r["id"]) in written]
+        conflicts = check(cc, written_certs, workstation) if written_certs else []
     elif st.rule in ("owned", "visit", "progress", "event"):
         # Where the central rule kept or merged something (central newer, a death kept, a closed
         # visit …) the central row differs from the one pushed: log a change with the origin
@@ -174,38 +179,24 @@ def _differs(a: dict, b: dict) -> bool:
     return any(norm(a.get(k)) != norm(b.get(k)) for k in a if k != "seq")
 
 
-def _deaths_vs_certifications(cc: Connection, certs: list[dict], workstation: str) -> list[dict]:
-    """A death reported centrally wins over a certification dated after it: the certification is
-    kept (a fact) but a supervisor case is opened (docs/sync.md §3.3)."""
-    if not certs:
-        return []
+def death_dates(cc: Connection, person_ids: Sequence[str]) -> dict[str, date]:
+    """{person id: central death date} of those of ``person_ids`` reported dead."""
     persons = _t(Person)
-    ids = sorted({c["person_id"] for c in certs})
-    deaths = {}
-    for part in _chunks(ids):
+    deaths: dict[str, date] = {}
+    for part in _chunks(sorted(set(person_ids))):
         deaths.update(dict(cc.execute(select(persons.c.id, persons.c.death_date)
                                       .where(persons.c.id.in_(part), persons.c.death_date.isnot(None))).all()))
-    cases = []
-    for c in certs:
-        death = deaths.get(c["person_id"])
-        cert_date = c["cert_date"] if isinstance(c["cert_date"], date) else date.fromisoformat(str(c["cert_date"]))
-        if death is None or cert_date <= death or c.get("result") != "passed":
-            continue
-        detail = {"certification_id": c["id"], "cert_date": cert_date.isoformat(), "death_date": death.isoformat(),
-                  "method": c["method"], "certified_by": c.get("operator"), "certified_at": c.get("workstation")}
-        now = utcnow()
-        cases.append({
-            "id": case_id(f"certified_after_death:{c['id']}"), "kind": "certified_after_death",
-            "entity": "certifications", "entity_id": c["id"], "person_id": c["person_id"],
-            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "workstation": workstation,
-            "status": "open", "resolved_by": None, "resolved_at": None, "created_at": now, "updated_at": now,
-        })
-    if cases:
-        # Logged with origin "central" so the reporting workstation pulls its own copy of the case.
-        cc.execute(text("SELECT set_config('certdesk.origin', 'central', true)"))
-        cc.execute(_pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), cases)
-        cc.execute(text("SELECT set_config('certdesk.origin', :o, true)"), {"o": workstation})
-    return [conflict_json(c) for c in cases]
+    return deaths
+
+
+def insert_central_cases(cc: Connection, cases: list[dict], workstation: str) -> None:
+    """Record cases centrally with the origin "central" (so the reporting workstation pulls its
+    own copy), then act as ``workstation`` again for the rest of the push."""
+    if not cases:
+        return
+    cc.execute(text("SELECT set_config('certdesk.origin', 'central', true)"))
+    cc.execute(_pg_insert(_conflicts).on_conflict_do_nothing(index_elements=["id"]), cases)
+    cc.execute(text("SELECT set_config('certdesk.origin', :o, true)"), {"o": workstation})
 
 
 def _mark(local: Engine, entries, refused: dict, errors: dict, result: PushResult) -> None:

@@ -2,9 +2,9 @@
 
 ``db/sync`` moves rows and applies each table's conflict rule; the decisions that open cases live
 here: a person created on this workstation that the centre already holds (same ID number) is
-merged onto the central person, and a difference in data the centre decides (operators, settings,
-import profiles, rules) is put back from the centre and reported. ``push`` is ``db.sync.push``
-with this merge.
+merged onto the central person; a passed certification dated after a death the centre holds opens
+a case; and a difference in data the centre decides (operators, settings, import profiles, rules)
+is put back from the centre and reported. ``push`` is ``db.sync.push`` with these decisions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from datetime import date, datetime
 from typing import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from db import journal
 from db import sync as dbsync
@@ -28,9 +28,35 @@ AUTHORITY_FIELDS = {"operators": ("username", "role", "active"), "settings": ("v
 
 def push(local: Engine, central: Engine, workstation: str, *, batch: int = 5000,
          after_central_commit: Callable[[], None] | None = None, device: bool = False) -> dbsync.PushResult:
-    """Push this workstation's waiting changes, merging duplicate new persons (``merge_persons``)."""
-    return dbsync.push(local, central, workstation, merge=merge_persons, batch=batch,
+    """Push this workstation's waiting changes, merging duplicate new persons (``merge_persons``)
+    and checking certifications against central deaths (``certified_after_death``)."""
+    return dbsync.push(local, central, workstation, merge=merge_persons,
+                       check_certifications=certified_after_death, batch=batch,
                        after_central_commit=after_central_commit, device=device)
+
+
+def certified_after_death(cc: Connection, certs: list[dict], workstation: str) -> list[dict]:
+    """A death reported centrally wins over a certification dated after it: the certification is
+    kept (a fact) but a supervisor case is opened (docs/sync.md §3.3). Runs inside the push's
+    central transaction; returns the cases."""
+    deaths = dbsync.death_dates(cc, [c["person_id"] for c in certs])
+    cases = []
+    for c in certs:
+        death = deaths.get(c["person_id"])
+        cert_date = c["cert_date"] if isinstance(c["cert_date"], date) else date.fromisoformat(str(c["cert_date"]))
+        if death is None or cert_date <= death or c.get("result") != "passed":
+            continue
+        detail = {"certification_id": c["id"], "cert_date": cert_date.isoformat(), "death_date": death.isoformat(),
+                  "method": c["method"], "certified_by": c.get("operator"), "certified_at": c.get("workstation")}
+        now = utcnow()
+        cases.append({
+            "id": dbsync.case_id(f"certified_after_death:{c['id']}"), "kind": "certified_after_death",
+            "entity": "certifications", "entity_id": c["id"], "person_id": c["person_id"],
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "workstation": workstation,
+            "status": "open", "resolved_by": None, "resolved_at": None, "created_at": now, "updated_at": now,
+        })
+    dbsync.insert_central_cases(cc, cases, workstation)
+    return [dbsync.conflict_json(c) for c in cases]
 
 
 def merge_persons(local: Engine, dups: dict[str, dict], central_ents: list[dict], workstation: str) -> list[dict]:
