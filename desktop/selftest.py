@@ -12,6 +12,7 @@ Checks, each with a clear Chinese message:
 * ``cjk_font``    an embeddable Chinese TrueType font for printed forms (desktop.printing.fonts);
 * ``database``    the local SQLite file and its folder are writable (and the disk not full);
                   a central/remote URL is only connected to with ``deep=True``;
+* ``key_store``   the OS key store that keeps the database and image keys (SECURITY.md);
 * ``card_reader`` / ``camera``  present or not: a warning, never an error (manual entry and the
                   clerk's own check remain). Nothing is opened: ports are listed, not probed,
                   so a reader in use by the app is never disturbed.
@@ -132,6 +133,26 @@ def check_cjk_font() -> Check:
     except fonts.FontNotFound as exc:
         return Check("cjk_font", title, False, ERROR, exc.message_zh, "; ".join(exc.data.get("problems", [])))
     return Check("cjk_font", title, True, ERROR, "已找到可嵌入 PDF 的中文字体", f"{reg.path}#{reg.subfont_index}")
+
+
+def check_key_store(name: Callable[[], str] | None = None) -> Check:
+    """The OS key store that holds the database and image keys (SECURITY.md). Without one a
+    production start refuses (no key is ever written to a file): an error here says so before."""
+    from desktop import keystore, runmode
+
+    title = "系统密钥库"
+    try:
+        backend = (name or keystore.backend_name)()
+    except keystore.KeyStoreUnavailable as exc:
+        return Check("key_store", title, False, ERROR, exc.message_zh, "refused")
+    if backend == "none":
+        return Check("key_store", title, False, ERROR,
+                     "本机没有可用的系统密钥库（Windows 凭据管理器 / Linux Secret Service），"
+                     "本地数据库的密钥无法保存，程序不能启动。请在已登录的桌面会话中运行，或联系信息科", backend)
+    if backend == "memory":
+        mode = "演示或测试模式" if runmode.simulation_allowed() else ""
+        return Check("key_store", title, True, INFO, f"{mode}：使用模拟密钥（数据为合成数据）", backend)
+    return Check("key_store", title, True, ERROR, "已找到系统密钥库，数据库与图像密钥保存在其中", backend)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -268,7 +289,7 @@ def check_camera(demo: bool = False, lister: Callable[[], list] | None = None) -
 
 # --- running them --------------------------------------------------------------------------------
 
-CHECK_KEYS = ("cpu_avx", "face_models", "cjk_font", "database", "card_reader", "camera")
+CHECK_KEYS = ("cpu_avx", "face_models", "cjk_font", "database", "key_store", "card_reader", "camera")
 
 
 def _guard(key: str, fn: Callable[[], Check]) -> Check:
@@ -299,6 +320,7 @@ def run_selftest(*, db_url: str | None = None, demo: bool = False, deep: bool = 
         "face_models": lambda: check_face_models(deep=deep and avx_check.ok is not False),
         "cjk_font": check_cjk_font,
         "database": lambda: check_database(db_url, demo, deep),
+        "key_store": check_key_store,
         "card_reader": lambda: check_card_reader(demo),
         "camera": lambda: check_camera(demo),
     }

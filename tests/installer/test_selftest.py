@@ -175,3 +175,15 @@ def test_selftest_imports_no_qt():
             "print([m for m in ('PySide6', 'shiboken6') if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "[]", r.stderr
+
+
+def test_key_store_check_in_each_situation(monkeypatch):
+    monkeypatch.setenv("CERTDESK_MODE", "test")
+    sim = selftest.check_key_store(lambda: "memory")
+    assert sim.ok is True and "模拟密钥" in sim.message_zh
+    none = selftest.check_key_store(lambda: "none")
+    assert none.ok is False and none.severity == selftest.ERROR and "系统密钥库" in none.message_zh
+    real = selftest.check_key_store(lambda: "keyring.backends.SecretService.Keyring")
+    assert real.ok is True and real.detail.endswith("SecretService.Keyring")
+    # as run: in test mode with no desktop session this machine has the simulation store
+    assert selftest.run_selftest(only=["key_store"]).get("key_store").ok is True
