@@ -87,7 +87,8 @@ class _Entry:
     @property
     def ledger(self) -> EntitlementLedger:
         if self._ledger is None:
-            self._ledger = self._make()
+            fn, *args = self._make  # (a function, its arguments after the facts): no closure per entry
+            self._ledger = fn(self.facts, *args)
         return self._ledger
 
 
@@ -190,12 +191,23 @@ class PayrollService:
         out: list[_Entry] = []
         mi = month.index
         gl = go_live or month
+
+        def make(f, rule, c):
+            return EntitlementLedger(f, rule, go_live=gl, last_run=last_run, clk=c)
+
+        # fresh_plan reads only the clock, the flag and whether the entitlement starts after the
+        # month: entitlements alike share one (read-only) plan — a go-live month's 100,000s of
+        # suspensions are a few thousand distinct plans, in time and in memory
+        after = (month + 1).first_day()
+        fresh: dict[tuple, Plan] = {}
         for f, rule, c, no_cert in entries(mi if fast else None):
             if fast and not f.interesting:  # nothing recorded, no demand, no death: at most a suspension
-                p = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
+                key = (id(c), no_cert, f.start >= after)
+                p = fresh.get(key)
+                if p is None:
+                    p = fresh[key] = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
                 if p:
-                    out.append(_Entry(f, None, p, lambda f=f, rule=rule, c=c: EntitlementLedger(
-                        f, rule, go_live=gl, last_run=last_run, clk=c)))
+                    out.append(_Entry(f, None, p, (make, rule, c)))
                 continue
             led = EntitlementLedger(f, rule, go_live=gl, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
