@@ -31,3 +31,24 @@ def test_run_keys_are_unique_and_ordered():
     ids = _id_stream()
     keys = [next(ids) for _ in range(5000)]
     assert len(set(keys)) == 5000 and keys == sorted(keys)
+
+
+def test_alike_entitlements_share_a_plan_but_not_a_start(db, roster):
+    """Entitlements with the same clock share one plan — except one that starts after the month:
+    it gets its own answer (none)."""
+    from datetime import date
+
+    from desktop.months import Month
+    from desktop.services.payroll import PayrollService
+
+    same = [roster.add(roster.person(), "enterprise_retiree", date(2010, 1, 1), date(2025, 1, 10), 3000)
+            for _ in range(3)]
+    later = roster.add(roster.person(), "enterprise_retiree", date(2027, 1, 1), date(2025, 1, 10), 3000)
+    roster.load(today=date(2027, 2, 1))
+    with db.engine.connect() as conn:
+        result = PayrollService(db).compute(Month(2026, 3), conn, run_day=date(2026, 3, 5))
+    suspended = {i["id_number"]: i for i in result.suspend}
+    assert set(suspended) == set(same) and later not in suspended
+    details = [{k: v for k, v in suspended[n].items() if k not in ("entitlement_id", "person_id", "id_number", "name")}
+               for n in same]
+    assert details[0] == details[1] == details[2] and details[0]["suspend_from"] == "2026-02"
