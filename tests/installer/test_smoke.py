@@ -136,10 +136,16 @@ def test_decode_qr_png(run):
 
     db = str(run.home / "qr.sqlite")
     # a scripted install: the bundle's own init makes the admin, a job signs in from the environment
-    init = subprocess.run([str(run.bundle / "certdesk-cli"), "--db", db, "init", "--admin-password-stdin", "--json"],
+    # a production start on a machine with no OS key store refuses, in Chinese, and writes no key
+    prod = subprocess.run([str(run.bundle / "certdesk-cli"), "--db", db, "init", "--admin-password-stdin", "--json"],
                           cwd=run.cwd, input=b"Smoke2026x\n", capture_output=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "CERTDESK_HOME": str(run.home)})
-    assert init.returncode == 0, init.stderr
+    assert prod.returncode == 3 and b"keystore_unavailable" in prod.stdout, prod.stdout + prod.stderr
+    assert "系统密钥库" in json.loads(prod.stdout)["message"]
+    init = subprocess.run([str(run.bundle / "certdesk-cli"), "--db", db, "init", "--admin-password-stdin", "--json"],
+                          cwd=run.cwd, input=b"Smoke2026x\n", capture_output=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "CERTDESK_HOME": str(run.home), "CERTDESK_MODE": "test"})
+    assert init.returncode == 0, init.stdout + init.stderr
     signed = {"CERTDESK_OPERATOR": "admin", "CERTDESK_PASSWORD": "Smoke2026x"}
 
     def receive(path):
