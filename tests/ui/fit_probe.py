@@ -343,6 +343,33 @@ def _dialogs(probe: Probe, window, services) -> None:
         probe.problems.append("forms preview: 打印 is not the default button")
     probe.check("forms print preview")
     preview.reject()
+    _import_dialog(probe, window, services)
+
+
+def _import_dialog(probe: Probe, window, services) -> None:
+    """The column-mapping dialog (issue 21) on the provincial roster export's nine headers."""
+    import csv
+
+    from desktop.workstation import Actor
+    from ui.dialogs.import_dialog import ImportDialog
+
+    path = Path(os.environ["CERTDESK_HOME"]) / "省系统花名册.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["阿尔山市社会保险待遇领取人员花名册"])
+        w.writerow(["姓名", "身份证号码", "人员类别", "待遇开始时间", "上次认证时间", "联系电话", "居住地址",
+                    "居住地类型", "月养老金"])
+        for i in range(30):
+            w.writerow([f"测试{i}", "15220219500301" + f"{i:03d}X", "企业退休人员", "2010-01", "202306",
+                        "13900000000", "阿尔山市林海街道一号楼二单元三零一室", "本地", "3120.50"])
+    dialog = ImportDialog(services.imports, Actor("admin", "ws-fit", "admin"), path, "roster",
+                          today=AS_OF, parent=window)
+    shown = []
+    dialog.loaded.connect(lambda: shown.append(True))
+    dialog.open()
+    probe.until(lambda: bool(shown), timeout=20, what="the import dialog's preview")
+    probe.check("import mapping dialog")
+    dialog.reject()
 
 
 def main(argv: list[str] | None = None) -> int:

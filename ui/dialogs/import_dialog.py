@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabe
 
 from ui.pages.bureau_common import error_text
 from ui.workers import run_in_background
+from ui.screen_fit import fit_to_screen
 
 KIND_TITLE = {"roster": "导入待遇人员名册", "results": "导入认证结果或死亡名单"}
 SKIP = "（不导入）"
@@ -85,6 +86,8 @@ class ImportDialog(QDialog):
         layout.addWidget(self.missing_label)
         layout.addLayout(save)
         layout.addLayout(buttons)
+        # the preview's rows are what the clerk checks: as much of the screen as it allows
+        fit_to_screen(self, (1100, 680), centre=False)
         self.load()
 
     # --- loading -----------------------------------------------------------------------------------
