@@ -281,3 +281,30 @@ def test_classic_mac_line_ends_and_a_workbook_under_a_csv_name(db, tmp_path):
     renamed = tmp_path / "really-an-xls.csv"
     renamed.write_bytes(write_xls(tmp_path / "r.xls").read_bytes())  # told by its content, not its name
     assert roster(db, renamed).unchanged == 3
+
+
+def test_results_with_a_column_only_the_clerk_can_map(db, tmp_path):
+    _three(db, tmp_path)
+    header = ["身份证号", "姓名", "认证时间", "认证渠道", "核验结论"]  # 核验结论: no synonym
+    path = write_csv(tmp_path / "app.csv", header, [[A, "王桂兰", "2026-10-01", "手机认证", "通过"]])
+    with pytest.raises(UserFacingError) as exc:
+        ImportService(db).import_results(path, ACTOR, today=TODAY)
+    assert exc.value.code == "missing_columns"
+    report = ImportService(db).import_results(path, ACTOR, today=TODAY, mapping={"核验结论": "认证结果"})
+    assert report.as_json()["imported"] == 1
+    assert PersonService(db).show(A, TODAY).entitlements[0].last_certified == date(2026, 10, 1)
+
+
+def test_a_death_list_whose_date_column_the_clerk_maps(db, tmp_path):
+    """The mapping decides that the file is a death list at all (its date column is only known
+    through the mapping) and is applied to the death list's own reading."""
+    _three(db, tmp_path)
+    header = ["证件号码", "死者姓名", "离世日期"]  # 离世日期: no synonym
+    path = write_csv(tmp_path / "d.csv", header, [[A, "王桂兰", "2026-09-09"]])
+    with pytest.raises(UserFacingError):
+        ImportService(db).import_results(path, ACTOR, today=TODAY)
+    report = ImportService(db).import_results(path, ACTOR, today=TODAY, mapping={"离世日期": "死亡日期"}).as_json()
+    assert report["imported"] == 1 and report["rejected"] == []
+    with db.engine.connect() as conn:
+        deaths = conn.execute(text("select id_number, death_date from persons where death_date is not null")).fetchall()
+    assert [(n, str(d)[:10]) for n, d in deaths] == [(A, "2026-09-09")]
