@@ -310,6 +310,27 @@ def cancelled_months_of_case(conn: Connection, entitlement_id: str, case_id: str
     return out
 
 
+def cancelled_fen_of_cases(conn: Connection, entitlement_ids: Sequence[str]) -> dict[str, int | None]:
+    """Per recovery case: the fen its live recovery_cancel instructions withdrew (None when one of
+    them had no known amount). With the case's current amount this gives the amount it demanded
+    when it was opened — what the run of its month instructed."""
+    e = events.c
+    out: dict[str, int | None] = {}
+    for part in _chunks(list(entitlement_ids)):
+        stmt = select(e.detail).where(and_(e.entitlement_id.in_(part), e.kind == "recovery_cancel",
+                                           e.voided_at.is_(None)))
+        for (detail,) in conn.execute(stmt):
+            d = json.loads(detail or "{}")
+            case_id, amount = d.get("case_id"), d.get("amount")
+            if case_id is None:
+                continue
+            if amount is None or (case_id in out and out[case_id] is None):
+                out[case_id] = None
+            else:
+                out[case_id] = out.get(case_id, 0) + round(amount * 100)
+    return out
+
+
 def case_by_id(conn: Connection, case_id: str) -> dict | None:
     row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
     return dict(row) if row else None

@@ -373,10 +373,15 @@ class PayrollService:
         recs, deaths = [], {}
         if cs:
             who = lrepo.identities(conn, sorted({c["entitlement_id"] for c in cs}))
+            # the amount each demand had when its month opened it: a later correction reduces the
+            # case (a work item) but never what this month instructed
+            withdrawn = lrepo.cancelled_fen_of_cases(conn, sorted({c["entitlement_id"] for c in cs}))
             for c in cs:
                 pid, number, name, cohort = who[c["entitlement_id"]]
+                fen, back = c["amount_fen"], withdrawn.get(c["id"], 0)
+                opened = None if fen is None or back is None else fen + back
                 recs.append((c["entitlement_id"], pid, number, name, cohort, c["id"], json.loads(c["overpaid_months"]),
-                             c["amount_fen"]))
+                             opened))
             deaths = lrepo.death_dates_of(conn, sorted({r[1] for r in recs}))
         return records, recs, deaths
 
