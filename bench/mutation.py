@@ -145,6 +145,22 @@ def _mutation_fast_schema():
 
 
 _mutation_fast_schema()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _mutation_cold_caches():
+    """The fork server's parent filled the memo caches while it collected and measured the
+    tests: a mutant inside a cache-miss branch (Month.from_index, month_text, the payroll's date
+    and month parsers, the region table) would never run. Every mutant's run starts cold."""
+    import desktop.idnumber as idnumber
+    import desktop.months as months
+    import desktop.services.payroll as payroll
+
+    for cache in (months._BY_INDEX, months._TEXT, months._SPANS, payroll._DATES, payroll._MONTHS):
+        cache.clear()
+    for fn in (idnumber._region_table, idnumber.region_name):
+        getattr(fn, "cache_clear", lambda: None)()
+    yield
 '''
 
 

@@ -190,3 +190,15 @@ def test_every_invalid_id_number_says_false_keeps_the_number_and_gives_its_reaso
     ok = validate(good, today)
     assert ok.valid is True and ok.number == good and ok.reason is None and isinstance(ok, IdCheck)
     assert validate(make_number("152202", d(1880, 1, 1), 7), today).valid is True  # the first year accepted
+
+
+def test_month_errors_say_what_is_wrong():
+    import pytest
+
+    from desktop.months import Month
+
+    with pytest.raises(ValueError, match="month out of range: 13"):
+        Month(2026, 13)
+    with pytest.raises(ValueError, match="not a month: '2026年3月'"):
+        Month.parse("2026年3月")
+    assert Month.parse(" 2026/3 ") == Month.parse("202603") == Month(2026, 3)
