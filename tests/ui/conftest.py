@@ -88,3 +88,21 @@ def make_window(qtbot, styled_qapp, no_dangling_threads):
         return window
 
     return make
+
+
+@pytest.fixture
+def outreach_page(qtbot, backend, styled_qapp):
+    """The outreach page on the module's ``backend`` fixture, shown at a counter's size; after
+    the test its background work is waited for and the paged list's connection given back."""
+    from ui import long_task, workers
+    from ui.pages.outreach import OutreachPage
+
+    p = OutreachPage()
+    qtbot.addWidget(p)
+    p.set_backend(backend)
+    p.resize(1200, 700)
+    p.show()
+    yield p
+    assert long_task.wait_for_long_tasks(10_000) and workers.wait_for_idle(10_000)
+    if p.model.source() is not None:
+        p.model.source().close()

@@ -40,17 +40,8 @@ def backend(tmp_path):
 
 
 @pytest.fixture
-def page(qtbot, backend, styled_qapp):
-    from ui import long_task, workers
-    from ui.pages.outreach import OutreachPage
-
-    p = OutreachPage()
-    qtbot.addWidget(p)
-    p.set_backend(backend)
-    p.resize(1200, 700)
-    p.show()
-    yield p
-    assert long_task.wait_for_long_tasks(10_000) and workers.wait_for_idle(10_000)
+def page(outreach_page):
+    return outreach_page  # tests/ui/conftest.py, on this module's backend
 
 
 def load(qtbot, page, days=35):
