@@ -51,6 +51,16 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[total % 11]
 
 
+_LOOKS_LIKE_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
+
+
+def mask_if_id(text: str) -> str:
+    """``text`` masked (:func:`mask`) when it looks like an ID number (18 or old 15 characters),
+    else as is — for previews of files whose columns are not yet known."""
+    t = text.strip()
+    return mask(t) if _LOOKS_LIKE_ID.fullmatch(t) else text
+
+
 def mask(number: str) -> str:
     """``152202********1234`` — the form used in lists, logs and printouts."""
     if len(number) <= 10:

@@ -186,6 +186,17 @@ def main() -> int:
         {"search": window.show_search, "due": window.show_due}.get(key, lambda k=key: window.show_page(k))()
         settle(1.0)
         shot(f"page-{name}")
+    # issue 21: the 导入名单 page and its column-mapping dialog on the provincial export
+    from tests.ui.fit_probe import open_import_dialog, write_provincial_export
+
+    window.show_page("imports")
+    settle(1.0)
+    shot("page-imports")
+    sample = write_provincial_export(Path(tempfile.mkdtemp(prefix="screens-")) / "省系统花名册.csv")
+    dialog, shown = open_import_dialog(backend.services, window, sample)
+    until(lambda: bool(shown))
+    shot("import-mapping-dialog")
+    dialog.reject()
     page.shutdown()
     workers.wait_for_idle(20_000)
     print("\n".join(shots))

@@ -346,27 +346,40 @@ def _dialogs(probe: Probe, window, services) -> None:
     _import_dialog(probe, window, services)
 
 
-def _import_dialog(probe: Probe, window, services) -> None:
-    """The column-mapping dialog (issue 21) on the provincial roster export's nine headers."""
+def write_provincial_export(path: Path, rows: int = 30) -> Path:
+    """A roster as the provincial core system exports it (issue 21): a title row, then the nine
+    headers none of which is our own, 年月 dates and an amount with fen."""
     import csv
 
-    from desktop.workstation import Actor
-    from ui.dialogs.import_dialog import ImportDialog
-
-    path = Path(os.environ["CERTDESK_HOME"]) / "省系统花名册.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["阿尔山市社会保险待遇领取人员花名册"])
         w.writerow(["姓名", "身份证号码", "人员类别", "待遇开始时间", "上次认证时间", "联系电话", "居住地址",
                     "居住地类型", "月养老金"])
-        for i in range(30):
+        for i in range(rows):
             w.writerow([f"测试{i}", "15220219500301" + f"{i:03d}X", "企业退休人员", "2010-01", "202306",
                         "13900000000", "阿尔山市林海街道一号楼二单元三零一室", "本地", "3120.50"])
+    return path
+
+
+def open_import_dialog(services, parent, path: Path):
+    """The column-mapping dialog on ``path`` (roster), opened; returns it and a flag list that
+    becomes non-empty once its preview is shown."""
+    from desktop.workstation import Actor
+    from ui.dialogs.import_dialog import ImportDialog
+
     dialog = ImportDialog(services.imports, Actor("admin", "ws-fit", "admin"), path, "roster",
-                          today=AS_OF, parent=window)
-    shown = []
+                          today=AS_OF, parent=parent)
+    shown: list = []
     dialog.loaded.connect(lambda: shown.append(True))
     dialog.open()
+    return dialog, shown
+
+
+def _import_dialog(probe: Probe, window, services) -> None:
+    """The column-mapping dialog (issue 21) on the provincial roster export's nine headers."""
+    path = write_provincial_export(Path(os.environ["CERTDESK_HOME"]) / "省系统花名册.csv")
+    dialog, shown = open_import_dialog(services, window, path)
     probe.until(lambda: bool(shown), timeout=20, what="the import dialog's preview")
     probe.check("import mapping dialog")
     dialog.reject()

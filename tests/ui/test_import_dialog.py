@@ -65,6 +65,10 @@ def test_provincial_xls_imports_after_one_confirmation_then_by_profile(qtbot, st
     assert dialog.combos[1].currentText() == "＊公民身份号码"  # required fields are marked
     assert dialog.confirm.isEnabled() and dialog.missing_label.text() == ""
     assert count(db, "persons") == 0  # nothing written before the confirmation
+    shown = [dialog.table.item(r, 1).text() for r in range(1, dialog.table.rowCount())]
+    assert shown[0] == sheetfiles.A[:6] + "********" + sheetfiles.A[-4:]  # ID numbers masked, as in lists
+    assert not any(sheetfiles.A in dialog.table.item(r, c).text()
+                   for r in range(1, dialog.table.rowCount()) for c in range(dialog.table.columnCount()))
 
     dialog.save_profile.setChecked(True)
     dialog.profile_name.setText("省系统花名册")

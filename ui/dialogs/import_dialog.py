@@ -15,6 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.idnumber import mask_if_id
 from ui.pages.bureau_common import error_text
 from ui.workers import run_in_background
 from ui.screen_fit import fit_to_screen
@@ -125,7 +126,8 @@ class ImportDialog(QDialog):
             self.table.setCellWidget(0, c, combo)
             self.combos.append(combo)
             for r, (_, cells) in enumerate(pv.rows, start=1):
-                self.table.setItem(r, c, QTableWidgetItem(cells[c] if c < len(cells) else ""))
+                # an ID number is shown masked, as in every list (the column's shape is what is checked)
+                self.table.setItem(r, c, QTableWidgetItem(mask_if_id(cells[c]) if c < len(cells) else ""))
         self.table.setVerticalHeaderLabels(["对应"] + [str(line) for line, _ in pv.rows])
         self.table.resizeColumnsToContents()
         for p in self.profiles:
