@@ -5,7 +5,7 @@ SQLite versus SQLCipher (db/encryption.py), on the same roster, alternating, med
 
 Target: import and payroll within 15 % of plaintext. Wall time AND CPU time are reported (the
 machine is shared: CPU time is this process's own, plus the import's reading process), and the
-load average. Runs in test mode: the simulation key (desktop/keystore.py) costs exactly what an
+load average. Runs in test mode: the simulation key (desktop/platform/keystore.py) costs exactly what an
 OS-store key costs — SQLCipher never sees where the key came from. Writes
 bench/results/encryption.json.
 """
@@ -37,7 +37,7 @@ def cpu() -> float:
 
 def one(mode: str, roster: Path, workdir: Path, rows: int) -> dict:
     from db import engine as db_engine
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.database import Database, database_key
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService

@@ -22,8 +22,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pypdfium2 as pdfium  # noqa: E402
 
-from desktop import qrsign, scan  # noqa: E402
-from desktop.idnumber import make_number  # noqa: E402
+from desktop.formats import qrsign, scan  # noqa: E402
+from desktop.domain.idnumber import make_number  # noqa: E402
 from desktop.printing.assist_form import render_forms  # noqa: E402
 from desktop.printing.data import BureauInfo, FormData  # noqa: E402
 from desktop.printing.fonts import register_cjk_font  # noqa: E402

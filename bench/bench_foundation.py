@@ -32,11 +32,11 @@ os.environ.setdefault("CERTDESK_MODE", "test")  # the simulation database key: n
 # Light modules only at the top: the roster import's reading process (multiprocessing "spawn")
 # re-imports this script as __mp_main__, and the services (SQLAlchemy …) are imported in main()
 # so that start-up is what it is for the real `certdesk` entry point, not this harness.
-from desktop.idnumber import make_number  # noqa: E402
-from desktop.months import Month  # noqa: E402
-from desktop.roster_rows import ROSTER_COLUMNS  # noqa: E402
-from desktop.rules import COHORTS  # noqa: E402
-from desktop.workstation import Actor  # noqa: E402
+from desktop.domain.idnumber import make_number  # noqa: E402
+from desktop.domain.months import Month  # noqa: E402
+from desktop.formats.roster_rows import ROSTER_COLUMNS  # noqa: E402
+from desktop.domain.rules import COHORTS  # noqa: E402
+from desktop.platform.workstation import Actor  # noqa: E402
 
 TODAY = date(2026, 11, 29)
 REGIONS = ["152201", "152202", "152221", "152222", "152223", "152224", "150102", "150203"]

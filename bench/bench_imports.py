@@ -6,7 +6,7 @@ bounded memory (issue 16 §3). Numbers, not a timed test; results in bench/READM
 Speed: the roster's read-and-validate step (``iter_roster_chunks``: reading, header, mapping,
 full validation of every row — what the reading process does during an import) over the same
 people as CSV (UTF-8, GBK), XLSX and (≤ 65,535 rows) XLS, with today's reader and with the
-reader of before issue 21 (``desktop/tabular.py`` at ``BASELINE``: whole-file decode for CSV,
+reader of before issue 21 (``desktop/formats/tabular.py`` at ``BASELINE``: whole-file decode for CSV,
 openpyxl read-only for XLSX, no .xls at all), wall and CPU time (median of ``--repeat``). Then one
 whole import (CSV, second process, SQLite) with today's reader.
 
@@ -34,12 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "desktop"))
-BASELINE = "cb6dfb7"  # the commit before the new reader (desktop/tabular.py read CSV and XLSX itself)
+BASELINE = "cb6dfb7"  # the commit before the new reader (desktop/formats/tabular.py read CSV and XLSX itself)
 TODAY = date(2026, 11, 29)
 
 
 def people(n: int) -> list[list]:
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
 
     cohorts = ["企业离退休人员", "城乡居民养老保险待遇领取人员", "企业职工遗属", "机关事业单位退休人员"]
     out = []
@@ -62,7 +62,7 @@ def write_files(rows: list[list], folder: Path) -> dict[str, Path]:
 
     import openpyxl
 
-    from desktop.roster_rows import ROSTER_COLUMNS
+    from desktop.formats.roster_rows import ROSTER_COLUMNS
 
     files = {}
     for name, enc in (("csv-utf8", "utf-8"), ("csv-gbk", "gbk")):
@@ -95,8 +95,8 @@ def write_files(rows: list[list], folder: Path) -> dict[str, Path]:
 
 
 def old_reader():
-    """desktop/tabular.py as it was at BASELINE, loaded beside today's modules."""
-    source = subprocess.run(["git", "show", f"{BASELINE}:desktop/tabular.py"], cwd=ROOT, capture_output=True,
+    """desktop/formats/tabular.py as it was at BASELINE, loaded beside today's modules."""
+    source = subprocess.run(["git", "show", f"{BASELINE}:desktop/formats/tabular.py"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout
     path = Path(tempfile.mkdtemp()) / "tabular_old.py"
     path.write_text(source, encoding="utf-8")
@@ -108,7 +108,7 @@ def old_reader():
 
 
 def read_validate(path: Path) -> int:
-    from desktop.roster_rows import iter_roster_chunks
+    from desktop.formats.roster_rows import iter_roster_chunks
 
     return sum(len(c) for c in iter_roster_chunks(path, TODAY, 2500))
 
@@ -132,7 +132,7 @@ def paired(fns: dict, repeat: int) -> dict:
 
 
 def speed(n: int, repeat: int) -> dict:
-    import desktop.roster_rows as rr
+    import desktop.formats.roster_rows as rr
 
     folder = Path(tempfile.mkdtemp())
     rows = people(n)
@@ -162,7 +162,7 @@ def speed(n: int, repeat: int) -> dict:
     # one whole import with today's reader (a second process reads, this one writes)
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     db = Database.open(f"sqlite:///{folder / 'bench.sqlite'}")
     t = timed(lambda: ImportService(db).import_roster(files["csv-utf8"], Actor("bench", "ws", "admin"),
@@ -178,7 +178,7 @@ sys.path.insert(0, {root!r})
 from desktop.errors import UserFacingError
 from desktop.services.database import Database
 from desktop.services.imports import ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from datetime import date
 db = Database.open("sqlite:///" + sys.argv[2])
 t = time.perf_counter()

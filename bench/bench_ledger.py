@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_foundation import ACTOR, TODAY, rss_mb, write_roster  # noqa: E402
 
-from desktop.months import Month  # noqa: E402
+from desktop.domain.months import Month  # noqa: E402
 
 
 def _reset_peak_rss() -> None:

@@ -27,12 +27,12 @@ os.environ.setdefault("CERTDESK_MODE", "test")  # the simulation database key: n
 
 from db.models import Certification, Entitlement, Person, new_id  # noqa: E402
 from db.repositories import bulk_insert  # noqa: E402
-from desktop.idnumber import make_number  # noqa: E402
-from desktop.rules import COHORTS  # noqa: E402
+from desktop.domain.idnumber import make_number  # noqa: E402
+from desktop.domain.rules import COHORTS  # noqa: E402
 from desktop.services.database import Database  # noqa: E402
 from desktop.services.outreach import OutreachRow, OutreachService  # noqa: E402
 from desktop.services.payroll_review import MonthReview, PayrollReviewService  # noqa: E402
-from desktop.workstation import Actor  # noqa: E402
+from desktop.platform.workstation import Actor  # noqa: E402
 
 TODAY = date(2026, 11, 29)
 REGIONS = ["152201", "152202", "152221", "152222", "152223", "152224", "150102", "150203"]

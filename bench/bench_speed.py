@@ -89,7 +89,7 @@ def bare_payroll(engine, thresholds: dict[str, str], day: str) -> int:
 def main() -> None:
     from sqlalchemy import text
 
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService, lapse_threshold

@@ -32,12 +32,12 @@ def main() -> None:
     args = ap.parse_args()
     import subprocess
 
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
     from desktop.services.database import Database
     from desktop.services.imports import ROSTER_COLUMNS, ImportService
     from desktop.services.persons import PersonService
     from desktop.services.sync import SyncService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     root = Path(tempfile.mkdtemp(prefix="certdesk-bench-pg-"))
     if os.geteuid() == 0:

@@ -152,8 +152,8 @@ def _mutation_cold_caches():
     """The fork server's parent filled the memo caches while it collected and measured the
     tests: a mutant inside a cache-miss branch (Month.from_index, month_text, the payroll's date
     and month parsers, the region table) would never run. Every mutant's run starts cold."""
-    import desktop.idnumber as idnumber
-    import desktop.months as months
+    import desktop.domain.idnumber as idnumber
+    import desktop.domain.months as months
     import desktop.services.payroll as payroll
 
     for cache in (months._BY_INDEX, months._TEXT, months._SPANS, payroll._DATES, payroll._MONTHS):
@@ -385,7 +385,7 @@ def main() -> int:
     ap.add_argument("--incremental", action="store_true", help="keep mutmut's cache from the last run")
     ap.add_argument("--report-only", action="store_true", help="report the last run's results, run nothing")
     ap.add_argument("--max-children", type=int, default=2)
-    ap.add_argument("--only", nargs="*", default=[], help="mutant name globs, e.g. 'desktop.ledger.*'")
+    ap.add_argument("--only", nargs="*", default=[], help="mutant name globs, e.g. 'desktop.domain.ledger.*'")
     ap.add_argument("--fail-under", type=float, default=None, help="exit 3 when the score is below this")
     args = ap.parse_args()
 

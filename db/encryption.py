@@ -20,7 +20,7 @@ Why this driver (issue 16; SECURITY.md says the same for IT):
 
 Pages (and WAL frames) are AES-256-CBC (SQLCipher 4's defaults, without the per-page HMAC: see
 ``PAGE_HMAC`` for the measured reason). The key itself is the caller's business
-(desktop/keystore.py: the OS key store).
+(desktop/platform/keystore.py: the OS key store).
 
 A plaintext database found at start is migrated in place (:func:`prepare`): exported into an
 encrypted copy beside it, the copy verified (``integrity_check``, the row count of every

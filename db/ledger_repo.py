@@ -1,6 +1,6 @@
 """Queries of the payment ledger: recorded runs, instructions, recovery demands, amount history.
 
-Plain tuples in, plain tuples out; the rules live in ``desktop.ledger``.
+Plain tuples in, plain tuples out; the rules live in ``desktop.domain.ledger``.
 """
 
 from __future__ import annotations

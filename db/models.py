@@ -335,7 +335,7 @@ class HomeVisit(Base):
 
 
 class FaceImage(Base):
-    """A face image or chip photo, encrypted at rest (desktop.vault); never logged.
+    """A face image or chip photo, encrypted at rest (desktop.platform.vault); never logged.
 
     ``kind``: captured (live frame kept as certification evidence) | reference (enrolled at the
     counter, with consent) | chip_photo (decoded from the ID card). ``purge_after`` applies the

@@ -15,14 +15,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
-from desktop.idnumber import make_number
-from desktop.months import Month, add_months
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month, add_months
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 LEAGUE_REGIONS = ["152202"] * 6 + ["152201", "152221", "152222", "152223", "152224", "152200"]
 REMOTE_PLACES = [

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from desktop.services.database import Database
 from desktop.services.outreach import OutreachService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 CLERKS = [Actor("张敏", "counter-1", "clerk"), Actor("王丽", "counter-2", "clerk")]
 REASONS = ["not_matching", "too_dark", "blurry", "challenge_not_done", "face_lost", "eyes_closed", "no_face",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from desktop import paths
+from desktop.platform import paths
 
 # the counter's own prompts (ui/pages/counter.py), code -> Mandarin text
 COUNTER_PROMPTS_ZH = {

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from desktop import paths
+from desktop.platform import paths
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_FREE_MB = 200  # below this the database and logs may fail to grow mid-certification
@@ -138,7 +138,7 @@ def check_cjk_font() -> Check:
 def check_key_store(name: Callable[[], str] | None = None) -> Check:
     """The OS key store that holds the database and image keys (SECURITY.md). Without one a
     production start refuses (no key is ever written to a file): an error here says so before."""
-    from desktop import keystore, runmode
+    from desktop.platform import keystore, runmode
 
     title = "系统密钥库"
     try:

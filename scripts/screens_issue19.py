@@ -33,7 +33,7 @@ def main() -> int:
     ap.add_argument("--persons", type=int, default=400)
     args = ap.parse_args()
     os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-screens-"))
-    from desktop import runmode
+    from desktop.platform import runmode
 
     runmode.set_mode(runmode.DEMO)
     from PySide6.QtCore import QCoreApplication, QEvent

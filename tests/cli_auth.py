@@ -11,7 +11,7 @@ def signed_env(db_or_url, role: str = "admin") -> dict[str, str]:
     environment variables that sign a command in as it."""
     from desktop.services.database import Database
     from desktop.services.operators import OperatorService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     db = Database.open(db_or_url) if isinstance(db_or_url, str) else db_or_url
     try:

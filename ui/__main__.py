@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     multiprocessing.freeze_support()  # the frozen app re-enters here to run the face-encoder child
     argv = list(sys.argv[1:] if argv is None else argv)
-    from desktop.logging_setup import setup_logging
+    from desktop.platform.logging_setup import setup_logging
 
     setup_logging()  # rotating file in the log dir; ID numbers, phones and image bytes redacted
     if _first_command(argv) in GUI_COMMANDS:

@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import date
 
-from desktop import runmode
+from desktop.platform import runmode
 from ui.startup import (STARTUP_SERVICES, choose_font_family, open_backend, setup_application,  # noqa: F401
                         training_db_url)
 
@@ -123,7 +123,7 @@ def run_gui(argv: list[str]) -> int:
         window.set_backend(backend)
         state["audit"].start()
         # the retention job: face images past their keep-until day are dropped at every start
-        from desktop.workstation import system_actor
+        from desktop.platform.workstation import system_actor
 
         evidence, today = backend.services.evidence, backend.as_of
         workers.run_in_background(lambda: evidence.purge_expired(system_actor("retention-job"), today),

@@ -33,7 +33,7 @@ def _wait(app, pred, timeout: float) -> bool:
 def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, demo_persons: int = 3000,
               frames_per_step: int = 2) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from desktop import runmode
+    from desktop.platform import runmode
 
     runmode.set_mode(runmode.DEMO)
     from PySide6.QtWidgets import QApplication
@@ -48,7 +48,7 @@ def run_drill(n: int, *, db_url: str | None, as_of: date, as_json: bool = True, 
     setup_application(app)
     backend = open_backend(db_url, True, as_of, lambda pct, text: None, demo_persons)
     services = backend.services
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     ws = workstation_id()
     info = prepare_counter(services, True, ws, as_of)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QTextLayout, QTextOption
 
-from desktop import paths
+from desktop.platform import paths
 
 FONT_FILE = ("fonts", "mongolian", "NotoSansMongolian-Regular.ttf")
 _family: list[str] = []

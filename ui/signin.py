@@ -5,7 +5,7 @@ composition root (:func:`ui.app.start_counter`)."""
 
 from __future__ import annotations
 
-from desktop.workstation import Actor, workstation_id
+from desktop.platform.workstation import Actor, workstation_id
 from ui.idle import IdleWatcher
 
 

@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from desktop import paths
+from desktop.platform import paths
 
 CJK_FONTS_LINUX = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Droid Sans Fallback"]
 CJK_FONTS_WINDOWS = ["Microsoft YaHei UI", "Microsoft YaHei", "SimHei", "SimSun"]
@@ -132,7 +132,7 @@ def open_backend(url: str | None, demo: bool, as_of: date, report, demo_persons:
     for name in STARTUP_SERVICES:
         getattr(services, name)
     from desktop.counter.station import prepare_counter
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     report(None, "正在准备柜台…")
     startup = prepare_counter(services, demo, workstation_id(), as_of, training=training)

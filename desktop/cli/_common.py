@@ -1,7 +1,7 @@
 """Helpers shared by the command modules: the database, and who is signed in.
 
 Every command that reads personal data or changes anything runs as a signed-in operator and is
-held to the same permission matrix as the window (desktop/permissions.py): ``--operator NAME``
+held to the same permission matrix as the window (desktop/domain/permissions.py): ``--operator NAME``
 (the password is asked for) or, for scheduled jobs, the environment pair ``CERTDESK_OPERATOR`` /
 ``CERTDESK_PASSWORD``. Wrong passwords count towards the account's lockout like the window's.
 Diagnostics (``--version``, ``selftest``, ``devices probe``, ``idcard check|decode``) need none.
@@ -15,7 +15,7 @@ import sys
 from datetime import date
 
 from desktop.errors import PermissionDenied, UserFacingError
-from desktop.workstation import Actor, workstation_id
+from desktop.platform.workstation import Actor, workstation_id
 
 SIGN_IN_HELP = ("请先登录：--operator 用户名（随后输入密码），计划任务可设置环境变量 CERTDESK_OPERATOR 和 "
                 "CERTDESK_PASSWORD；新数据库先运行 certdesk init")
@@ -72,7 +72,7 @@ def signed_in(args, *, changes: bool = False) -> Actor:
 def _business_date(args, actor: Actor, as_of: date) -> None:
     """Changing data as of another day is a supervisor's act, and is audited."""
     from db import journal
-    from desktop.permissions import SENIOR
+    from desktop.domain.permissions import SENIOR
 
     db = open_db(args)
     if actor.role not in SENIOR:

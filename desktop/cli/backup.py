@@ -63,7 +63,7 @@ def _service(args, method: str, say) -> int:
 def _passphrase(args) -> bytes:
     import getpass
 
-    from desktop.recovery import RecoveryError
+    from desktop.platform.recovery import RecoveryError
 
     if args.passphrase_stdin:
         text = sys.stdin.readline().rstrip("\r\n")
@@ -75,7 +75,7 @@ def _passphrase(args) -> bytes:
 
 
 def _keygen(args) -> int:
-    from desktop import recovery
+    from desktop.platform import recovery
 
     fp = recovery.keygen(Path(args.private_out), Path(args.public_out), _passphrase(args))
     out = {"private_key": str(Path(args.private_out).resolve()), "public_key": str(Path(args.public_out).resolve()),
@@ -90,10 +90,10 @@ def _keygen(args) -> int:
 def _unlock(args) -> int:
     from db import journal
     from db.engine import sqlite_file
-    from desktop import recovery
+    from desktop.platform import recovery
     from desktop.errors import UserFacingError
     from desktop.services.database import Database, resolve_url
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     url = resolve_url(getattr(args, "db", None))
     path = sqlite_file(url)

@@ -105,7 +105,7 @@ def _confirmation(args, actor):
     import sys
 
     from desktop.services.operators import OperatorService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     pw = os.environ.get("CERTDESK_CONFIRM_PASSWORD")
     if pw is None:

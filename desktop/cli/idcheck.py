@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.cli import emit
-from desktop.idnumber import REASONS, validate
+from desktop.domain.idnumber import REASONS, validate
 
 
 def add_check(idcard_sub) -> None:

@@ -21,7 +21,7 @@ _INSTR_ZH = {"paid": "已发", "withheld": "暂停", "terminated": "终止", Non
 
 
 def _ledger(args) -> int:
-    from desktop.rules import COHORTS
+    from desktop.domain.rules import COHORTS
     from desktop.services.payroll import PayrollService
 
     signed_in(args)

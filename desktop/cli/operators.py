@@ -41,7 +41,7 @@ def _stdin_password() -> str:
 
 def _init(args) -> int:
     from desktop.services.operators import OperatorService, check_password_rules
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     pw = None
     if args.admin_password_stdin:

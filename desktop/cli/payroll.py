@@ -10,7 +10,7 @@ from desktop.cli._common import add_json, cli_actor, open_db, signed_in
 
 
 def _month(text: str):
-    from desktop.months import Month
+    from desktop.domain.months import Month
 
     try:
         return Month.parse(text)
@@ -36,7 +36,7 @@ def _payroll(args) -> int:
                                                record=not args.preview,
                                                confirm_go_live=args.confirm_go_live)
     if args.xlsx:
-        from desktop.exports import payroll_xlsx
+        from desktop.formats.exports import payroll_xlsx
 
         payroll_xlsx(result, args.xlsx)
     if args.json:

@@ -45,7 +45,7 @@ def _list(args) -> int:
 
 
 def _save(args) -> int:
-    from desktop.import_mapping import preview, resolve
+    from desktop.formats.import_mapping import preview, resolve
     from desktop.services.profiles import ProfileService, kind_fields
 
     actor = cli_actor(args)

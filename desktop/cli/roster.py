@@ -15,7 +15,7 @@ from desktop.cli._common import add_json, cli_actor, open_db
 
 
 def map_arg(text: str) -> dict[str, str]:
-    from desktop.import_mapping import parse_map
+    from desktop.formats.import_mapping import parse_map
 
     try:
         return parse_map(text)

@@ -13,13 +13,13 @@ from desktop.cli._common import add_json, open_db, signed_in
 
 
 def _workstation(args) -> str:
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     return getattr(args, "workstation", None) or os.environ.get("CERTDESK_WORKSTATION") or workstation_id()
 
 
 def _actor(args):
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     base = signed_in(args, changes=True)
     return Actor(base.operator, _workstation(args), base.role)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desktop import idnumber
+from desktop.domain import idnumber
 
 
 @dataclass(frozen=True, slots=True)

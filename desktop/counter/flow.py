@@ -19,13 +19,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.counter.facts import CardFacts, FaceOutcome, Helper
-from desktop.labels import face_failure_zh
+from desktop.domain.labels import face_failure_zh
 
 if TYPE_CHECKING:  # the window imports this module while it starts: no services, no database here
     from desktop.services.counter import CounterService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
 STEPS = [("idle", "① 放置身份证"), ("person", "② 核对信息"), ("face", "③ 人脸认证"), ("done", "④ 记录"),
          ("printed", "⑤ 打印回执")]

@@ -150,7 +150,7 @@ def build_demo_station(*, cards: list | None = None, frames_per_step: int = 2, p
     from desktop.devices.idcard.simulated import SimulatedReader
     from desktop.devices.registry import ReaderConfig, build_photo_decoder
     from desktop.face.scripted import ScriptedFaceSession
-    from desktop.runmode import require_simulation_allowed
+    from desktop.platform.runmode import require_simulation_allowed
 
     require_simulation_allowed("demo counter station")
     cfg_cards = list(cards or [])
@@ -230,8 +230,8 @@ class StartupInfo:
 
 def ensure_demo_accounts(operators, workstation: str) -> None:
     """Demo/test only: known accounts so the demo and the drill can sign in."""
-    from desktop.runmode import require_simulation_allowed
-    from desktop.workstation import Actor
+    from desktop.platform.runmode import require_simulation_allowed
+    from desktop.platform.workstation import Actor
 
     require_simulation_allowed("demo accounts")
     admin = Actor("system", workstation, "admin")

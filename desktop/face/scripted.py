@@ -20,7 +20,7 @@ from desktop.face.compare import Decision
 from desktop.face.liveness import CHALLENGE_PROMPT_ZH, Challenge
 from desktop.face.session import (DONE_ZH, LOOK_ZH, FaceCheckResult, FaceEvidence, Phase, Progress, Prompt)
 from desktop.face.triage import Reason, triage
-from desktop.runmode import require_simulation_allowed
+from desktop.platform.runmode import require_simulation_allowed
 
 TYPICAL_GENUINE_DISTANCE = 0.34
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from desktop.labels import ATTESTATION_APPROVAL_ZH, FAILURE_REASON_ZH
+from desktop.domain.labels import ATTESTATION_APPROVAL_ZH, FAILURE_REASON_ZH
 
 
 class Reason(str, Enum):
@@ -47,7 +47,7 @@ NEXT_STEP_ZH = {
     NextStep.STAFF_ATTESTATION: f"改用人工核验（{ATTESTATION_APPROVAL_ZH}）",
 }
 
-# the one table of failure names (desktop.labels), keyed by Reason here
+# the one table of failure names (desktop.domain.labels), keyed by Reason here
 REASON_ZH = {r: FAILURE_REASON_ZH[r.value] for r in Reason}
 
 ADVICE_ZH = {

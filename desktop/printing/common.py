@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from desktop.idnumber import mask
+from desktop.domain.idnumber import mask
 
 Output = str | os.PathLike | BinaryIO
 

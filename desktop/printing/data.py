@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.labels import CERT_METHOD_ZH
+from desktop.domain.labels import CERT_METHOD_ZH
 
 
 SEX_ZH = {"M": "男", "F": "女", "男": "男", "女": "女", "": ""}
 
 # 认证方式 (docs/domain.md §4)
-METHOD_ZH = CERT_METHOD_ZH  # the one table (desktop.labels)
+METHOD_ZH = CERT_METHOD_ZH  # the one table (desktop.domain.labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class BureauInfo:
 
 @dataclass(frozen=True, slots=True)
 class FormData:
-    """One resident's assist form. ``qr_payload`` comes from :func:`desktop.qrsign.make_payload`."""
+    """One resident's assist form. ``qr_payload`` comes from :func:`desktop.formats.qrsign.make_payload`."""
 
     serial: str
     qr_payload: str

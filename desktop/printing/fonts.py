@@ -111,7 +111,7 @@ def _fc_list_candidates() -> list[FontSpec]:
 
 def _bundled_candidates() -> list[FontSpec]:
     """The fonts that come with CertDesk in ``resources/fonts`` (the repository and the bundle)."""
-    from desktop.paths import resource_path
+    from desktop.platform.paths import resource_path
 
     folder = resource_path("fonts")
     if not folder.is_dir():

@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from desktop.idnumber import mask
+from desktop.domain.idnumber import mask
 from desktop.printing.common import Output, Pen, open_output, ym_zh, ymd_zh
 from desktop.printing.data import METHOD_ZH, BureauInfo, ReceiptData
 from desktop.printing.fonts import register_cjk_font

@@ -8,7 +8,7 @@ high-risk operations (termination, reversal, recovery, payroll hand-over) never 
 from __future__ import annotations
 
 from desktop.errors import PermissionDenied
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 SENIOR_ONLY = {
     "payroll.run": "生成月度发放指令",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from db import approvals_repo as repo
 from desktop.errors import UserFacingError
-from desktop.idnumber import mask
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import mask
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 KIND_ZH = {"back_pay": "补发（超过12个月）", "resume": "恢复发放", "suspend": "暂停发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
 

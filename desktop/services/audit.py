@@ -78,7 +78,7 @@ def _own_mac_key(db: Database) -> tuple[str, bytes] | None:
     """(device id, audit key) of an enrolled workstation, when its key store can be read."""
     if not db.is_sqlite:
         return None
-    from desktop import keystore
+    from desktop.platform import keystore
     from desktop.services.central import audit_key, identity
 
     ident = identity(db)

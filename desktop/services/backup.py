@@ -4,7 +4,7 @@
 a temporary file under the *same* key, the copy passes ``integrity_check`` and every table's row
 count equals the snapshot it was copied from; only then does it take the backup's name (0600),
 with ``<backup>.mac`` beside it (an HMAC of the whole file, checked first by a restore). Where
-the bureau deployed a recovery public key the backup gets its own key escrow (desktop/recovery.py).
+the bureau deployed a recovery public key the backup gets its own key escrow (desktop/platform/recovery.py).
 
 ``restore``: the backup is opened with this account's key and checked completely *before*
 anything is replaced; then the backup API copies it over the live database in one step (other
@@ -18,11 +18,11 @@ from pathlib import Path
 from db import encryption, journal
 from db.engine import is_encrypted, sqlite_file
 from db.migrate import upgrade
-from desktop import keystore, recovery
+from desktop.platform import keystore, recovery
 from desktop.errors import NotFound, UserFacingError
 from desktop.services.database import Database
 from desktop.services.guard import require
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 # a CertDesk database has at least these (a foreign SQLite file is refused before restoring)
 REQUIRED_TABLES = ("alembic_version", "persons", "audit_log")

@@ -5,7 +5,7 @@
 * ``enrol`` — ``certdesk central enrol``: an admin gives this workstation a centrally allocated
   identity: a device id (also its PostgreSQL role), a serial tag, a new installation id bound to
   this database, a first sync token; the role's password and the device's audit-MAC key go to
-  the OS key store (desktop/keystore.py), never into the database.
+  the OS key store (desktop/platform/keystore.py), never into the database.
 * ``rotate_form_key`` — ``certdesk central keys rotate``: a new form-signing key made centrally;
   devices fetch every key at their next sync, so forms signed with an older key still verify.
 * ``DeviceLink`` — what ``SyncService`` and ``audit verify`` use to reach the centre as this
@@ -35,10 +35,11 @@ from db import sync as dbsync
 from db.engine import make_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import AuditEvent, utcnow
-from desktop import keystore, qrsign
+from desktop.platform import keystore
+from desktop.formats import qrsign
 from desktop.errors import SyncError, UserFacingError
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ def enrol(db: Database, admin_url: str, actor: Actor, *, name: str | None = None
 
 def _set_workstation_file(device_id: str) -> None:
     """From now on this installation's actors record the centrally allocated id."""
-    from desktop import paths
+    from desktop.platform import paths
 
     try:
         (paths.config_dir() / "workstation.json").write_text(json.dumps({"id": device_id}), encoding="utf-8")

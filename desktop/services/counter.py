@@ -25,11 +25,11 @@ from datetime import date, datetime, timedelta
 from db import journal
 from db import operators_repo as orepo
 from db.models import utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.counter.facts import CardFacts, FaceOutcome, Helper  # noqa: F401 - part of this API
 from desktop.errors import NotFound, UserFacingError
-from desktop.labels import FAILURE_REASON_ZH
-from desktop.months import Month
+from desktop.domain.labels import FAILURE_REASON_ZH
+from desktop.domain.months import Month
 from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData, Resumption
 from desktop.services.database import Database
 from desktop.services.evidence import EvidenceService
@@ -37,11 +37,11 @@ from desktop.services.persons import CertificationRecord, PersonService, PersonV
 from desktop.services.resumptions import ResumptionForecast, Resumptions
 from desktop.services.settings import SettingsService
 from desktop.services.station import StationSettings
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 RELATIONSHIPS = ("配偶", "子女", "儿媳/女婿", "孙子女", "兄弟姐妹", "其他亲属", "村（居）委会工作人员", "其他")
 
-FAILURE_ZH = FAILURE_REASON_ZH  # one table of failure names (desktop.labels)
+FAILURE_ZH = FAILURE_REASON_ZH  # one table of failure names (desktop.domain.labels)
 
 ATTESTATION_REASONS = {
     "face_failed": "人脸识别多次未通过",
@@ -303,7 +303,7 @@ def demo_card_specs(services, n: int = 12, as_of: date | None = None) -> list:
     """Demo/test only: simulated-reader cards for people on the roster (suspended ones first, so
     the demo shows a resumption), then the built-in sample cards (not on the roster)."""
     from desktop.devices.idcard import samples
-    from desktop.runmode import require_simulation_allowed
+    from desktop.platform.runmode import require_simulation_allowed
 
     require_simulation_allowed("demo cards")
     from db import repositories as repo
@@ -337,7 +337,7 @@ def training_cards(services, as_of: date | None = None) -> list[tuple[str, objec
 
     from desktop.devices.idcard import samples
     from desktop.devices.idcard.model import FOREIGN_2017, FOREIGN_2023, HK_MO_TW
-    from desktop.runmode import require_simulation_allowed
+    from desktop.platform.runmode import require_simulation_allowed
 
     require_simulation_allowed("training cards")
     on_roster = demo_card_specs(services, 6, as_of)[:-2]  # without the two built-in samples

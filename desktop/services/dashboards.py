@@ -23,14 +23,14 @@ from pathlib import Path
 
 from db import aggregates
 from db import outreach_repo as orepo
-from desktop.labels import CERT_METHOD_ZH, FAILURE_REASON_ZH
-from desktop.months import Month
-from desktop.rules import COHORTS, STATUS_ZH, STATUSES
+from desktop.domain.labels import CERT_METHOD_ZH, FAILURE_REASON_ZH
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS, STATUS_ZH, STATUSES
 from desktop.services.database import Database
-from desktop.rules import RuleTable
+from desktop.domain.rules import RuleTable
 from desktop.services.outreach import _last_before, check_cancel
 
-METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.labels)
+METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.domain.labels)
 METHOD_ORDER = ["counter", "mobile_app", "remote_assist", "home_visit", "data_match", "staff_attestation", "legacy"]
 AGE_BANDS = [(0, 60, "60岁以下"), (60, 70, "60–69岁"), (70, 80, "70–79岁"), (80, 90, "80–89岁"), (90, 200, "90岁及以上")]
 REASON_ZH = FAILURE_REASON_ZH
@@ -105,7 +105,7 @@ def _face(ev: dict) -> tuple[int | None, bool | None, list[str]]:
 
 def coverage_thresholds(rules: RuleTable, as_of: date) -> dict[str, tuple[date, date, date]]:
     """Per cohort, the latest effective ``last`` that is still (suspended, overdue, due_soon) on
-    ``as_of`` — the clock of :func:`desktop.rules.clock` inverted (deadlines never decrease as
+    ``as_of`` — the clock of :func:`desktop.domain.rules.clock` inverted (deadlines never decrease as
     ``last`` grows), so the database classifies a million entitlements by comparing dates:
 
     suspended  the suspension month has come: month(deadline) + offset ≤ this month
@@ -282,7 +282,7 @@ class DashboardService:
 
     @staticmethod
     def export_xlsx(dash: Dashboard, path: Path) -> Path:
-        from desktop.xlsx import write_sheets
+        from desktop.formats.xlsx import write_sheets
 
         sheets = [(title, f"{title}（统计日 {dash.as_of.isoformat()}）", header, iter(rows), len(rows))
                   for title, header, rows in dash.tables()]

@@ -12,9 +12,9 @@ from db import engine as db_engine
 from db.encryption import EncryptionError
 from db.engine import make_engine, session_factory, sqlite_url
 from db.migrate import upgrade
-from desktop import paths
+from desktop.platform import paths
 from desktop.errors import UserFacingError
-from desktop.rules import CycleRule, RuleTable
+from desktop.domain.rules import CycleRule, RuleTable
 
 
 class DatabaseLocked(UserFacingError):
@@ -30,8 +30,8 @@ OPEN_REFUSALS = {
 
 
 def database_key(path: Path | None = None) -> bytes:
-    """The key of a local database file: this OS account's ``database-key`` (desktop/keystore.py)."""
-    from desktop import keystore
+    """The key of a local database file: this OS account's ``database-key`` (desktop/platform/keystore.py)."""
+    from desktop.platform import keystore
 
     return keystore.get_key(keystore.DATABASE_KEY)
 
@@ -42,7 +42,7 @@ db_engine.set_key_provider(database_key)
 def open_engine(url: str):
     """``make_engine`` with a refused file said in Chinese (wrong key, busy during migration).
     Once the key has opened the file, and where the bureau deployed a recovery public key, the
-    key is escrowed beside it (desktop/recovery.py) — wrapped so that only the centre's private
+    key is escrowed beside it (desktop/platform/recovery.py) — wrapped so that only the centre's private
     key opens it; never before (a wrong key must not replace a good escrow)."""
     try:
         engine = make_engine(url)
@@ -51,7 +51,7 @@ def open_engine(url: str):
         raise DatabaseLocked(message, code=code) from None
     path = db_engine.sqlite_file(url)
     if path is not None and db_engine.is_encrypted(engine):
-        from desktop import recovery
+        from desktop.platform import recovery
 
         recovery.ensure_escrow(path, database_key(path))
     return engine

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from desktop.roster_rows import check_id, check_name
-from desktop.tabular import CellError, clean, parse_date
+from desktop.formats.roster_rows import check_id, check_name
+from desktop.formats.tabular import CellError, clean, parse_date
 
 DEATH_COLUMNS = ["公民身份号码", "姓名", "死亡日期", "来源"]
 DEATH_REQUIRED = DEATH_COLUMNS[:2]

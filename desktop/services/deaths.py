@@ -2,7 +2,7 @@
 
 ``report_death``  records the death, stops every entitlement at once (status ``terminated``), and
                   computes the overpayment — the months from the month after death that payroll
-                  runs already paid — with the same pure ``desktop.payroll.compute`` the payroll
+                  runs already paid — with the same pure ``desktop.domain.payroll.compute`` the payroll
                   run uses, for the next payroll month. A recovery case is opened for that month,
                   so the payroll run of that month records the termination event and finds the
                   case already open (it opens each case once per month).
@@ -27,14 +27,14 @@ from db import journal
 from db import outreach_repo as orepo
 from db import repositories as repo
 from db.models import new_id, utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.labels import METHOD_ZH  # noqa: F401 - re-exported; defined there for the pages
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain.labels import METHOD_ZH  # noqa: F401 - re-exported; defined there for the pages
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from desktop.services.access import require
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 METHODS = ("lump_sum", "instalments", "offset")
 STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销",

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from db import evidence_repo as repo
 from desktop.errors import UserFacingError
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 CONSENT_VERSION = "2026-11"
 CONSENT_TEXT_ZH = (

@@ -6,7 +6,7 @@ many days after the certification; a reference photo is kept while it is the per
 reference and purged when replaced (plus the same grace period). Purging keeps the record that an
 image existed and drops the image itself. Images are never written to logs or exports.
 
-Scans of returned assist forms (``data/scans/…``, encrypted by desktop/vault.py) are purged
+Scans of returned assist forms (``data/scans/…``, encrypted by desktop/platform/vault.py) are purged
 ``scan_retention_days`` (default 365) after the form was received: the file is overwritten and
 removed, the form keeps its ``scan_path`` as the record that a scan existed. With SQLite's
 ``secure_delete`` (db/engine.py) a purged image leaves no bytes in the database's free pages.
@@ -24,12 +24,12 @@ from db import evidence_repo as repo
 from db import journal
 from db.encryption import shred
 from db.models import AssistForm, new_id, utcnow
-from desktop import paths
+from desktop.platform import paths
 from desktop.services.database import Database
 from desktop.services.guard import require
 from desktop.services.settings import SettingsService
-from desktop.vault import Vault
-from desktop.workstation import Actor
+from desktop.platform.vault import Vault
+from desktop.platform.workstation import Actor
 
 KINDS = ("captured", "reference", "chip_photo")
 

@@ -54,11 +54,13 @@ from db import forms_repo
 from db import journal
 from db import repositories as repo
 from db.models import new_id, utcnow
-from desktop import idnumber, paths, qrsign
+from desktop.domain import idnumber
+from desktop.platform import paths
+from desktop.formats import qrsign
 from desktop.errors import NotFound, UserFacingError
 from desktop.printing.assist_form import label_for, render_forms, render_labels
 from desktop.printing.data import BureauInfo, FormData
-from desktop.rules import COHORTS, clock
+from desktop.domain.rules import COHORTS, clock
 from desktop.services.database import Database
 from desktop.services.forms_receive import (FLAGS_ZH, METHOD, REASONS_ZH, SERIAL_PREFIX, TAG_LEN,  # noqa: F401
                                             FormCheck, FormReceiving, ReceiveResult, _clean_typed_serial, _d,
@@ -66,7 +68,7 @@ from desktop.services.forms_receive import (FLAGS_ZH, METHOD, REASONS_ZH, SERIAL
 from desktop.services.persons import PersonService
 from desktop.services.resumptions import ResumptionForecast, Resumptions  # noqa: F401 - part of the API
 from desktop.services.settings import SettingsService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 TAG_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 FOLLOW_UP_DAYS = 60
@@ -186,7 +188,7 @@ def _is_cancelled(cancel) -> bool:
 
 def default_key_provider(db: Database):
     """Where this installation's form keys come from (see the module notes, issue 15 §4)."""
-    from desktop import runmode
+    from desktop.platform import runmode
     from desktop.services import central
 
     legacy_path = paths.config_dir() / "qr-hmac.key"
@@ -265,7 +267,7 @@ class FormService(FormReceiving):
                 self._tag = ident.tag
         if self._tag is None:
             if self._workstation_id is None:
-                from desktop.workstation import workstation_id
+                from desktop.platform.workstation import workstation_id
 
                 self._workstation_id = workstation_id()
             self._tag = workstation_tag(self._workstation_id)

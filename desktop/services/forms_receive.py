@@ -19,7 +19,9 @@ from db import forms_repo
 from db import journal
 from db import repositories as repo
 from db.models import utcnow
-from desktop import idnumber, paths, qrsign
+from desktop.domain import idnumber
+from desktop.platform import paths
+from desktop.formats import qrsign
 from desktop.errors import UserFacingError
 from desktop.services.resumptions import ResumptionForecast
 
@@ -161,14 +163,14 @@ class FormReceiving:
 
     def read_scan(self, image_path: str | Path) -> str | None:
         """The CertDesk payload on a scanned image or PDF, or None when there is none."""
-        from desktop import scan
+        from desktop.formats import scan
 
         return (r.text if (r := scan.find_payload(scan.decode_file(image_path))) else None)
 
     def check(self, *, image_path: str | Path | None = None, text: str | None = None,
               expected_id_number: str | None = None) -> FormCheck:
         """Verify a returned form without recording anything (the UI shows this before 接收)."""
-        from desktop.scan import ScanError
+        from desktop.formats.scan import ScanError
 
         if image_path is not None:
             try:
@@ -240,7 +242,7 @@ class FormReceiving:
             return refuse(chk.reason)
         confirmer = None
         if not chk.qr_verified:
-            from desktop.permissions import SENIOR
+            from desktop.domain.permissions import SENIOR
 
             if actor.role in SENIOR:
                 confirmer = actor.operator
@@ -331,7 +333,7 @@ class FormReceiving:
         while dest.exists():
             n += 1
             dest = folder / f"{serial}-{n}{src.suffix.lower()}"
-        from desktop.vault import seal_scan
+        from desktop.platform.vault import seal_scan
 
         seal_scan(src, dest)  # encrypted under the image key, 0600 (issue 16)
         return dest.relative_to(paths.data_dir()).as_posix()

@@ -1,12 +1,12 @@
-"""The services' permission check: :func:`desktop.permissions.authorize` plus an audit record of
+"""The services' permission check: :func:`desktop.domain.permissions.authorize` plus an audit record of
 every refused attempt, written in its own transaction (the refused work never starts)."""
 
 from __future__ import annotations
 
 from db import journal
-from desktop.permissions import authorize
+from desktop.domain.permissions import authorize
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 
 def require(db: Database, actor: Actor, action: str) -> None:

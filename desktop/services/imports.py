@@ -35,7 +35,7 @@ from db.ids import new_ids
 from db.models import new_id, utcnow
 from db.sync import CONFLICT_NS
 from desktop.errors import UserFacingError
-from desktop.roster_rows import (  # noqa: F401  (re-exported)
+from desktop.formats.roster_rows import (  # noqa: F401  (re-exported)
     ID_REASON,
     RESIDENCE,
     ROSTER_COLUMNS,
@@ -54,9 +54,9 @@ from desktop.roster_rows import (  # noqa: F401  (re-exported)
     same_name,
 )
 from desktop.services.database import Database
-from desktop.rules import COHORTS
+from desktop.domain.rules import COHORTS
 from desktop.services.guard import require
-from desktop.import_mapping import read_header, read_table
+from desktop.formats.import_mapping import read_header, read_table
 from desktop.services.death_lists import (  # noqa: F401  (DEATH_COLUMNS re-exported)
     DATE_FIELDS,
     DEATH_COLUMNS,
@@ -67,8 +67,8 @@ from desktop.services.death_lists import (  # noqa: F401  (DEATH_COLUMNS re-expo
     REVIEW_REASON,
     parse_death_row,
 )
-from desktop.tabular import CellError, compact, parse_date
-from desktop.workstation import Actor
+from desktop.formats.tabular import CellError, compact, parse_date
+from desktop.platform.workstation import Actor
 
 RESULT_COLUMNS = ["公民身份号码", "姓名", "认证日期", "认证方式", "认证结果"]
 

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from db import outreach_repo as orepo
 from db import repositories as repo
-from desktop import idnumber
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain import idnumber
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.payroll import PayrollService
 
@@ -205,7 +205,7 @@ def due_map(rules, days: int, as_of: date, include_overdue: bool = True) -> list
     """(cohort, last_from, last_to, deadline, suspend month): the effective ``last`` dates whose
     deadline puts an entitlement on the outreach list of ``days`` (the rule table inverted as
     :meth:`OutreachService.due_within` does, then each day's deadline, in runs of equal ones)."""
-    from desktop.rules import deadline_for
+    from desktop.domain.rules import deadline_for
     from desktop.services.outreach import _last_after, _last_before
 
     hi = as_of + timedelta(days=days)

@@ -21,9 +21,9 @@ from db import journal
 from db import operators_repo as repo
 from db.models import new_id, utcnow
 from desktop.errors import PermissionDenied, UserFacingError
-from desktop.labels import MIN_LENGTH, ROLE_ZH, ROLES  # noqa: F401 - re-exported; defined there for the pages
+from desktop.domain.labels import MIN_LENGTH, ROLE_ZH, ROLES  # noqa: F401 - re-exported; defined there for the pages
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15

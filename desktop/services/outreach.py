@@ -27,13 +27,13 @@ from db import journal
 from db import outreach_repo as orepo
 from db import repositories as repo
 from db.models import new_id, utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.months import Month
-from desktop.rules import COHORTS, RuleTable, deadline_for
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS, RuleTable, deadline_for
 from desktop.services.database import Database
-from desktop.workstation import Actor
-from desktop.xlsx import Cancelled
+from desktop.platform.workstation import Actor
+from desktop.formats.xlsx import Cancelled
 
 CHANNELS = ("local", "remote", "home_visit")
 CHANNEL_ZH = {"local": "本地（到窗口或手机认证）", "remote": "异地（寄协助认证表）", "home_visit": "行动不便（上门认证）"}
@@ -275,7 +275,7 @@ class OutreachService:
     def export_xlsx(self, rows: list[OutreachRow], path: Path, as_of: date, *, progress: Progress | None = None,
                     cancel=None) -> Path:
         """The list as a spreadsheet for the phone team: masked ID numbers, one sheet per channel."""
-        from desktop.xlsx import write_sheets
+        from desktop.formats.xlsx import write_sheets
 
         groups = self.grouped(rows)
         header = ["姓名", "身份证号码", "联系电话", "居住地址", "认证对象", "认证截止日期", "剩余天数",

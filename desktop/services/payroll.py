@@ -1,7 +1,7 @@
-"""Payroll runs over the payment ledger (domain.md §3; rules in :mod:`desktop.ledger`).
+"""Payroll runs over the payment ledger (domain.md §3; rules in :mod:`desktop.domain.ledger`).
 
 A run for month M gathers, per entitlement, the facts known on M's run day and every recorded
-instruction, asks :func:`desktop.ledger.plan` what is missing, and records it: this month's status
+instruction, asks :func:`desktop.domain.ledger.plan` what is missing, and records it: this month's status
 instruction and the corrections for earlier months (back pay, recovery, recovery cancelled). The
 answer of the run is then read back from what is recorded for M, so running M again prints the same
 instructions and records nothing new unless facts changed meanwhile. Runs go in month order: a
@@ -20,17 +20,17 @@ from db import journal
 from db import ledger_repo as lrepo
 from db import repositories as repo
 from db.models import new_id, new_ids, utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.ledger import (STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, fresh_plan, plan,
+from desktop.domain.ledger import (STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, fresh_plan, plan,
                             yuan)
-from desktop.months import Month
-from desktop.payroll import PayrollResult
-from desktop.rules import clock
+from desktop.domain.months import Month
+from desktop.domain.payroll import PayrollResult
+from desktop.domain.rules import clock
 from desktop.services.database import Database
 from desktop.services.guard import require
 from desktop.services.settings import SettingsService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 STATUS_KINDS = ("suspend", "resume", "terminate")
 ENT_STATUS = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}

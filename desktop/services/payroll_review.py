@@ -19,15 +19,15 @@ from db import journal
 from db import outreach_repo as orepo
 from db import ledger_repo as lrepo
 from db.models import new_id, utcnow
-from desktop import idnumber
-from desktop.exports import CAPTIONS, SHEETS, _cell
-from desktop.months import Month
-from desktop.payroll import PayrollResult
-from desktop.rules import COHORTS
+from desktop.domain import idnumber
+from desktop.formats.exports import CAPTIONS, SHEETS, _cell
+from desktop.domain.months import Month
+from desktop.domain.payroll import PayrollResult
+from desktop.domain.rules import COHORTS
 from desktop.services.access import require
 from desktop.services.database import Database
 from desktop.services.payroll import PayrollService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 KIND_ZH = {kind: title for kind, title, _ in SHEETS}
 
@@ -152,7 +152,7 @@ class PayrollReviewService:
 
     def export(self, review: MonthReview, path: Path, actor: Actor, *, progress=None, cancel=None) -> ExportRecord:
         """One sheet per kind, full ID numbers, and a record of the export."""
-        from desktop.xlsx import write_sheets
+        from desktop.formats.xlsx import write_sheets
 
         require(self.db, actor, "payroll.export")
         state = "" if review.recorded else "（预览：本月名单尚未生成）"

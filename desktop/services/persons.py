@@ -13,19 +13,19 @@ from datetime import date
 from db import journal
 from db import repositories as repo
 from db.models import new_id, utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.labels import CERT_METHOD_ZH
-from desktop.months import Month
-from desktop.rules import COHORTS, STATUS_ZH, clock
+from desktop.domain.labels import CERT_METHOD_ZH
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS, STATUS_ZH, clock
 from desktop.services.database import Database
 from desktop.services.guard import require
-from desktop.ledger import STATUS_OF_KIND
+from desktop.domain.ledger import STATUS_OF_KIND
 from desktop.services.payroll import _instruction
 from db import ledger_repo as lrepo
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
-METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.labels)
+METHODS_ZH = CERT_METHOD_ZH  # one table per concept (desktop.domain.labels)
 EVENT_ZH = {"suspend": "暂停发放", "resume": "恢复发放", "terminate": "终止发放", "reverse_termination": "撤销终止",
             "back_pay": "补发", "recovery_cancel": "撤销追回"}
 

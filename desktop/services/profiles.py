@@ -15,10 +15,10 @@ from pathlib import Path
 from db import journal
 from db import profiles_repo
 from desktop.errors import NotFound, UserFacingError
-from desktop.import_mapping import IGNORE, normalize, preview, resolve, signature
+from desktop.formats.import_mapping import IGNORE, normalize, preview, resolve, signature
 from desktop.services.database import Database
 from desktop.services.guard import require
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 KINDS = {"roster": "待遇人员名册", "results": "认证结果或死亡名单"}
 PERMISSION = {"roster": "roster.import", "results": "results.import"}
@@ -28,7 +28,7 @@ NAME_MAX = 32
 def kind_fields(kind: str) -> tuple[list[str], list[str]]:
     """(required, optional) fields of a kind of list (results: certification results and death
     lists alike, the header tells which)."""
-    from desktop.roster_rows import ROSTER_OPTIONAL, ROSTER_REQUIRED
+    from desktop.formats.roster_rows import ROSTER_OPTIONAL, ROSTER_REQUIRED
     from desktop.services.death_lists import DEATH_OPTIONAL, DEATH_REQUIRED
 
     if kind == "roster":

@@ -18,7 +18,7 @@ import os
 import threading
 from pathlib import Path
 
-from desktop import paths
+from desktop.platform import paths
 from desktop.prompts import LANGUAGES
 
 

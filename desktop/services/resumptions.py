@@ -25,8 +25,8 @@ from datetime import date
 from db import ledger_repo as lrepo
 from db import repositories as repo
 from db.models import new_id, utcnow
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.payroll import PayrollService
 from desktop.services.settings import SettingsService

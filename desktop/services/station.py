@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from desktop import paths
+from desktop.platform import paths
 from desktop.services.settings import Option
 
 READER_DRIVERS_ZH = {"auto": "自动检测", "sam_serial": "串口 SAM 模块", "sdtapi": "厂商库 sdtapi",

@@ -27,7 +27,7 @@ from db.migrate import upgrade
 from desktop.errors import SyncError, UserFacingError
 from desktop.services import sync_policy
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class SyncService:
         if self.device is not None:
             workstation = self.device.device_id  # the centrally allocated identity, nothing else
         elif workstation is None:
-            from desktop.workstation import workstation_id
+            from desktop.platform.workstation import workstation_id
 
             workstation = workstation_id()
         self.workstation = workstation
@@ -110,7 +110,7 @@ class SyncService:
             if self.device is not None:
                 self._central = self._device_engine()
                 return self._central
-            from desktop import runmode
+            from desktop.platform import runmode
 
             if not runmode.simulation_allowed():
                 raise SyncError("本机尚未在中心登记：请管理员运行 certdesk central enrol（中心数据库只接受已登记的工作站）",
@@ -403,7 +403,7 @@ class ConflictService:
     def cases(self, status: str | None = "open") -> list[ConflictView]:
         import json
 
-        from desktop.idnumber import mask
+        from desktop.domain.idnumber import mask
 
         with self.db.engine.connect() as conn:
             rows = dbsync.conflict_rows(conn, status)

@@ -18,12 +18,12 @@ from db import visits_repo as repo
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import new_id, utcnow
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.errors import NotFound, SyncError, UserFacingError
-from desktop.labels import REASONS_ZH  # noqa: F401 - re-exported; defined there for the pages
+from desktop.domain.labels import REASONS_ZH  # noqa: F401 - re-exported; defined there for the pages
 from desktop.services import sync_policy
 from desktop.services.database import Database
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 STATUS_ZH = {"booked": "已预约", "scheduled": "已排班", "done": "已完成", "not_at_home": "未遇到本人", "cancelled": "已取消"}
 CLOSE_OUTCOMES = ("done", "not_at_home", "cancelled")
@@ -200,12 +200,12 @@ class VisitService:
 
         if self.db.is_sqlite and identity(self.db) is not None:
             return self._prepare_enrolled(staff, start, end, central_url)
-        from desktop import runmode
+        from desktop.platform import runmode
 
         if not runmode.simulation_allowed():
             raise SyncError("本机尚未在中心登记：请管理员运行 certdesk central enrol", code="not_enrolled")
         if workstation is None:
-            from desktop.workstation import workstation_id
+            from desktop.platform.workstation import workstation_id
 
             workstation = workstation_id()
         central = make_engine(central_url)

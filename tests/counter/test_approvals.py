@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import text
 
 from desktop.errors import PermissionDenied
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.approvals import ApprovalService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 OFFICE = Actor("tester", "ws-test", "admin")
 CLERK = Actor("clerk1", "ws-test", "clerk")

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import text
 
 from desktop.errors import UserFacingError
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.counter import CardFacts, CounterService, FaceOutcome, Helper
 from desktop.services.operators import OperatorService
 from desktop.services.payroll import PayrollService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from .conftest import TODAY
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from desktop.services.enrolment import (CONSENT_SHA, ConsentRecord, ConsentRequired, EnrolmentService,
                                         ReferenceStatus)
 from desktop.services.hub import Services
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 TODAY = date(2026, 11, 29)
 CLERK = Actor("zhangmin", "ws-01", "clerk")

@@ -14,10 +14,10 @@ from sqlalchemy import text
 from desktop.counter.flow import CounterFlow, run_now
 from desktop.counter.headless import HeadlessCounter
 from desktop.counter.station import build_demo_station
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.counter import demo_card_specs
 from desktop.services.hub import Services
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from .conftest import TODAY
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from desktop.services.operators import (LOCK_MINUTES, MAX_FAILURES, AuthError, OperatorService, PasswordRuleError,
                                         check_password_rules)
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 WS = "ws-1"
 ADMIN = Actor("admin", WS, "admin")

@@ -24,7 +24,7 @@ from db import journal  # noqa: E402
 from desktop.services.counter import CardFacts, FaceOutcome  # noqa: E402
 from desktop.services.database import Database  # noqa: E402
 from desktop.services.hub import Services  # noqa: E402
-from desktop.workstation import Actor  # noqa: E402
+from desktop.platform.workstation import Actor  # noqa: E402
 
 # loaded once here, not in every child (the forms stack imports reportlab, the evidence the vault)
 import desktop.services.central  # noqa: E402,F401

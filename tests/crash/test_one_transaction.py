@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy import text
 
 from db import journal
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.audit import verify_chain
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.imports import ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from test_sigkill import build_roster  # tests/crash is not a package: pytest puts it on the path
 

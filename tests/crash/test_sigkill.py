@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import text
 
 from db import journal
-from desktop.idnumber import make_number
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.rules import COHORTS
 from desktop.services.audit import verify_chain
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL semantics")

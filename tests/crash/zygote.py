@@ -21,7 +21,7 @@ os.environ.setdefault("CERTDESK_MODE", "test")
 from desktop.services.database import Database  # noqa: E402
 from desktop.services.imports import ImportService  # noqa: E402
 from desktop.services.persons import PersonService  # noqa: E402
-from desktop.workstation import Actor  # noqa: E402
+from desktop.platform.workstation import Actor  # noqa: E402
 
 URL, ROSTER = sys.argv[1], Path(sys.argv[2])
 

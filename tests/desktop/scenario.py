@@ -6,11 +6,11 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from desktop.idnumber import make_number
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ACTOR = Actor("tester", "ws-test", "admin")
 TODAY = date(2026, 11, 29)

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 
 ISSUE_HEADER = ["姓名", "身份证号码", "人员类别", "待遇开始时间", "上次认证时间", "联系电话", "居住地址", "居住地类型", "月养老金"]
 TITLE = "2026年阿尔山市企业离退休人员待遇领取花名册"

@@ -20,7 +20,7 @@ def populate(db, roster):
     for i in range(3):
         roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 2000)
     roster.load(today=d(2025, 12, 1))
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
     from scenario import ACTOR
 

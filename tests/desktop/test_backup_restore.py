@@ -20,7 +20,7 @@ from scenario import Roster
 from sqlalchemy import text
 
 from db import encryption
-from desktop import keystore, recovery
+from desktop.platform import keystore, recovery
 from desktop.cli import main
 from desktop.services.database import Database, DatabaseLocked
 
@@ -152,7 +152,7 @@ def test_restore_refuses_foreign_files(laptop, tmp_path, capsys):
 
 
 def test_a_laptop_whose_account_was_lost_is_unlocked_with_the_recovery_key(laptop, tmp_path, capsys, monkeypatch):
-    from desktop import paths
+    from desktop.platform import paths
 
     centre = tmp_path / "centre"
     rc, out = cli_stdin(capsys, monkeypatch, "correct horse battery\n", "recovery", "keygen",

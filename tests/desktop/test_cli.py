@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from scenario import write_csv
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.imports import ROSTER_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]

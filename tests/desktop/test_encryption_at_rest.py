@@ -2,7 +2,7 @@
 
 The database is SQLCipher under the OS account's ``database-key``; scans and face images are
 AES-GCM under the image key; both keys live in the key store, never in the data folder. Demo/test
-mode uses the fixed simulation keys (desktop/keystore.py), so a copied folder is read here
+mode uses the fixed simulation keys (desktop/platform/keystore.py), so a copied folder is read here
 *without* them: raw bytes only.
 """
 
@@ -19,10 +19,11 @@ from sqlalchemy import text
 
 from db import encryption
 from db import engine as db_engine
-from desktop import keystore, paths, qrsign
+from desktop.platform import keystore, paths
+from desktop.formats import qrsign
 from desktop.services.database import Database, DatabaseLocked
 from desktop.services.evidence import EvidenceService
-from desktop.vault import open_scan
+from desktop.platform.vault import open_scan
 
 NAME = "乌云其木格"
 ADMIN = ACTOR  # an admin: imports, purges
@@ -304,7 +305,7 @@ class _StoreBackend:
 
 def test_production_keeps_both_keys_in_the_key_store_and_takes_in_a_deployed_key_file(tmp_path, monkeypatch):
     store = _StoreBackend()
-    monkeypatch.setattr("desktop.runmode._override", None)
+    monkeypatch.setattr("desktop.platform.runmode._override", None)
     monkeypatch.setenv("CERTDESK_MODE", "production")
     monkeypatch.setattr(keystore, "_keyring", lambda: store)
     deployed = paths.config_dir() / "data-key"
@@ -327,7 +328,7 @@ def test_production_keeps_both_keys_in_the_key_store_and_takes_in_a_deployed_key
 
 
 def test_production_without_a_key_store_refuses_and_writes_no_key(tmp_path, monkeypatch):
-    monkeypatch.setattr("desktop.runmode._override", None)
+    monkeypatch.setattr("desktop.platform.runmode._override", None)
     monkeypatch.setenv("CERTDESK_MODE", "production")
     monkeypatch.setattr(keystore, "_keyring", lambda: None)
     with pytest.raises(keystore.KeyStoreUnavailable) as err:

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from desktop.errors import PermissionDenied, UserFacingError
 from desktop.services.evidence import EvidenceService
-from desktop.vault import Vault, VaultError, load_or_create_key
-from desktop.workstation import Actor
+from desktop.platform.vault import Vault, VaultError, load_or_create_key
+from desktop.platform.workstation import Actor
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # stands in for a captured frame
 

@@ -11,11 +11,11 @@ import openpyxl
 from scenario import ACTOR, TODAY
 from sqlalchemy import text
 
-from desktop.exports import csv_cell, csv_row, payroll_xlsx
-from desktop.months import Month
+from desktop.formats.exports import csv_cell, csv_row, payroll_xlsx
+from desktop.domain.months import Month
 from desktop.services.outreach import OutreachService
 from desktop.services.payroll import PayrollService
-from desktop.xlsx import write_sheets
+from desktop.formats.xlsx import write_sheets
 
 EVIL = '=HYPERLINK("http://x","点击")'
 LEADS = [EVIL, "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=1"]

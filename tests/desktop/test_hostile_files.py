@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from desktop.errors import UserFacingError
 from desktop.services.imports import ImportService
-from desktop.sheets import LIMITS, Limits, check_zip, open_grid
+from desktop.formats.sheets import LIMITS, Limits, check_zip, open_grid
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])

@@ -16,7 +16,7 @@ from scenario import ACTOR
 from sqlalchemy import text
 
 from desktop.errors import UserFacingError
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.imports import RESULT_COLUMNS, ROSTER_COLUMNS, ImportService
 from desktop.services.persons import PersonService
 
@@ -48,7 +48,7 @@ def test_roster_import_accounts_for_every_row(db, tmp_path_factory, rows):
     except UnicodeEncodeError:
         return  # lone surrogates cannot be written as UTF-8: not a file anyone can send
     report = ImportService(db).import_roster(path, ACTOR, today=TODAY)
-    from desktop.tabular import clean
+    from desktop.formats.tabular import clean
 
     non_blank = sum(1 for r in rows if any(clean(c.replace("\x00", "")) for c in r))
     assert report.total == non_blank  # blank lines are skipped, every other line has an outcome

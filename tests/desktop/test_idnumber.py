@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from desktop.idnumber import make_number, mask, normalize, validate
+from desktop.domain.idnumber import make_number, mask, normalize, validate
 
 
 @pytest.mark.parametrize(

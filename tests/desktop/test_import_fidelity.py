@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 import desktop.services.imports as imports
 from db import journal
-from desktop.idnumber import make_number
-from desktop.roster_rows import AMOUNT_FROM, cohort_of, name_key, same_name
+from desktop.domain.idnumber import make_number
+from desktop.formats.roster_rows import AMOUNT_FROM, cohort_of, name_key, same_name
 from desktop.services.database import Database
 from desktop.services.imports import (
     CERTIFIED_AFTER_DEATH,
@@ -30,7 +30,7 @@ from desktop.services.imports import (
     ImportService,
 )
 from desktop.services.persons import PersonService
-from desktop.tabular import CellError, parse_amount_fen, parse_date, parse_month
+from desktop.formats.tabular import CellError, parse_amount_fen, parse_date, parse_month
 
 TODAY = d(2026, 11, 29)
 A = make_number("152202", d(1950, 3, 1), 11)

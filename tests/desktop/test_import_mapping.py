@@ -20,12 +20,12 @@ from sqlalchemy import text
 from db import journal
 from db.sync import CENTRAL_OWNED, ENTITY_TABLE, TABLES
 from desktop.errors import UserFacingError
-from desktop.import_mapping import field_of, locate_header, parse_map, preview, signature
+from desktop.formats.import_mapping import field_of, locate_header, parse_map, preview, signature
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.persons import PersonService
 from desktop.services.profiles import ProfileService
-from desktop.sheets import open_grid
-from desktop.workstation import Actor
+from desktop.formats.sheets import open_grid
+from desktop.platform.workstation import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 CLERK = Actor("clerk1", "ws-test", "clerk")

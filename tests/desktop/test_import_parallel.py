@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 import desktop.services.imports as imports
 from db import journal
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 

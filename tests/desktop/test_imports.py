@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from db import journal
 from desktop.errors import UserFacingError
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.imports import RESULT_COLUMNS, ROSTER_COLUMNS, ImportService
 from desktop.services.persons import PersonService
 

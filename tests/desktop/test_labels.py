@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from desktop import labels
+from desktop.domain import labels
 from desktop.face.triage import NEXT_STEP_ZH, REASON_ZH, NextStep, Reason
 from desktop.printing import data as printing_data
 from desktop.services import counter, dashboards, persons

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import text
 
 from desktop.errors import PermissionDenied, UserFacingError
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.deaths import DeathService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from scenario import ACTOR
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from desktop.errors import UserFacingError
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from scenario import Roster
 
 SUP = Actor("主管", "ws-test", "supervisor")

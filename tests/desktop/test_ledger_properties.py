@@ -1,7 +1,7 @@
 """Properties of the payment ledger over random sequences of facts and runs (hypothesis).
 
 A small simulator keeps what the database would keep — instructions and recovery demands — and
-feeds the pure :mod:`desktop.ledger` the facts known on each run day: certifications arrive late
+feeds the pure :mod:`desktop.domain.ledger` the facts known on each run day: certifications arrive late
 (some dated before a deadline that has already suspended payment), deaths are reported, corrected
 and withdrawn, amounts change, runs skip months or repeat the latest one, and supervisors approve
 long back pay between runs. After every run, for every month up to it:
@@ -24,9 +24,9 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.ledger import HIGH_RISK_MONTHS, Demand, EntitlementLedger, Facts, Instruction, plan
-from desktop.months import Month
-from desktop.rules import RuleTable, clock
+from desktop.domain.ledger import HIGH_RISK_MONTHS, Demand, EntitlementLedger, Facts, Instruction, plan
+from desktop.domain.months import Month
+from desktop.domain.rules import RuleTable, clock
 
 RULES = RuleTable.default()
 COHORTS = ["enterprise_retiree", "enterprise_survivor", "resident_pension"]
@@ -237,7 +237,7 @@ def test_outstanding_is_zero_after_the_next_run_without_new_facts(case):
 def test_a_runs_sql_filter_threshold_splits_covered_from_lapsed(kind, period, offset, d, m):
     """The run reads only entitlements whose effective last date is before their cohort's
     threshold: exactly those whose clock has lapsed by the month."""
-    from desktop.rules import CycleRule
+    from desktop.domain.rules import CycleRule
     from desktop.services.payroll import lapse_threshold
 
     rule = CycleRule("enterprise_retiree", kind, period if kind != "rolling_days" else period * 30,
@@ -252,7 +252,7 @@ def test_a_runs_sql_filter_threshold_splits_covered_from_lapsed(kind, period, of
        m=st.integers(2024 * 12, 2027 * 12), go=st.integers(0, 30), guard=st.booleans())
 def test_fresh_plan_is_plan_for_an_entitlement_with_nothing_recorded(cohort, start, last, m, go, guard):
     """The run's fast path for untouched entitlements gives exactly the general plan."""
-    from desktop.ledger import fresh_plan
+    from desktop.domain.ledger import fresh_plan
 
     month = Month.from_index(m)
     go_live = month - go

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from desktop import paths
-from desktop.logging_setup import redact, setup_logging
+from desktop.platform import paths
+from desktop.platform.logging_setup import redact, setup_logging
 
 
 def test_redact_masks_id_numbers_and_phones():

@@ -12,9 +12,9 @@ from datetime import date as d
 
 import pytest
 
-from desktop import idnumber
-from desktop.months import Month, add_months, days_between, last_day, month_range
-from desktop.rules import COHORTS, Clock, CycleRule, RuleTable, clock, deadline_for
+from desktop.domain import idnumber
+from desktop.domain.months import Month, add_months, days_between, last_day, month_range
+from desktop.domain.rules import COHORTS, Clock, CycleRule, RuleTable, clock, deadline_for
 
 # --- the calendar ----------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def test_two_certifications_on_one_day_list_the_later_recorded_first(db, roster)
 
 
 def test_an_empty_id_number_is_invalid_with_its_reason():
-    from desktop.idnumber import validate
+    from desktop.domain.idnumber import validate
 
     for raw in ("", None, "   "):
         check = validate(raw)
@@ -159,7 +159,7 @@ def test_a_forecast_of_the_go_live_month_counts_no_month_paid_while_overdue(db, 
     """A roster row with no certification on file: a forecast (the due list, a returned form's
     resumption) plans it as confirmed, and the months the core system paid before the first run
     are not reported as paid while overdue."""
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
 
     n = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)
@@ -172,7 +172,7 @@ def test_a_forecast_of_the_go_live_month_counts_no_month_paid_while_overdue(db, 
 
 
 def test_every_invalid_id_number_says_false_keeps_the_number_and_gives_its_reason():
-    from desktop.idnumber import IdCheck, make_number, validate
+    from desktop.domain.idnumber import IdCheck, make_number, validate
 
     today = d(2026, 12, 4)
     good = make_number("152202", d(1950, 3, 1), 7)
@@ -195,7 +195,7 @@ def test_every_invalid_id_number_says_false_keeps_the_number_and_gives_its_reaso
 def test_month_errors_say_what_is_wrong():
     import pytest
 
-    from desktop.months import Month
+    from desktop.domain.months import Month
 
     with pytest.raises(ValueError, match="month out of range: 13"):
         Month(2026, 13)

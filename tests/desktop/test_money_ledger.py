@@ -1,6 +1,6 @@
 """The payment ledger's rules at their boundaries, without a database (issue 22).
 
-``desktop.ledger`` is pure: these tests build the facts and the recorded instructions by hand
+``desktop.domain.ledger`` is pure: these tests build the facts and the recorded instructions by hand
 and pin what domain.md §3 and docs/ledger.md require of ``due``, ``instructed``, ``paid``, the
 amounts, and of the plan of a run: exactly 12 months of back pay instructed, 13 waiting for a
 supervisor (and the one pending approval growing, superseded, or withdrawn), a certification in
@@ -14,7 +14,7 @@ from datetime import date as d
 
 import pytest
 
-from desktop.ledger import (
+from desktop.domain.ledger import (
     HIGH_RISK_MONTHS,
     Demand,
     EntitlementLedger,
@@ -25,8 +25,8 @@ from desktop.ledger import (
     plan,
     yuan,
 )
-from desktop.months import Month
-from desktop.rules import RuleTable
+from desktop.domain.months import Month
+from desktop.domain.rules import RuleTable
 
 RULES = RuleTable.default()
 RET = RULES["enterprise_retiree"]

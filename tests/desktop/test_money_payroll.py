@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import text
 
 from desktop.errors import NotFound, PermissionDenied, UserFacingError
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.deaths import DeathService
 from desktop.services.payroll import PayrollService, lapse_threshold
 from desktop.services.persons import PersonService
-from desktop.rules import RuleTable, clock
-from desktop.workstation import Actor
+from desktop.domain.rules import RuleTable, clock
+from desktop.platform.workstation import Actor
 
 from scenario import ACTOR
 
@@ -320,7 +320,7 @@ def test_a_persons_forecast_is_the_run_it_foresees_and_records_nothing(db, roste
 
 
 def test_the_results_yuan_of_a_monthly_amount():
-    from desktop.payroll import yuan
+    from desktop.domain.payroll import yuan
 
     assert yuan(None, 3) is None
     assert yuan(123_456, 3) == 3703.68
@@ -411,7 +411,7 @@ def test_a_case_of_unknown_amount_is_cancelled_when_every_month_is_withdrawn_at_
 
 
 def test_a_case_opened_without_an_amount_is_cancelled_after_the_amount_became_known(db, roster, tmp_path):
-    from desktop.roster_rows import AMOUNT_FROM, ROSTER_COLUMNS
+    from desktop.formats.roster_rows import AMOUNT_FROM, ROSTER_COLUMNS
     from desktop.services.imports import ImportService
 
     from scenario import write_csv

@@ -17,13 +17,13 @@ from sqlalchemy import text
 
 from db import ledger_repo as lrepo
 from db import repositories as repo
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.imports import RESULT_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
 from desktop.errors import PermissionDenied
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from scenario import ACTOR, Roster, write_csv
 
@@ -323,7 +323,7 @@ def test_results_import_refuses_bad_cells_with_their_line(db, roster, tmp_path):
 
 
 def test_results_import_checks_birth_dates_against_its_own_today(db, roster, tmp_path):
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
 
     young = make_number("152202", d(2001, 5, 1), 1)
     rows = [[young, "王桂兰", "1999-12-01", "手机认证", "通过"]]

@@ -12,12 +12,12 @@ from datetime import date as d
 
 from sqlalchemy import text
 
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.imports import RESULT_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
 from desktop.services.settings import SettingsService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from scenario import ACTOR, write_csv
 
@@ -239,7 +239,7 @@ def test_certified_on_the_day_of_death_counts(db, roster):
 def _amount_change(db, roster, tmp_path, number, cohort, start, last, amount, from_month, today):
     rows = [["王桂兰", number, "企业离退休人员" if cohort == "enterprise_retiree" else "企业职工遗属",
              start.isoformat(), last.isoformat(), "13900000000", "阿尔山市林海街道", "本地", str(amount), from_month]]
-    from desktop.roster_rows import AMOUNT_FROM, ROSTER_COLUMNS
+    from desktop.formats.roster_rows import AMOUNT_FROM, ROSTER_COLUMNS
 
     path = write_csv(tmp_path / f"amount-{from_month}.csv", [*ROSTER_COLUMNS, AMOUNT_FROM], rows)
     rep = ImportService(db).import_roster(path, ACTOR, today=today)

@@ -8,11 +8,11 @@ from datetime import date as d
 import pytest
 from sqlalchemy import text
 
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.imports import ImportService
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 from scenario import ACTOR, write_csv
 

@@ -38,7 +38,7 @@ def test_alike_entitlements_share_a_plan_but_not_a_start(db, roster):
     it gets its own answer (none)."""
     from datetime import date
 
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
 
     same = [roster.add(roster.person(), "enterprise_retiree", date(2010, 1, 1), date(2025, 1, 10), 3000)

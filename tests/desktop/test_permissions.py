@@ -9,13 +9,13 @@ from scenario import ROSTER_COLUMNS, write_csv
 from sqlalchemy import text
 
 from desktop.errors import PermissionDenied
-from desktop.idnumber import make_number
-from desktop.months import Month
-from desktop.permissions import MATRIX, allowed, matrix_rows
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month
+from desktop.domain.permissions import MATRIX, allowed, matrix_rows
 from desktop.services.imports import ImportService
 from desktop.services.payroll import PayrollService
 from desktop.services.settings import SettingsService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 CLERK = Actor("clerk1", "ws-1", "clerk")
 SUP = Actor("sup1", "ws-1", "supervisor")

@@ -4,8 +4,8 @@ from datetime import date as d
 
 import pytest
 
-from desktop.months import Month, add_months, month_range
-from desktop.rules import CycleRule, RuleTable, clock, deadline_for
+from desktop.domain.months import Month, add_months, month_range
+from desktop.domain.rules import CycleRule, RuleTable, clock, deadline_for
 
 RULES = RuleTable.default()
 

@@ -52,7 +52,7 @@ def test_missing_video_is_a_clear_error(tmp_path):
 
 
 def test_simulated_camera_refuses_production(monkeypatch):
-    from desktop import runmode
+    from desktop.platform import runmode
 
     monkeypatch.setattr(runmode, "_override", "production")
     with pytest.raises(runmode.SimulationNotAllowed):

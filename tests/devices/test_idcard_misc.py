@@ -9,14 +9,14 @@ from datetime import date
 
 import pytest
 
-from desktop import runmode
+from desktop.platform import runmode
 from desktop.cli import main as cli_main
 from desktop.devices import registry
 from desktop.devices.base import CardRead, ReaderFound
 from desktop.devices.idcard import codec, samples
 from desktop.devices.idcard.manual import ManualEntryError, make_manual_entry
 from desktop.devices.io_thread import DeviceIOThread
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 
 NUMBER = make_number("110101", date(1952, 3, 7), 123)
 

@@ -10,7 +10,7 @@ import pytest
 from desktop.devices.base import CardDataError
 from desktop.devices.idcard import codec, parser, samples, tables
 from desktop.devices.idcard.model import FOREIGN_2017, FOREIGN_2023, HK_MO_TW, RESIDENT
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 
 CARDS = samples.demo_cards()
 RES, RES_F, HK, I17, Y23 = CARDS

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop.idnumber import make_number
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.forms import FormService
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ACTOR = Actor("clerk1", "ws-forms", "clerk")
 SUPERVISOR = Actor("sup1", "ws-forms", "supervisor")  # roster import and payroll runs need a supervisor
@@ -78,7 +78,7 @@ def forms(db) -> FormService:
 def sn(n: int, year: int = 2026) -> str:
     """The n-th serial this test's workstation hands out (its id lives in the test's config dir)."""
     from desktop.services.forms import workstation_tag
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     return f"AES-{year}-{workstation_tag(workstation_id())}-{n:06d}"
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from desktop import qrsign
+from desktop.formats import qrsign
 from desktop.services.database import Database
 from desktop.services.forms import FormService, workstation_tag
 from desktop.services.hub import Services
@@ -58,7 +58,7 @@ def test_two_workstations_never_share_a_serial(tmp_path):
 
 
 def test_tag_is_stable_and_from_the_workstation_id(tmp_path):
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     assert workstation_tag("x") == workstation_tag("x") and len(workstation_tag("x")) == 4
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}", workstation_tag("PC-前台-1"))

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from desktop import paths, qrsign, scan
-from desktop.workstation import Actor
+from desktop.platform import paths
+from desktop.formats import qrsign, scan
+from desktop.platform.workstation import Actor
 from desktop.services.persons import PersonService
 from tests.forms.conftest import ACTOR, TODAY, run_payroll, sn
 from tests.pdftools import pdf_text
@@ -99,7 +100,7 @@ def test_issue_render_decode_receive_resumes_a_suspended_person(db, forms, suspe
     ev = json.loads(cert["evidence"])
     assert ev["serial"] == issued.serial and ev["body"].startswith("大连市") and ev["certifier"] == "王芳"
     kept = paths.data_dir() / ev["scan"]
-    from desktop.vault import open_scan
+    from desktop.platform.vault import open_scan
 
     assert kept.is_file() and open_scan(kept) == photo.read_bytes()  # kept encrypted (issue 16)
     assert kept.read_bytes() != photo.read_bytes()

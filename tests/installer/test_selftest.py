@@ -77,7 +77,7 @@ def test_bundled_font_comes_last(monkeypatch, tmp_path):
     (tmp_path / "fonts").mkdir()
     (tmp_path / "fonts" / "bundled.ttc").write_bytes(b"x")
     (tmp_path / "fonts" / "LICENCE.txt").write_text("x")
-    monkeypatch.setattr("desktop.paths.resource_root", lambda: tmp_path)
+    monkeypatch.setattr("desktop.platform.paths.resource_root", lambda: tmp_path)
     monkeypatch.delenv(fonts.ENV_VAR, raising=False)
     monkeypatch.delenv(fonts.NO_SYSTEM_ENV_VAR, raising=False)
     specs = fonts.candidates()

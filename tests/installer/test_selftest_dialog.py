@@ -48,7 +48,7 @@ def test_bundled_font_is_registered_with_qt(qtbot, tmp_path, monkeypatch):
 
     (tmp_path / "fonts").mkdir()
     shutil.copy(WQY, tmp_path / "fonts" / WQY.name)
-    monkeypatch.setattr("desktop.paths.resource_root", lambda: tmp_path)
+    monkeypatch.setattr("desktop.platform.paths.resource_root", lambda: tmp_path)
     assert "WenQuanYi Micro Hei" in selftest_dialog.add_bundled_fonts()
 
 

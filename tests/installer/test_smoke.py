@@ -107,7 +107,7 @@ def test_main_window_opens_and_migrates(run):
     from db.migrate import head_revision
 
     from db import encryption
-    from desktop import keystore
+    from desktop.platform import keystore
 
     conn = encryption.connect(db, keystore.simulation_key(keystore.DATABASE_KEY))  # encrypted (issue 16)
     try:  # the bundled Alembic revisions ran

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.idnumber import make_number
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 TODAY = date(2026, 11, 29)
 ADMIN = Actor("管理员", "ws-test", "admin")

@@ -1,4 +1,4 @@
-"""The SQL behind the league-scale lists agrees with the plain clock (desktop.rules), entitlement by
+"""The SQL behind the league-scale lists agrees with the plain clock (desktop.domain.rules), entitlement by
 entitlement: the outreach list's per-cohort date ranges and the dashboard's coverage counts are
 checked against ``scan_deadlines`` on a random roster with the awkward cases — failed
 certifications after passed ones, entitlements started after the last certification, none at all,
@@ -16,9 +16,9 @@ from sqlalchemy import update
 
 from db.models import Certification, CycleRule, Entitlement, Person, new_id
 from db.repositories import bulk_insert
-from desktop.idnumber import make_number
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from desktop.services.dashboards import DashboardService
 from desktop.services.outreach import OutreachService, scan_deadlines
 

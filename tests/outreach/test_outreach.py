@@ -126,7 +126,7 @@ def test_export_xlsx_one_sheet_per_channel_masked(services, people, tmp_path):
 
 
 def test_export_can_be_cancelled_and_leaves_no_file(services, people, tmp_path):
-    from desktop.xlsx import Cancelled
+    from desktop.formats.xlsx import Cancelled
 
     rows = services.outreach.due_within(35, TODAY) * 3000  # enough rows to reach a cancellation check
     with pytest.raises(Cancelled):

@@ -14,7 +14,7 @@ from test_list_sql import TODAY, _every_rule_kind, _populate
 
 from desktop.services.lists import ListService
 from desktop.services.outreach import OutreachService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ADMIN = Actor("管理员", "ws-test", "admin")
 

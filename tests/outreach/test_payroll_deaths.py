@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from issue8_scenario import ADMIN, CLERK, SUPERVISOR, TODAY
 from desktop.errors import PermissionDenied
-from desktop.months import Month
+from desktop.domain.months import Month
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop import qrsign
-from desktop.idnumber import make_number
+from desktop.formats import qrsign
+from desktop.domain.idnumber import make_number
 from desktop.printing.data import BureauInfo, FormData
 from tests.pdftools import page_count, pdf_fonts, pdf_text, render_page  # noqa: F401 (used by the tests)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop import qrsign, scan
-from desktop.idnumber import mask
+from desktop.formats import qrsign, scan
+from desktop.domain.idnumber import mask
 from desktop.printing import assist_form
 from desktop.printing.assist_form import (CERTIFY_SENTENCE, FORM_TITLE, FRAUD_WARNING, NOTICE_TITLE,
                                           label_for, render_form, render_forms, render_labels,

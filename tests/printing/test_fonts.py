@@ -7,7 +7,7 @@ import pytest
 
 from desktop.printing import fonts
 
-from desktop.paths import resource_path
+from desktop.platform.paths import resource_path
 
 # The font that comes with CertDesk (resources/fonts, LICENSES.md): there on every machine.
 WQY = resource_path("fonts", "wqy-microhei.ttc")
@@ -101,7 +101,7 @@ def test_no_font_at_all_says_so_in_chinese(monkeypatch, tmp_path):
     monkeypatch.delenv(fonts.ENV_VAR, raising=False)
     monkeypatch.setenv(fonts.NO_SYSTEM_ENV_VAR, "1")
     monkeypatch.setattr(fonts, "_default", None)
-    monkeypatch.setattr("desktop.paths.resource_root", lambda: tmp_path)  # a broken installation
+    monkeypatch.setattr("desktop.platform.paths.resource_root", lambda: tmp_path)  # a broken installation
     with pytest.raises(fonts.FontNotFound) as ei:
         fonts.register_cjk_font()
     assert "wqy-microhei.ttc" in ei.value.message_zh and "重新安装" in ei.value.message_zh

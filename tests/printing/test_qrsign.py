@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from desktop import qrsign
-from desktop.idnumber import make_number
+from desktop.formats import qrsign
+from desktop.domain.idnumber import make_number
 
 ID = make_number("152202", date(1948, 5, 17), 123)
 OTHER_ID = make_number("152202", date(1948, 5, 17), 125)

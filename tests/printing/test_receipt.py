@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from desktop.idnumber import make_number, mask
+from desktop.domain.idnumber import make_number, mask
 from desktop.printing.data import EntitlementLine, ReceiptData, Resumption
 from desktop.printing.receipt import RECEIPT_TITLE, month_ranges_zh, receipt_pdf_bytes, render_receipt
 

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from desktop import qrsign, scan
+from desktop.formats import qrsign, scan
 from desktop.printing.assist_form import render_form
 
 from .conftest import render_page

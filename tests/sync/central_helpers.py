@@ -8,7 +8,7 @@ from pathlib import Path
 from desktop.services import central
 from desktop.services.database import Database
 from desktop.services.sync import SyncService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ADMIN = Actor("admin", "it-desk", "admin")
 

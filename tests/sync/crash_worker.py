@@ -17,7 +17,7 @@ os.environ.setdefault("CERTDESK_MODE", "test")
 from desktop.services.database import Database  # noqa: E402
 from desktop.services.persons import PersonService  # noqa: E402
 from desktop.services.sync import SyncService  # noqa: E402
-from desktop.workstation import Actor  # noqa: E402
+from desktop.platform.workstation import Actor  # noqa: E402
 
 local = Database.open(sys.argv[1])
 sync = SyncService(local, sys.argv[2], sys.argv[3])

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from db.models import Certification
-from desktop.idnumber import make_number
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.sync import SyncService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 TODAY = date(2026, 11, 29)
 OFFICE = Actor("roster-office", "central-office", "admin")

@@ -17,12 +17,12 @@ from sqlalchemy import select, text
 from db import journal
 from db import sync as dbsync
 from db.models import Person
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services import sync_policy
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.sync import ConflictService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 SUP = Actor("sup", "ws-a", "supervisor")
 

@@ -50,7 +50,7 @@ def devices(centre, tmp_path):
 
 def _device_conn(centre, device: Device) -> psycopg.Connection:
     """Straight to the centre as the device's role (what a hostile client could do)."""
-    from desktop import keystore
+    from desktop.platform import keystore
 
     ident = central.identity(device.db)
     pw = keystore.get_secret(ident.secret("pg"))
@@ -69,7 +69,7 @@ def test_enrolled_device_syncs_as_its_own_role_over_verified_tls(centre, devices
     # the credential is in the key store, never in the database
     with a.db.engine.connect() as conn:
         values = [r[0] for r in conn.execute(text("SELECT value FROM sync_state"))]
-    from desktop import keystore
+    from desktop.platform import keystore
 
     pw = keystore.get_secret(ident.secret("pg"))
     assert pw and not any(pw in v for v in values)
@@ -148,7 +148,7 @@ def test_migrations_are_an_admin_step_never_run_by_a_device(centre, devices):
 def _central_operator(centre, username: str, role: str) -> None:
     from cli_auth import PASSWORD
     from desktop.services.operators import OperatorService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     ops = OperatorService(centre["db"])
     ops.ensure_admin("central", PASSWORD, must_change=False)
@@ -300,7 +300,8 @@ def test_a_rotated_key_still_verifies_old_forms(centre, devices, tmp_path):
 
 
 def test_no_installation_makes_a_form_key_on_its_own_in_production(tmp_path, monkeypatch):
-    from desktop import qrsign, runmode
+    from desktop.formats import qrsign
+    from desktop.platform import runmode
     from desktop.services.forms import default_key_provider
     from desktop.services.hub import Services
 
@@ -312,7 +313,7 @@ def test_no_installation_makes_a_form_key_on_its_own_in_production(tmp_path, mon
             provider()
         assert "central enrol" in err.value.message_zh
         assert Services(db).forms.check(text="CD1.AES-2026-000001.ABCDEFGH.20261231.ABCDEFGHIJKLMNOPQRSTUVWX").reason == "no_key"
-        from desktop import paths
+        from desktop.platform import paths
 
         assert not (paths.config_dir() / "qr-hmac.key").exists()
     finally:

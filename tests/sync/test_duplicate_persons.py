@@ -12,13 +12,13 @@ from sqlalchemy import func, select, text
 
 from db.models import Certification, Person, SyncConflict
 from desktop.errors import PermissionDenied, UserFacingError
-from desktop.idnumber import make_number
-from desktop.rules import COHORTS
+from desktop.domain.idnumber import make_number
+from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.persons import PersonService
 from desktop.services.sync import ConflictService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 NEW = make_number("152202", date(1948, 6, 1), 77)
 SUP = Actor("sup", "ws-a", "supervisor")

@@ -15,7 +15,7 @@ from helpers import OFFICE, TODAY, Workstation, seed_roster
 from desktop.services.database import Database
 from desktop.services.persons import PersonService
 from desktop.services.visits import VisitService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 

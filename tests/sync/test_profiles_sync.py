@@ -7,7 +7,7 @@ import pytest
 from helpers import Workstation
 
 from desktop.services.profiles import ProfileService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 HEADER = ["姓名", "证件号", "享受类别", "待遇享受起始年月"]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.sync import SyncService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 HERE = Path(__file__).resolve().parent
 

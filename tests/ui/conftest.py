@@ -14,7 +14,7 @@ import pytest
 
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 AS_OF = date(2026, 11, 29)  # the business date of every GUI test (--as-of)
 ACTOR = Actor("test", "ws-test", "supervisor")

@@ -365,7 +365,7 @@ def write_provincial_export(path: Path, rows: int = 30) -> Path:
 def open_import_dialog(services, parent, path: Path):
     """The column-mapping dialog on ``path`` (roster), opened; returns it and a flag list that
     becomes non-empty once its preview is shown."""
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
     from ui.dialogs.import_dialog import ImportDialog
 
     dialog = ImportDialog(services.imports, Actor("admin", "ws-fit", "admin"), path, "roster",

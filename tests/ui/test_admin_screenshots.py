@@ -14,13 +14,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from desktop.idnumber import make_number
-from desktop.months import Month
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.operators import OperatorService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(not os.environ.get("CERTDESK_SCREENSHOTS"), reason="CERTDESK_SCREENSHOTS not set")]

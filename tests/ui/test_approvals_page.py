@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from desktop.idnumber import make_number
-from desktop.months import Month
+from desktop.domain.idnumber import make_number
+from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 AS_OF = date(2026, 11, 29)
 OFFICE = Actor("office", "ws-test", "admin")

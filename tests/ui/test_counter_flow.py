@@ -32,11 +32,11 @@ def shot(widget, name):
 def world(tmp_path):
     from scenario import Roster
 
-    from desktop.months import Month
+    from desktop.domain.months import Month
     from desktop.services.database import Database
     from desktop.services.hub import Services
     from desktop.services.operators import OperatorService
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     db = Database.open(f"sqlite:///{tmp_path / 'counter-ui.sqlite'}")
     r = Roster(db, tmp_path)
@@ -77,7 +77,7 @@ def card_for(number, name, birth, sex=None):
 @pytest.fixture
 def counter(qtbot, styled_qapp, world, tmp_path):
     from desktop.devices.idcard import samples
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
     from desktop.counter.station import build_demo_station
     from ui.models.backend import Backend
     from ui.pages.counter import CounterPage

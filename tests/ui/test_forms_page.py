@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.forms import FormService
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui import workers
 from ui.pages.forms_page import FormsPage
 
@@ -226,7 +226,7 @@ def test_without_a_system_queue_the_preview_falls_back_to_qprinter(qtbot, servic
 
 def test_overdue_tab_reprint_from_the_ui_then_print(qtbot, service, tmp_path, monkeypatch):
     """跟踪 → 已逾期 → 补打所选: same serial, count 2 in the list, and the reprint goes to the queue."""
-    from desktop import scan
+    from desktop.formats import scan
     from tests import fake_lp
 
     log = fake_lp.install(tmp_path, monkeypatch)

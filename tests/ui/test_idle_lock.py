@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLineEdit
 from sqlalchemy import text
 
 from counter_start import make_services, start, stop, submit
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 pytestmark = pytest.mark.gui
 
@@ -211,7 +211,7 @@ def test_the_lock_screen_shows_nothing_of_the_last_resident(qtbot, counter_windo
     and a card put down meanwhile waits for the clerk."""
     from PySide6.QtWidgets import QLabel
 
-    from desktop import idnumber
+    from desktop.domain import idnumber
 
     window = counter_window
     page = window.extra_pages["counter"]

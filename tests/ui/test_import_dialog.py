@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from desktop.services.database import Database
 from desktop.services.imports import ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 11, 29)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from counter_start import make_services, start, stop, submit
 from desktop.services.operators import AuthError
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 pytestmark = pytest.mark.gui
 
@@ -57,7 +57,7 @@ def audit(services, action):
 
 def test_first_start_one_time_password_and_forced_change(qtbot, services, counter, styled_qapp):
     from ui.dialogs.login import ChangePasswordDialog
-    from desktop.workstation import workstation_id
+    from desktop.platform.workstation import workstation_id
 
     pw = services.operators.ensure_admin(workstation_id())
     assert pw and services.operators.ensure_admin(workstation_id()) is None  # only on the very first start

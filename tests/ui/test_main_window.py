@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.idnumber import make_number, mask
+from desktop.domain.idnumber import make_number, mask
 from desktop.services.persons import PersonService
 from tests.ui.conftest import AS_OF, build_db, write_roster
 

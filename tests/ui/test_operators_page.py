@@ -13,7 +13,7 @@ from desktop.errors import PermissionDenied
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.operators import AuthError, OperatorService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 AS_OF = date(2026, 11, 29)
 WS = "ws-test"

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 AS_OF = date(2026, 11, 29)
 ADMIN = Actor("管理员", "ws-test", "admin")

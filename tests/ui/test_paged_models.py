@@ -11,7 +11,7 @@ import pytest
 
 from db.models import Certification, Entitlement, Person, new_id
 from db.repositories import bulk_insert
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.hub import Services
 

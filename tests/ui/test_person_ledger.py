@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from desktop.months import Month
+from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.imports import ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 pytestmark = pytest.mark.gui
 
@@ -30,7 +30,7 @@ def _write(path, rows):
 
 @pytest.fixture
 def ledger_db(tmp_path):
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
     from desktop.services.payroll import PayrollService
     from desktop.services.persons import PersonService
 

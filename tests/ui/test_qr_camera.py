@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from desktop import scan
+from desktop.formats import scan
 from desktop.devices.cameras import ArraySource, FrameSourceError
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from tests.ui.test_forms_page import ACTOR, TODAY, service  # noqa: F401 - the fixture
 from ui import workers
 from ui.dialogs.qr_camera_dialog import QrCameraDialog

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.printing.data import BureauInfo, EntitlementLine, ReceiptData
 from desktop.printing.receipt import receipt_pdf_bytes
 from tests import fake_lp

@@ -20,7 +20,7 @@ from desktop.errors import PermissionDenied
 from desktop.services.database import Database
 from desktop.services.settings import OPTIONS, SettingsService
 from desktop.services.station import STATION_OPTIONS, StationSettings
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 pytestmark = pytest.mark.gui
 

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from desktop.idnumber import make_number
+from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 AS_OF = date(2026, 11, 29)
 NUMBER = make_number("152202", date(1950, 3, 1), 9)

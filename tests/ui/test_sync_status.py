@@ -106,7 +106,7 @@ def test_visits_page_book_schedule_close(qtbot, tmp_path):
     import csv
 
     from desktop.services.imports import ROSTER_COLUMNS
-    from desktop.workstation import Actor
+    from desktop.platform.workstation import Actor
 
     ACTOR = Actor("test", "ws-test")
 
@@ -117,7 +117,7 @@ def test_visits_page_book_schedule_close(qtbot, tmp_path):
             w.writerows(rows)
         return path
 
-    from desktop.idnumber import make_number
+    from desktop.domain.idnumber import make_number
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
     from desktop.services.persons import PersonService

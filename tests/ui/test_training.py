@@ -123,7 +123,7 @@ def test_the_next_face_check_fails_as_chosen_then_passes(qtbot, trainee, world):
 def test_training_never_opens_or_syncs_the_production_database(qtbot, styled_qapp, tmp_path, monkeypatch):
     """Whatever CERTDESK_DB and CERTDESK_CENTRAL say, 培训模式 opens its own database and builds no
     sync service; the demo builds none either."""
-    from desktop import paths, runmode
+    from desktop.platform import paths, runmode
     from ui.app import open_backend, training_db_url
 
     production = tmp_path / "production.sqlite"

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout)
 
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.devices.idcard.manual import REASONS, make_manual_entry
 from desktop.services.counter import ATTESTATION_REASONS, RELATIONSHIPS, Helper
 from ui.dialogs.login import DIALOG_CSS, _title

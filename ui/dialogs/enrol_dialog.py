@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QHBoxLayout, QLabel, QPushBut
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from desktop.face.enrol import Consent, ConsentMissing
-from desktop.labels import FAILURE_REASON_ZH
+from desktop.domain.labels import FAILURE_REASON_ZH
 from desktop.services.enrolment import CONSENT_TEXT_ZH, ConsentRecord, now_utc
 
 REASON_ZH = {"no_reference": "该居民没有可用的参考照片（无芯片照片，也未采集过）",
              "reference_old": "参考照片较旧，且多次比对未通过",
              "keeps_failing": "多次比对未通过，可重新采集参考照片"}
-ISSUE_ZH = FAILURE_REASON_ZH  # the one table of these words (desktop.labels)
+ISSUE_ZH = FAILURE_REASON_ZH  # the one table of these words (desktop.domain.labels)
 
 
 class EnrolDialog(QDialog):

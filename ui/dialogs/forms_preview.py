@@ -7,7 +7,7 @@ only a machine without a system queue falls back to a QPrinter dialog (pages ras
 PRINT_DPI, :func:`print_pdf`).
 
 PySide6's QtPdf (the ``PySide6-Pdf`` wheel) is used when it is installed; otherwise the pages are
-rendered by pdfium through :func:`desktop.scan.render_pdf_pages` (already white-backed). Either
+rendered by pdfium through :func:`desktop.formats.scan.render_pdf_pages` (already white-backed). Either
 way a PDF page is painted onto an opaque white image first: QtPdf renders transparent pages.
 Rendering runs off the GUI thread through :func:`ui.workers.run_in_background`.
 """
@@ -83,7 +83,7 @@ def render_pages(path: str | Path, dpi: int = PREVIEW_DPI, limit: int | None = N
         got = _qtpdf_pages(str(path), dpi, limit)
         if got is not None:
             return got
-    from desktop.scan import render_pdf_pages
+    from desktop.formats.scan import render_pdf_pages
 
     total = page_count(path)
     stop = total if limit is None else min(total, first + limit)

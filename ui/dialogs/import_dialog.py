@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.idnumber import mask_if_id
+from desktop.domain.idnumber import mask_if_id
 from ui.pages.bureau_common import error_text
 from ui.workers import run_in_background
 from ui.screen_fit import fit_to_screen
@@ -97,7 +97,7 @@ class ImportDialog(QDialog):
         path, kind, imports = self.path, self.kind, self.imports
 
         def work():
-            from desktop.import_mapping import preview
+            from desktop.formats.import_mapping import preview
             from desktop.services.profiles import kind_fields
 
             pv = preview(path)
@@ -147,7 +147,7 @@ class ImportDialog(QDialog):
     # --- the mapping -------------------------------------------------------------------------------
 
     def _set_mapping(self, columns: dict[str, str]) -> None:
-        from desktop.import_mapping import normalize
+        from desktop.formats.import_mapping import normalize
 
         wanted = {normalize(s): t for s, t in columns.items()}
         for h, combo in zip(self.preview.header, self.combos):

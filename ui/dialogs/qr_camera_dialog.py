@@ -3,7 +3,7 @@ returned assist form.
 
 Threads: the frame source captures on its own thread (desktop.devices.cameras); a 30 Hz GUI timer
 paints the newest frame and, when no decode is running, hands that frame to
-:func:`desktop.scan.decode_frame` on a one-worker pool of this dialog. Frames that arrive while a
+:func:`desktop.formats.scan.decode_frame` on a one-worker pool of this dialog. Frames that arrive while a
 decode is running are dropped (``frames_dropped``), never queued. The first read that is a
 well-formed CertDesk form payload (``qrsign.parse_unverified``) is emitted as
 ``payload_found(text, frame)`` and closes the dialog; the signature is checked by the page
@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from desktop import qrsign
+from desktop.formats import qrsign
 from ui.resident_screen import bgr_to_qimage
 from ui.workers import device_pool, run_in_background
 
@@ -43,7 +43,7 @@ def camera_factory_for(station, demo: bool) -> Callable[[], Any]:
 
 
 def _default_decode(image: np.ndarray):
-    from desktop.scan import decode_frame
+    from desktop.formats.scan import decode_frame
 
     return decode_frame(image)
 

@@ -22,7 +22,7 @@ import sys
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
-from desktop import paths
+from desktop.platform import paths
 from desktop.selftest import ERROR, SelfTestReport, run_selftest, save_report
 from ui.workers import run_in_background
 

@@ -1,7 +1,7 @@
 """设置: pages generated from the declarations (desktop.services.settings.OPTIONS for the bureau,
 desktop.services.station.STATION_OPTIONS for this workstation's devices and printer), one tab per
 group. Bureau settings are shared by every counter and only an admin may change them
-(desktop.permissions "settings.change", the same rule SettingsService.set enforces)."""
+(desktop.domain.permissions "settings.change", the same rule SettingsService.set enforces)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from desktop.permissions import allowed
+from desktop.domain.permissions import allowed
 from desktop.services.settings import OPTIONS
 from desktop.services.station import CAMERA_KINDS_ZH, READER_DRIVERS_ZH, STATION_OPTIONS
 from ui.dialogs.login import DIALOG_CSS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 
 def actor_of(backend) -> Actor:
@@ -14,7 +14,7 @@ def actor_of(backend) -> Actor:
     if isinstance(actor, Actor):
         return actor
     try:
-        from desktop.workstation import workstation_id
+        from desktop.platform.workstation import workstation_id
 
         ws = workstation_id()
     except OSError:

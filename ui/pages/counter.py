@@ -17,9 +17,9 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.counter.flow import NO_CAMERA_ZH, STEP_OF, STEPS  # noqa: F401 - STEPS: the page's step row
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui import workers
 from ui.pages import counter_layout
 from ui.pages.counter_resident import ResidentSide
@@ -303,7 +303,7 @@ class CounterPage(CounterSteps, ResidentSide, QWidget):
             self.open_receipt()
 
     def _show_today(self, stats) -> None:
-        from desktop.labels import CERT_METHOD_ZH
+        from desktop.domain.labels import CERT_METHOD_ZH
 
         self.stats = stats
         self.today_count.setText(str(stats.certified))

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from desktop.rules import COHORTS, STATUS_ZH, STATUSES
+from desktop.domain.rules import COHORTS, STATUS_ZH, STATUSES
 from ui.long_task import TaskBar
 from ui.pages.bureau_common import error_text
 from ui.pages.common import heading, hint

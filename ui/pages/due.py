@@ -26,7 +26,7 @@ def _next_month(as_of) -> str:
 
 def write_due_csv(rows, path: Path) -> Path:
     """UTF-8 with BOM so that Excel on the counter PC opens it without garbling."""
-    from desktop.exports import csv_row
+    from desktop.formats.exports import csv_row
 
     with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)

@@ -343,7 +343,7 @@ class FormsPage(QWidget):
         from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
         from desktop.services.operators import OperatorService
-        from desktop.workstation import Actor
+        from desktop.platform.workstation import Actor
 
         dlg = QDialog(self)
         dlg.setWindowTitle("手工输入编号 · 审核主管确认")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui.models.table import Column, RowTableModel
 from ui.pages.bureau_common import actor_of, error_text
 from ui.pages.common import heading, hint, make_table

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 
 class _OperatorPage(QWidget):

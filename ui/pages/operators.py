@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
-from desktop.labels import MIN_LENGTH, ROLE_ZH, ROLES
-from desktop.workstation import Actor
+from desktop.domain.labels import MIN_LENGTH, ROLE_ZH, ROLES
+from desktop.platform.workstation import Actor
 from ui.models.table import Column, RowTableModel
 from ui.pages.bureau_common import error_text
 from ui.pages.common import row_of, heading, hint, make_table

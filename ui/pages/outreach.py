@@ -20,7 +20,7 @@ from ui.long_task import TaskBar
 from ui.widgets.flow import FlowRow
 from ui.models.paged import PagedTableModel
 from ui.models.table import Column
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text
 from ui.pages.common import fmt_month, heading, hint, make_table, row_of
 from ui.workers import run_in_background

@@ -13,11 +13,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from desktop.months import Month
-from desktop.rules import COHORTS
+from desktop.domain.months import Month
+from desktop.domain.rules import COHORTS
 from ui.long_task import TaskBar
 from ui.models.table import Column, RowTableModel
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
 from ui.pages.common import fmt_month, heading, hint, make_table, row_of
 from ui.workers import run_in_background
@@ -28,7 +28,7 @@ def _cohort(i) -> str:
 
 
 def _masked(i) -> str:
-    from desktop.idnumber import mask
+    from desktop.domain.idnumber import mask
 
     return mask(i["id_number"])
 

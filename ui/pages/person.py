@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.rules import STATUS_ZH
+from desktop.domain.rules import STATUS_ZH
 from ui.models.table import Column, RowTableModel
 from ui.pages.common import fmt_date, make_table, residence_zh, sex_zh
 from ui.widgets.entitlement_card import EntitlementCard

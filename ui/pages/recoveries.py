@@ -9,9 +9,9 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from desktop.labels import METHOD_ZH
+from desktop.domain.labels import METHOD_ZH
 from ui.models.table import Column, RowTableModel
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
 from ui.pages.common import heading, hint, make_table
 from ui.workers import run_in_background

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 from ui.models.table import Column, RowTableModel
 from ui.pages.bureau_common import error_text
 from ui.pages.common import row_of, heading, hint, make_table

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.labels import REASONS_ZH
+from desktop.domain.labels import REASONS_ZH
 from ui.workers import run_in_background
 
 COLUMNS = ["姓名", "身份号码", "地址", "电话", "原因", "状态", "工作人员", "上门日期"]

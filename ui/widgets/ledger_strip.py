@@ -1,5 +1,5 @@
 """发放台账 as a month strip: one cell per month — due or not, what payroll was told, and the
-correction that settled a difference (docs: desktop/ledger.py). Hover a cell for the details."""
+correction that settled a difference (docs: desktop/domain/ledger.py). Hover a cell for the details."""
 
 from __future__ import annotations
 

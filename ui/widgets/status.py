@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel
 
-# (background, text) per status of desktop.rules.STATUSES. Green / amber / orange / red / grey,
+# (background, text) per status of desktop.domain.rules.STATUSES. Green / amber / orange / red / grey,
 # dark enough text for a clerk reading at arm's length.
 STATUS_COLORS: dict[str, tuple[str, str]] = {
     "valid": ("#2e7d32", "#ffffff"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
-from desktop.labels import FAILURE_REASON_ZH
+from desktop.domain.labels import FAILURE_REASON_ZH
 from ui.widgets.flow import FlowRow
 
 FACE_OUTCOMES = [("pass", "通过")] + [(code, FAILURE_REASON_ZH[code]) for code in (

@@ -1,7 +1,7 @@
 """In-memory sources: ArraySource (tests, benchmarks) and SimulatedCamera (demo mode only).
 
 Both refuse to run at a real counter: a replayed face must never certify anyone
-(desktop.runmode.require_simulation_allowed).
+(desktop.platform.runmode.require_simulation_allowed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from desktop.devices.cameras.base import FrameSource
-from desktop.runmode import require_simulation_allowed
+from desktop.platform.runmode import require_simulation_allowed
 
 
 class ArraySource(FrameSource):

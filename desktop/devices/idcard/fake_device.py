@@ -19,7 +19,7 @@ import tty
 
 from desktop.devices.idcard import codec, samples
 from desktop.devices.idcard.samples import CardSpec
-from desktop.runmode import require_simulation_allowed
+from desktop.platform.runmode import require_simulation_allowed
 
 
 class FakeSamDevice:

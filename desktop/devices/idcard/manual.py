@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.devices.idcard.model import PHOTO_NONE, RESIDENT, HK_MO_TW, IdCard
 from desktop.devices.idcard import tables
 from desktop.errors import UserFacingError

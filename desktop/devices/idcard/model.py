@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from desktop.idnumber import mask
+from desktop.domain.idnumber import mask
 
 RESIDENT, HK_MO_TW, FOREIGN_2017, FOREIGN_2023 = "resident", "hk_mo_tw", "foreign_2017", "foreign_2023"
 CARD_TYPE_ZH = {

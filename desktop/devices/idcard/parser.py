@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from desktop import idnumber
+from desktop.domain import idnumber
 from desktop.devices.base import CardDataError
 from desktop.devices.idcard import tables
 from desktop.devices.idcard.model import (

@@ -12,7 +12,7 @@ from datetime import date
 
 from desktop.devices.idcard import codec
 from desktop.devices.idcard.model import FOREIGN_2017, FOREIGN_2023, HK_MO_TW, RESIDENT
-from desktop.idnumber import check_char, make_number
+from desktop.domain.idnumber import check_char, make_number
 
 SIMULATED_PHOTO_MARK = b"SIMULATED-WLT\x00"
 

@@ -21,7 +21,7 @@ from desktop.devices.base import (
 from desktop.devices.idcard import codec, parser, samples
 from desktop.devices.idcard.model import IdCard
 from desktop.devices.idcard.samples import CardSpec
-from desktop.runmode import require_simulation_allowed
+from desktop.platform.runmode import require_simulation_allowed
 
 SIM_SAM_ID = "05.01-20101129-0001228293-0296863149"
 

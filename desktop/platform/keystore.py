@@ -4,7 +4,7 @@ An enrolled workstation holds three secrets of its own: the password of its Post
 the centre, the key that MACs its audit events, and the form-signing keys the centre distributed.
 Every installation also keeps two encryption keys here (issue 16): ``database-key``, which
 encrypts the local SQLite database and its backups (db/encryption.py), and ``data-key``, the
-bureau's key for face images and returned-form scans (desktop/vault.py).
+bureau's key for face images and returned-form scans (desktop/platform/vault.py).
 They live in the OS key store through the maintained ``keyring`` library — Windows Credential
 Manager (DPAPI, per user) or the Secret Service on Linux — never in the database and never in a
 file next to it, so a copied database (a thief's disk image, a cloned PC) carries none of them.
@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 
-from desktop import runmode
+from desktop.platform import runmode
 from desktop.errors import UserFacingError
 
 log = logging.getLogger(__name__)

@@ -24,10 +24,10 @@ from datetime import date
 from pathlib import Path
 
 from db.ids import new_ids
-from desktop import idnumber
-from desktop.rules import COHORT_BY_NAME, COHORTS
-from desktop.import_mapping import read_table
-from desktop.tabular import FORMULA_LEAD, CellError, clean, compact, parse_amount_fen, parse_date, parse_month
+from desktop.domain import idnumber
+from desktop.domain.rules import COHORT_BY_NAME, COHORTS
+from desktop.formats.import_mapping import read_table
+from desktop.formats.tabular import FORMULA_LEAD, CellError, clean, compact, parse_amount_fen, parse_date, parse_month
 
 ROSTER_COLUMNS = ["姓名", "公民身份号码", "认证对象", "待遇开始日期", "最近认证日期", "联系电话", "居住地址", "居住地类型", "月待遇金额"]
 ROSTER_REQUIRED = ROSTER_COLUMNS[:4]
@@ -106,7 +106,7 @@ _COHORT_SEEN: dict[str, str] = {}  # raw cell text -> cohort code (a roster uses
 
 
 def cohort_of(raw: object) -> str:
-    """The cohort code of a 认证对象 cell: an official name, a known variant (desktop.rules
+    """The cohort code of a 认证对象 cell: an official name, a known variant (desktop.domain.rules
     COHORT_BY_NAME) or a code, spaces and brackets of either width ignored; raises CellError."""
     code = _COHORT_SEEN.get(raw) if type(raw) is str else None
     if code is not None:

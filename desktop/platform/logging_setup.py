@@ -12,7 +12,7 @@ import logging
 import logging.handlers
 import re
 
-from desktop import paths
+from desktop.platform import paths
 
 _ID = re.compile(r"(?<![0-9])([1-9][0-9]{5})[ ]?([0-9]{4}[ ]?[0-9]{4}[ ]?[0-9]{0,3})([0-9]{3}[0-9Xx])(?![0-9])")
 _ID15 = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{6})([0-9]{3})(?![0-9])")

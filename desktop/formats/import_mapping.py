@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Iterator
 
 from desktop.errors import UserFacingError
-from desktop.sheets import HEADER_SCAN, open_grid
-from desktop.tabular import Row, clean
+from desktop.formats.sheets import HEADER_SCAN, open_grid
+from desktop.formats.tabular import Row, clean
 
 # field → the headers that mean it (the field's own name first)
 SYNONYMS: dict[str, tuple[str, ...]] = {

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 from desktop.errors import CertDeskError
-from desktop.idnumber import normalize as _normalize_id
+from desktop.domain.idnumber import normalize as _normalize_id
 
 KeyProvider = Callable[[], bytes]
 

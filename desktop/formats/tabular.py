@@ -3,7 +3,7 @@ serial dates, several date spellings, months given for dates (年月: 202306, 20
 
 Every function here returns a value or raises ``CellError`` with a Chinese reason, so an
 importer can account for every row. Reading the files (formats, limits, the header row, the
-column mapping): desktop.sheets and desktop.import_mapping.
+column mapping): desktop.formats.sheets and desktop.formats.import_mapping.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def compact(value: object) -> str:
 
 
 # A cell beginning with one of these is a formula to a spreadsheet (OWASP CSV injection): exports
-# write such text as text (desktop.xlsx, desktop.exports), the roster refuses such names.
+# write such text as text (desktop.formats.xlsx, desktop.formats.exports), the roster refuses such names.
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 EXCEL_EPOCH = date(1899, 12, 30)

@@ -31,8 +31,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.months import Month, month_text, month_texts
-from desktop.rules import Clock, CycleRule, clock
+from desktop.domain.months import Month, month_text, month_texts
+from desktop.domain.rules import Clock, CycleRule, clock
 
 HIGH_RISK_MONTHS = 12  # back pay of more than this many months needs a supervisor (条例 第三十七条)
 

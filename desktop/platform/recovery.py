@@ -1,6 +1,6 @@
 """Recovering a laptop whose OS account was lost: the database key escrowed for the centre.
 
-The local database is encrypted under this OS account's ``database-key`` (desktop/keystore.py).
+The local database is encrypted under this OS account's ``database-key`` (desktop/platform/keystore.py).
 When the account goes (a reinstalled Windows, a deleted profile, a forgotten password reset by
 IT) so does its key store, and with it the key. So that IT can still open the data folder, the
 bureau makes one *recovery key pair* (``certdesk recovery keygen``): the private key stays at the
@@ -25,7 +25,7 @@ import json
 import os
 from pathlib import Path
 
-from desktop import paths
+from desktop.platform import paths
 from desktop.errors import NotFound, UserFacingError
 
 ESCROW_SUFFIX = ".key-escrow"
@@ -131,7 +131,7 @@ def ensure_escrow(db_path: Path | None, key: bytes) -> Path | None:
             return esc
     except (OSError, ValueError):
         pass
-    from desktop.vault import write_private
+    from desktop.platform.vault import write_private
 
     write_private(esc, json.dumps(wrap(key, pub), indent=1).encode("utf-8"))
     return esc
@@ -150,7 +150,7 @@ def keygen(private_out: Path, public_out: Path, passphrase: bytes) -> str:
     private = X25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.BestAvailableEncryption(passphrase))
-    from desktop.vault import write_private
+    from desktop.platform.vault import write_private
 
     write_private(private_out, pem)
     public_out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +177,7 @@ def load_private(path: Path, passphrase: bytes):
 def unlock(db_path: Path, private) -> dict:
     """Re-encrypt ``db_path`` (escrowed for ``private``) under this OS account's database key."""
     from db import encryption
-    from desktop import keystore
+    from desktop.platform import keystore
 
     esc = escrow_path(db_path)
     if not db_path.is_file():

@@ -1,6 +1,6 @@
 """The answer of a payroll run for month M (domain.md §3): the instructions recorded for M.
 
-The computation is the payment ledger (:mod:`desktop.ledger`); this module holds the result's
+The computation is the payment ledger (:mod:`desktop.domain.ledger`); this module holds the result's
 shape, which the payroll department's tools read (``certdesk payroll --month --json``).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from desktop.ledger import HIGH_RISK_MONTHS  # noqa: F401  (re-exported for the counter and forms)
-from desktop.months import Month
+from desktop.domain.ledger import HIGH_RISK_MONTHS  # noqa: F401  (re-exported for the counter and forms)
+from desktop.domain.months import Month
 
 
 @dataclass

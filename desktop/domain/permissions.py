@@ -10,7 +10,7 @@ When adding an action: add it to ``MATRIX`` with the roles allowed, and call
 from __future__ import annotations
 
 from desktop.errors import PermissionDenied
-from desktop.workstation import Actor
+from desktop.platform.workstation import Actor
 
 CLERK, SUPERVISOR, ADMIN = "clerk", "supervisor", "admin"
 ROLES = (CLERK, SUPERVISOR, ADMIN)

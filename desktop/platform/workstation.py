@@ -7,7 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-from desktop import paths
+from desktop.platform import paths
 
 
 @dataclass(frozen=True, slots=True)

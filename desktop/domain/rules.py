@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from desktop.months import Month, add_months, last_day
+from desktop.domain.months import Month, add_months, last_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ COHORTS: dict[str, Cohort] = {
 COHORT_BY_NAME = {c.name_zh: c.code for c in COHORTS.values()}
 # Variants seen in real rosters and in the official names of the schemes (the notice itself writes
 # 工伤供养亲属人员). Looked up with spaces and brackets of either width ignored
-# (desktop.roster_rows.cohort_of), so 城乡居民（基本）养老保险待遇领取人员 is found too.
+# (desktop.formats.roster_rows.cohort_of), so 城乡居民（基本）养老保险待遇领取人员 is found too.
 COHORT_BY_NAME.update(
     {
         # 企业职工基本养老保险

@@ -2,7 +2,7 @@
 2025 face rules; issue 16).
 
 AES-256-GCM (``cryptography``) with the bureau's image key, held by the OS key store under
-``data-key`` (desktop/keystore.py: Windows Credential Manager/DPAPI, the Secret Service on Linux)
+``data-key`` (desktop/platform/keystore.py: Windows Credential Manager/DPAPI, the Secret Service on Linux)
 — never in the database and never in a file beside it. A stolen data folder reveals no image and
 no scan. Images sync to the central database as ciphertext, so every workstation of the bureau
 holds the *same* image key: IT deploys it once per workstation by putting the key file
@@ -22,7 +22,7 @@ import logging
 import os
 from pathlib import Path
 
-from desktop import keystore, paths
+from desktop.platform import keystore, paths
 from desktop.errors import CertDeskError
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def image_key() -> bytes:
     """The bureau's image key from the OS key store; a deployed key file is taken in first."""
     deployed = key_path()
     if deployed.is_file():
-        from desktop import runmode
+        from desktop.platform import runmode
 
         file_key = _read_key_file(deployed)
         if runmode.simulation_allowed():  # demo/test: the file is used as it is, and left alone

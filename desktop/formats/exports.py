@@ -1,7 +1,7 @@
 """Spreadsheets for other departments (openpyxl, write-only mode for large lists).
 
 Every exported cell is formula-safe (issue 16 §4, the OWASP CSV-injection rule): in XLSX text
-beginning with ``=`` is a string cell (desktop.xlsx.safe_row); in CSV text beginning with
+beginning with ``=`` is a string cell (desktop.formats.xlsx.safe_row); in CSV text beginning with
 ``= + - @``, a tab or a CR gets a leading single quote (:func:`csv_row`).
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.payroll import PayrollResult
-from desktop.rules import COHORTS
-from desktop.tabular import FORMULA_LEAD
-from desktop.xlsx import safe_row, text_cell
+from desktop.domain.payroll import PayrollResult
+from desktop.domain.rules import COHORTS
+from desktop.formats.tabular import FORMULA_LEAD
+from desktop.formats.xlsx import safe_row, text_cell
 
 SHEETS = [
     ("suspend", "暂停发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
