@@ -92,7 +92,8 @@ def main() -> None:
     from desktop.domain.months import Month
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
-    from desktop.services.payroll import PayrollService, lapse_threshold
+    from desktop.services.payroll import PayrollService
+from desktop.services.payroll_rows import lapse_threshold
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--entitlements", type=int, default=200_000)

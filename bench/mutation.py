@@ -154,7 +154,7 @@ def _mutation_cold_caches():
     and month parsers, the region table) would never run. Every mutant's run starts cold."""
     import desktop.domain.idnumber as idnumber
     import desktop.domain.months as months
-    import desktop.services.payroll as payroll
+    import desktop.services.payroll_rows as payroll
 
     for cache in (months._BY_INDEX, months._TEXT, months._SPANS, payroll._DATES, payroll._MONTHS):
         cache.clear()

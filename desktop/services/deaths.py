@@ -217,7 +217,7 @@ class DeathService:
             repo.set_death(conn, person_id, death_date, source, now, actor.operator)
         # the same ledger a payroll run uses, for this person and the next payroll month: the
         # termination and the recovery are recorded as that run's instructions (it finds them done)
-        from desktop.services.payroll import _result_from_plans
+        from desktop.services.payroll_answer import result_from_plans as _result_from_plans
 
         entries, _ = self.payroll._plans(conn, month, as_of, person_id=person_id)
         result = _result_from_plans(month, as_of, entries, confirm=False)
@@ -289,7 +289,7 @@ class DeathService:
                     audit.append(("recovery.cancelled", "recovery_case", case["id"], {"reason": "death_reversed"}))
             repo.set_death(conn, person_id, None, None, now, approver.operator)
             repo.set_entitlement_status(conn, status_rows)
-            from desktop.services.payroll import _result_from_plans
+            from desktop.services.payroll_answer import result_from_plans as _result_from_plans
 
             entries, _ = self.payroll._plans(conn, month, as_of, person_id=person_id)
             forecast = _result_from_plans(month, as_of, entries, confirm=True)

@@ -13,67 +13,29 @@ from __future__ import annotations
 
 import gc
 import json
-from dataclasses import dataclass
 from datetime import date
 
 from db import journal
 from db import ledger_repo as lrepo
 from db import repositories as repo
-from db.models import new_id, new_ids, utcnow
+from db.models import new_id, utcnow
 from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
-from desktop.domain.ledger import (STATUS_OF_KIND, Demand, EntitlementLedger, Facts, Instruction, Plan, fresh_plan, plan,
+from desktop.domain.ledger import (Demand, EntitlementLedger, Facts, Plan, fresh_plan, plan,
                             yuan)
 from desktop.domain.months import Month
 from desktop.domain.payroll import PayrollResult
 from desktop.domain.rules import clock
 from desktop.services.database import Database
 from desktop.services.guard import require
+from desktop.services.payroll_answer import assemble, back_pay_detail, guard_item, plan_records, result_from_plans
+from desktop.services.payroll_rows import (detail_encoder, fill_missed_deadlines, id_stream, instruction_of_row,
+                                          lapse_threshold, month_of, quietly_suspended, reduce_case, to_date)
 from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 
 STATUS_KINDS = ("suspend", "resume", "terminate")
 ENT_STATUS = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}
-
-
-_DATES: dict[str, date] = {}
-
-
-def _to_date(value) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    d = _DATES.get(value)
-    if d is None:
-        if len(_DATES) > 200_000:
-            _DATES.clear()
-        d = _DATES[value] = date.fromisoformat(str(value)[:10])
-    return d
-
-
-_MONTHS: dict[str, Month] = {}
-
-
-def _m(text: str) -> Month:
-    """Month.parse, remembered (a run parses the same few hundred month strings many times)."""
-    m = _MONTHS.get(text)
-    if m is None:
-        if len(_MONTHS) > 10_000:
-            _MONTHS.clear()
-        m = _MONTHS[text] = Month.parse(text)
-    return m
-
-
-def _instruction(row) -> Instruction:
-    """A raw event row as an Instruction (``detail`` stays JSON text until read)."""
-    eid_, _ent, kind, pm, eff, detail, needs, approved = row
-    months: tuple[Month, ...] = ()
-    case_id = None
-    if kind in ("back_pay", "recovery_cancel") or (kind == "resume" and detail and '"ledger"' not in detail):
-        d = json.loads(detail) if detail else {}
-        months = tuple(_m(m) for m in d.get("months", d.get("back_pay_months", ())) or ())
-        case_id, detail = d.get("case_id"), d
-    return Instruction(eid_, kind, _m(pm), _m(eff), months, pending=bool(needs) and not approved,
-                       case_id=case_id, detail=detail)
 
 
 class _Entry:
@@ -122,10 +84,10 @@ class PayrollService:
         demands: dict[str, list[Demand]] = {}
         for cid, eid, opened, months, status in lrepo.demand_rows(conn, eids):
             demands.setdefault(eid, []).append(
-                Demand(cid, _m(opened), tuple(_m(m) for m in json.loads(months or "[]")), status))
+                Demand(cid, month_of(opened), tuple(month_of(m) for m in json.loads(months or "[]")), status))
         amounts: dict[str, list] = {}
         for eid, frm, fen, prev in lrepo.amount_rows(conn, eids):
-            amounts.setdefault(eid, []).append((_m(frm), fen, prev))
+            amounts.setdefault(eid, []).append((month_of(frm), fen, prev))
         deaths = lrepo.death_dates(conn, person_id)  # person id → death date (the few dead)
         dates = repo.passed_dates_for_persons(conn, sorted(deaths), run_day) if deaths else {}
         rule_of = {r.cohort: r for r in rules.rules()}
@@ -158,24 +120,24 @@ class PayrollService:
                     key = (cohort, start, last_cert)
                     lapse = lapses.get(key)
                     if lapse is None:
-                        s_, l_ = _to_date(start), _to_date(last_cert)
+                        s_, l_ = to_date(start), to_date(last_cert)
                         base = s_ if l_ is None or l_ < s_ else l_
                         lapse = lapses[key] = clock(rule_of[cohort], base, base).suspend_month.index
                     if not ins:
                         if lapse > skip_quiet_before:
                             continue
-                    elif _quietly_suspended(ins, lapse, skip_quiet_before):
+                    elif quietly_suspended(ins, lapse, skip_quiet_before):
                         continue
-                start, death, last_cert = _to_date(start), _to_date(death), _to_date(last_cert)
+                start, death, last_cert = to_date(start), to_date(death), to_date(last_cert)
                 after_death = None
                 if death is not None:
-                    ds = [_to_date(x) for x in dates.get(pid, ())]
+                    ds = [to_date(x) for x in dates.get(pid, ())]
                     before = [x for x in ds if x <= death]
                     later = [x for x in ds if x > death]
                     last_cert = before[-1] if before else None
                     after_death = later[-1] if later else None
                 f = Facts(eid, pid, "", "", cohort, start, fen, tuple(amounts.get(eid, ())), last_cert, death,
-                          after_death, [_instruction(r) for r in ins], demands.get(eid, []))
+                          after_death, [instruction_of_row(r) for r in ins], demands.get(eid, []))
                 base = start if last_cert is None or last_cert < start else last_cert
                 key = (cohort, base)
                 c = clocks.get(key)
@@ -217,7 +179,7 @@ class PayrollService:
         who = lrepo.person_names(conn, sorted({e.facts.person_id for e in out}))
         for e in out:
             e.facts.id_number, e.facts.name = who.get(e.facts.person_id, ("", ""))
-        _fill_missed_deadlines(conn, out)
+        fill_missed_deadlines(conn, out)
         return out, (go_live, last_run)
 
     # --- forecasts (nothing recorded) ---------------------------------------------------------------
@@ -227,12 +189,12 @@ class PayrollService:
         the due list, the resumption a returned form brings). Nothing is recorded."""
         run_day = run_day or self.run_day(month)
         entries, _ = self._plans(conn, month, run_day)
-        return _result_from_plans(month, run_day, entries, confirm=True)
+        return result_from_plans(month, run_day, entries, confirm=True)
 
     def forecast_person(self, person_id: str, month: Month, run_day: date) -> PayrollResult:
         with self.db.engine.connect() as conn:
             entries, _ = self._plans(conn, month, run_day, person_id=person_id)
-        return _result_from_plans(month, run_day, entries, confirm=True)
+        return result_from_plans(month, run_day, entries, confirm=True)
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -273,10 +235,10 @@ class PayrollService:
                 # the answer: what was recorded for this month before, and what this run adds
                 records, recs, deaths = self._month_records(conn, str(month))
                 cases = self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded))
-                new_records, new_recs, new_deaths = _plan_records(
+                new_records, new_recs, new_deaths = plan_records(
                     month, entries, confirm=False, case_ids={c["entitlement_id"]: c["id"] for c in cases})
-                result = _assemble(month, run_day, records + new_records, recs + new_recs, {**deaths, **new_deaths})
-                result.go_live_guard = [] if confirm_go_live else [_guard_item(e) for e in guarded]
+                result = assemble(month, run_day, records + new_records, recs + new_recs, {**deaths, **new_deaths})
+                result.go_live_guard = [] if confirm_go_live else [guard_item(e) for e in guarded]
                 result.go_live_confirmed = confirm_go_live and bool(guarded)
                 result.recorded = record
                 if record:
@@ -309,8 +271,8 @@ class PayrollService:
         now = utcnow()
         new_events, voids, cases, status_rows, audit, outbox = [], [], [], [], [], []
         kinds: dict[str, int] = {}
-        dumps = _detail_encoder()
-        ids = _id_stream()
+        dumps = detail_encoder()
+        ids = id_stream()
 
         def event(eid, kind, detail, needs=False):
             effective = detail.get("resume_from") or ms if kind == "resume" else ms
@@ -326,7 +288,7 @@ class PayrollService:
                 event(f.entitlement_id, kind, detail)
                 status_rows.append((ENT_STATUS[kind], ms, f.entitlement_id))
             if p.back_pay:
-                event(f.entitlement_id, "back_pay", _back_pay_detail(e, month), p.back_pay[2])
+                event(f.entitlement_id, "back_pay", back_pay_detail(e, month), p.back_pay[2])
             if p.recover:
                 months, fen = p.recover
                 case = {"id": new_id(), "entitlement_id": f.entitlement_id, "person_id": f.person_id,
@@ -339,7 +301,7 @@ class PayrollService:
             for case_id, months, fen in p.cancels:
                 event(f.entitlement_id, "recovery_cancel",
                       {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)})
-                _reduce_case(conn, case_id, months, fen, ms, audit, outbox)
+                reduce_case(conn, case_id, months, fen, ms, audit, outbox)
 
         # set-wise: one statement per table, bulk outbox entries, one audit event for the instructions
         repo.void_events(conn, voids, now, "superseded by a later run (pending back pay grew or is no longer owed)")
@@ -362,7 +324,7 @@ class PayrollService:
         return (len(new_events), cases) if counts else cases
 
     def _month_records(self, conn, ms: str) -> tuple[list, list, dict]:
-        """The instructions and recovery demands recorded for payroll month ``ms`` (see _assemble)."""
+        """The instructions and recovery demands recorded for payroll month ``ms`` (see assemble)."""
         records = []
         wanted = (*STATUS_KINDS, "back_pay", "recovery_cancel")
         for eid, pid, number, name, cohort, kind, detail, needs, approved in lrepo.month_instructions(conn, ms):
@@ -387,7 +349,7 @@ class PayrollService:
 
     def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
         records, recs, deaths = self._month_records(conn, str(month))
-        return _assemble(month, run_day, records, recs, deaths)
+        return assemble(month, run_day, records, recs, deaths)
 
     # --- approvals ----------------------------------------------------------------------------
 
@@ -454,228 +416,3 @@ class PayrollService:
         return {"id_number": number, "entitlements": self.ledgers_of(person["id"], through, as_of)}
 
 
-def _id_stream():
-    """Time-ordered keys for a run's instructions, made a thousand at a time (same order as
-    one ``new_id`` per instruction)."""
-    while True:
-        yield from new_ids(1024)
-
-
-_PLAIN = (str, int, bool, type(None))  # not float: -0.0 == 0.0 would share a key
-
-
-def _detail_encoder():
-    """``detail`` as JSON (sorted keys, Chinese as is), remembered for details of plain values:
-    a go-live month's suspensions share a few thousand distinct details among 100,000s."""
-    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-    seen: dict[tuple, str] = {}
-
-    def dumps(detail: dict) -> str:
-        key = []
-        for k, v in detail.items():
-            t = type(v)
-            if t is list:  # months: a list of texts (anything else is encoded afresh)
-                if not all(type(x) is str for x in v):
-                    return encode(detail)
-                v = tuple(v)
-            elif t not in _PLAIN:
-                return encode(detail)
-            key.append((k, t, v))
-        key = tuple(key)
-        text = seen.get(key)
-        if text is None:
-            text = encode(detail)
-            if len(seen) < 100_000:
-                seen[key] = text
-        return text
-
-    return dumps
-
-
-def lapse_threshold(rule, month_index: int) -> str:
-    """The earliest effective last date (ISO) whose clock still covers month ``month_index``:
-    an entitlement certified on or after it is due that month. The clock is monotone in the
-    date for every rule kind, so a binary search over days finds it."""
-    lo, hi = date(1900, 1, 1).toordinal(), date(2300, 1, 1).toordinal()
-    while lo < hi:
-        mid = (lo + hi) // 2
-        d = date.fromordinal(mid)
-        if clock(rule, d, d).suspend_month.index > month_index:
-            hi = mid
-        else:
-            lo = mid + 1
-    return date.fromordinal(lo).isoformat()
-
-
-def _quietly_suspended(rows: list[tuple], lapse: int, month: int) -> bool:
-    """Still withheld, still lapsed, and every withheld month came after the lapse: the plan is
-    empty (no month owed, none to recover, no status to change) — most of a run's history.
-    ``rows``: raw instruction tuples (no death and no recovery demand: the caller checked)."""
-    if lapse > month:
-        return False
-    first_withheld, status = None, "paid"
-    for _id, _eid, kind, _pm, eff, _detail, needs, approved in rows:
-        st = STATUS_OF_KIND.get(kind)
-        if st is None or (needs and not approved):
-            return False
-        e = _m(eff).index
-        if st != "paid" and (first_withheld is None or e < first_withheld):
-            first_withheld = e
-        if e <= month:
-            status = st
-    return status == "withheld" and first_withheld is not None and lapse <= first_withheld
-
-
-def _fill_missed_deadlines(conn, entries: list[_Entry]) -> None:
-    """A resumption names the deadline whose miss stopped payment: read from the stopping
-    instruction's detail, fetched only for the resumptions of this run."""
-    want = {}
-    for e in entries:
-        st = e.plan.status
-        if st and st[0] == "resume":
-            stopped = st[1].pop("stopped_by", None)
-            if stopped and st[1].get("missed_deadline") is None:
-                want.setdefault(stopped, []).append(st[1])
-    if not want:
-        return
-    for eid_, detail in lrepo.event_details(conn, list(want)).items():
-        missed = (json.loads(detail) if detail else {}).get("missed_deadline") or (
-            json.loads(detail) if detail else {}).get("death_date")
-        for d in want[eid_]:
-            d["missed_deadline"] = missed
-
-
-def _reduce_case(conn, case_id: str, months, fen, month: str, audit: list, outbox: list) -> None:
-    """A recovery demand reduced by months that turn out due (the instruction is the
-    recovery_cancel event; the case, a work item, follows it)."""
-    from db import outreach_repo as orepo
-
-    case = lrepo.case_by_id(conn, case_id)
-    if case is None:
-        return
-    demanded = json.loads(case["overpaid_months"] or "[]")
-    left_amount = None if case["amount_fen"] is None or fen is None else max(case["amount_fen"] - fen, 0)
-    plan_rows = orepo.instalments_of(conn, [case_id]).get(case_id, [])
-    paid = sum(i["paid_fen"] for i in plan_rows if i["status"] != "cancelled")
-    gone = {str(m) for m in months}
-    # every month withdrawn so far (earlier runs' cancellations of this case, and this one's)
-    withdrawn = gone | lrepo.cancelled_months_of_case(conn, case["entitlement_id"], case_id)
-    note = (case["note"] or "") + f"\n{month} 更正：{'、'.join(sorted(gone))} 应发，不再追回"
-    values = {"amount_fen": left_amount}
-    if left_amount == 0 or (left_amount is None and set(demanded) <= withdrawn):
-        values["status"] = "cancelled" if paid == 0 else "recovered"
-    if left_amount is not None and paid > left_amount:
-        note += f"；已追回 {paid / 100:.2f} 元，应退还 {(paid - left_amount) / 100:.2f} 元"
-        values["status"] = "recovered"
-    elif case["status"] == "planned" and values.get("status") is None:
-        orepo.replace_plan(conn, case_id, [])  # unpaid instalments cancelled; paid ones stay as history
-        values["status"] = "open"
-        note += "；请重新确定追回方式"
-    values["note"] = note.strip()
-    lrepo.update_case(conn, case_id, **values)
-    audit.append(("recovery.reduced", "recovery_case", case_id, {"month": month, "months": len(gone)}))
-    outbox.append(("recovery_case", case_id, None))
-
-
-def _back_pay_detail(e: _Entry, month: Month, p: Plan | None = None) -> dict:
-    p = p or e.plan
-    months, fen, needs = p.back_pay
-    detail = {"months": [str(m) for m in months], "amount": yuan(fen)}
-    if needs:  # what the supervisor sees while it waits
-        stopped = e.ledger.status_instruction(month)
-        last = e.facts.last_certified
-        detail.update(waiting_since=str(p.waiting_since or month),
-                      suspended_from=str(stopped.effective) if stopped is not None else str(months[0]),
-                      certified_on=last.isoformat() if last else None)
-    return detail
-
-
-def _guard_item(e: _Entry) -> dict:
-    f = e.facts
-    return {"entitlement_id": f.entitlement_id, "person_id": f.person_id, "id_number": f.id_number, "name": f.name,
-            "cohort": f.cohort, "suspend_from": str(e.ledger.lapse), "start_date": f.start.isoformat(),
-            "reason": "无认证记录（花名册未提供最近认证日期）"}
-
-
-def _plan_records(month: Month, entries: list[_Entry], *, confirm: bool,
-                  case_ids: dict | None = None) -> tuple[list, list, dict]:
-    """The plans as the records _assemble reads (the same shapes as recorded instructions)."""
-    records, recs, deaths = [], [], {}
-    for e in entries:
-        f, p = e.facts, e.plan
-        who = (f.entitlement_id, f.person_id, f.id_number, f.name, f.cohort)
-        if p.go_live_guarded and confirm:
-            p = plan(e.ledger, month, no_cert=True)
-        if p.status:
-            records.append((*who, p.status[0], p.status[1], False))
-        if p.back_pay:
-            records.append((*who, "back_pay", _back_pay_detail(e, month, p), p.back_pay[2]))
-        for case_id, months, fen in p.cancels:
-            records.append((*who, "recovery_cancel",
-                            {"case_id": case_id, "months": [str(m) for m in months], "amount": yuan(fen)}, False))
-        if p.recover:
-            months, fen = p.recover
-            recs.append((*who, (case_ids or {}).get(f.entitlement_id), [str(m) for m in months], fen))
-            deaths[f.person_id] = f.death
-    return records, recs, deaths
-
-
-def _result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, confirm: bool) -> PayrollResult:
-    records, recs, deaths = _plan_records(month, entries, confirm=confirm)
-    return _assemble(month, run_day, records, recs, deaths)
-
-
-def _assemble(month: Month, run_day: date, records: list[tuple], recs: list[tuple], deaths: dict) -> PayrollResult:
-    """The run's answer from its instructions: records are (entitlement_id, person_id, id_number,
-    name, cohort, kind, detail, pending); recs are recovery demands opened by the run."""
-    result = PayrollResult(month, run_day)
-    resumes: dict[str, dict] = {}
-    back: dict[str, list] = {}
-    for eid, pid, number, name, cohort, kind, detail, pending in records:
-        base = {"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name, "cohort": cohort}
-        if kind == "suspend":
-            result.suspend.append({**base, **{k: detail.get(k) for k in (
-                "suspend_from", "effective_month", "missed_deadline", "last_certified", "paid_while_overdue")}})
-        elif kind == "terminate":
-            result.terminate.append({**base, **{k: detail.get(k) for k in (
-                "death_date", "terminate_from", "effective_month", "certified_after_death")}})
-        elif kind == "resume":
-            item = {**base, **{k: detail.get(k) for k in (
-                "suspended_from", "missed_deadline", "certified_on", "resume_from")},
-                    "back_pay_months": [], "back_pay_amount": None if detail.get("back_pay_months") else 0.0,
-                    "needs_approval": False}
-            resumes[eid] = item
-            result.resume.append(item)
-        elif kind == "back_pay":
-            if pending:
-                result.resume.append({**base, "suspended_from": detail.get("suspended_from"),
-                                      "missed_deadline": None, "certified_on": detail.get("certified_on"),
-                                      "resume_from": None,
-                                      "back_pay_months": list(detail.get("months", [])),
-                                      "back_pay_amount": detail.get("amount"), "needs_approval": True,
-                                      "waiting_since": detail.get("waiting_since")})
-                continue
-            back.setdefault(eid, []).append(detail)
-            result.corrections.append({"id_number": number, "cohort": cohort, "kind": "back_pay",
-                                       "months": list(detail.get("months", [])), "amount": detail.get("amount"),
-                                       "entitlement_id": eid, "person_id": pid, "name": name})
-        elif kind == "recovery_cancel":
-            result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery_cancel",
-                                       "months": list(detail.get("months", [])), "amount": detail.get("amount"),
-                                       "entitlement_id": eid, "person_id": pid, "name": name, "case_id": detail.get("case_id")})
-    for eid, details in back.items():
-        item = resumes.get(eid)
-        if item is None:
-            continue
-        months = sorted({m for d in details for m in d.get("months", [])})
-        amounts = [d.get("amount") for d in details]
-        item["back_pay_months"] = months
-        item["back_pay_amount"] = None if any(a is None for a in amounts) else round(sum(amounts), 2)
-    for eid, pid, number, name, cohort, case_id, months, fen in recs:
-        death = deaths.get(pid)
-        result.recover.append({"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name,
-                               "cohort": cohort, "death_date": death.isoformat() if death else None,
-                               "overpaid_months": months, "overpaid_amount": yuan(fen), "case_id": case_id})
-        result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery", "months": months,
-                                   "amount": yuan(fen), "entitlement_id": eid, "person_id": pid, "name": name})
-    return result

@@ -21,7 +21,7 @@ from desktop.domain.rules import COHORTS, STATUS_ZH, clock
 from desktop.services.database import Database
 from desktop.services.guard import require
 from desktop.domain.ledger import STATUS_OF_KIND
-from desktop.services.payroll import _instruction
+from desktop.services.payroll_rows import instruction_of_row as _instruction
 from db import ledger_repo as lrepo
 from desktop.platform.workstation import Actor
 

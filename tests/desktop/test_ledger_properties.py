@@ -238,7 +238,7 @@ def test_a_runs_sql_filter_threshold_splits_covered_from_lapsed(kind, period, of
     """The run reads only entitlements whose effective last date is before their cohort's
     threshold: exactly those whose clock has lapsed by the month."""
     from desktop.domain.rules import CycleRule
-    from desktop.services.payroll import lapse_threshold
+    from desktop.services.payroll_rows import lapse_threshold
 
     rule = CycleRule("enterprise_retiree", kind, period if kind != "rolling_days" else period * 30,
                      suspend_offset_months=offset)

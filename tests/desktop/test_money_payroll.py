@@ -18,7 +18,8 @@ from sqlalchemy import text
 from desktop.errors import NotFound, PermissionDenied, UserFacingError
 from desktop.domain.months import Month
 from desktop.services.deaths import DeathService
-from desktop.services.payroll import PayrollService, lapse_threshold
+from desktop.services.payroll import PayrollService
+from desktop.services.payroll_rows import lapse_threshold
 from desktop.services.persons import PersonService
 from desktop.domain.rules import RuleTable, clock
 from desktop.platform.workstation import Actor
@@ -540,14 +541,14 @@ def test_a_resumption_recorded_before_the_ledger_counts_its_back_pay_months(db, 
 
 
 def test_the_parse_caches_parse_on_a_miss():
-    from desktop.services import payroll
+    from desktop.services import payroll_rows as payroll
 
     payroll._DATES.clear()
     payroll._MONTHS.clear()
-    assert payroll._to_date("2031-07-09") == d(2031, 7, 9) and payroll._to_date("2031-07-09") == d(2031, 7, 9)
-    assert payroll._to_date("2031-07-10 00:00:00") == d(2031, 7, 10)
-    assert payroll._to_date(None) is None and payroll._to_date(d(2031, 1, 1)) == d(2031, 1, 1)
-    assert payroll._m("2031-07") == Month(2031, 7) and payroll._m("2031-07") == Month(2031, 7)
+    assert payroll.to_date("2031-07-09") == d(2031, 7, 9) and payroll.to_date("2031-07-09") == d(2031, 7, 9)
+    assert payroll.to_date("2031-07-10 00:00:00") == d(2031, 7, 10)
+    assert payroll.to_date(None) is None and payroll.to_date(d(2031, 1, 1)) == d(2031, 1, 1)
+    assert payroll.month_of("2031-07") == Month(2031, 7) and payroll.month_of("2031-07") == Month(2031, 7)
 
 
 def test_what_is_recorded_for_a_resumption_and_a_rerun_of_the_same_month(db, roster):

@@ -9,7 +9,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.services.payroll import _detail_encoder, _id_stream
+from desktop.services.payroll_rows import detail_encoder as _detail_encoder, id_stream as _id_stream
 
 scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, width=16),
                    st.sampled_from(["2026-12", "2027-01", "", "恢复"]))
