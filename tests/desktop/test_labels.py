@@ -37,7 +37,7 @@ def test_no_module_keeps_a_table_of_its_own():
     offenders = []
     for folder in ("desktop", "ui"):
         for path in (ROOT / folder).rglob("*.py"):
-            if path.name == "labels.py" and path.parent.name == "desktop":
+            if path.relative_to(ROOT).as_posix() == "desktop/domain/labels.py":
                 continue
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if own.search(line):
