@@ -9,6 +9,8 @@ instead of scanning a million.
                         where effective last = the later of the start date and the person's
                         latest passed certification
 ``cert_month_counts``   (YYYY-MM, method, result) → certifications
+``entitlement_clock``   entitlement → deadline and suspension month (revision 0012,
+                        db/clock_agg.py: the outreach list in deadline order)
 
 The triggers (migration 0011) fire on every write to ``certifications``, ``entitlements`` and
 ``persons.death_date`` — counter, results import, forms, visits, sync pull, roster import and
@@ -26,6 +28,7 @@ from datetime import date
 from sqlalchemy import Connection, Date, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db import clock_agg
 from db.base import UUID, Base
 
 
@@ -80,7 +83,7 @@ SCRATCH_BUCKETS = (
     "LEFT JOIN (" + SCRATCH_LAST_PASSED.replace("person_id, max(cert_date)", "person_id, max(cert_date) AS last_passed")
     + ") l ON l.person_id = e.person_id GROUP BY 1, 2, 3, 4")
 
-TABLES = ("person_last_passed", "coverage_buckets", "cert_month_counts")
+TABLES = ("person_last_passed", "coverage_buckets", "cert_month_counts", "entitlement_clock")
 BULK_MIN = 50  # fewer rows: the triggers are cheaper than the set-wise statements
 BULK_TABLES = ("entitlements", "certifications")
 
@@ -100,6 +103,7 @@ def from_scratch(conn: Connection) -> dict[str, set[tuple]]:
         "person_last_passed": {tuple(r) for r in conn.exec_driver_sql(SCRATCH_LAST_PASSED)},
         "coverage_buckets": {tuple(r) for r in conn.exec_driver_sql(SCRATCH_BUCKETS)},
         "cert_month_counts": {tuple(r) for r in conn.exec_driver_sql(SCRATCH_MONTHS)},
+        "entitlement_clock": clock_agg.from_scratch(conn),
     }
 
 
@@ -112,16 +116,21 @@ def maintained(conn: Connection) -> dict[str, set[tuple]]:
             "SELECT cohort, status, alive, eff, n FROM coverage_buckets WHERE n <> 0")},
         "cert_month_counts": {tuple(r) for r in conn.exec_driver_sql(
             "SELECT month, method, result, n FROM cert_month_counts WHERE n <> 0")},
+        "entitlement_clock": clock_agg.maintained(conn),
     }
 
 
 def rebuild(conn: Connection) -> None:
-    """Recompute every aggregate from the base tables (the migration's backfill; a repair)."""
+    """Recompute every aggregate from the base tables (a repair), with the triggers quiet (they
+    would move buckets for the rows being replaced)."""
+    conn.exec_driver_sql("INSERT OR IGNORE INTO agg_bulk VALUES (1)")
     for t in TABLES:
         conn.exec_driver_sql(f"DELETE FROM {t}")
     conn.exec_driver_sql(f"INSERT INTO person_last_passed (person_id, last_passed) {SCRATCH_LAST_PASSED}")
     conn.exec_driver_sql(f"INSERT INTO cert_month_counts (month, method, result, n) {SCRATCH_MONTHS}")
     conn.exec_driver_sql(f"INSERT INTO coverage_buckets (cohort, status, alive, eff, n) {SCRATCH_BUCKETS}")
+    conn.exec_driver_sql(clock_agg.REBUILD)
+    conn.exec_driver_sql("DELETE FROM agg_bulk")
 
 
 # --- readers ---------------------------------------------------------------------------------------
@@ -218,7 +227,7 @@ def bulk_insert(conn: Connection, table: str, names, rows, constants: dict, writ
     raw = conn.connection.driver_connection
     ids = json.dumps([r[names.index("id")] for r in rows])
     if table == "entitlements":
-        _quietly(raw, write, (_BUCKETS_OF_IDS.format(sign=""), {"ids": ids}))
+        _quietly(raw, write, (_BUCKETS_OF_IDS.format(sign=""), {"ids": ids}), (clock_agg.UPSERT_IDS, {"ids": ids}))
         return
     col = {n: i for i, n in enumerate(names)}
 
@@ -233,7 +242,7 @@ def bulk_insert(conn: Connection, table: str, names, rows, constants: dict, writ
                 newest[pid] = d
     pairs = {"pairs": json.dumps(sorted(newest.items()))}
     # the move reads the maintained dates before they change, so it runs first
-    _quietly(raw, write, (_MOVE, pairs), (_LAST, pairs), (_MONTHS, {"ids": ids}))
+    _quietly(raw, write, (_MOVE, pairs), (_LAST, pairs), (_MONTHS, {"ids": ids}), (clock_agg.UPSERT_PAIRS, pairs))
 
 
 _STATUS_MOVE = (
@@ -255,6 +264,9 @@ def bulk_set_status(conn: Connection, groups: dict[str, list[str]], write) -> No
         write()
         return
     raw = conn.connection.driver_connection
+    moves = []
     for status, ids in groups.items():
-        raw.execute(_STATUS_MOVE, {"ids": json.dumps(sorted(set(ids))), "new": status})
-    _quietly(raw, write)
+        params = {"ids": json.dumps(sorted(set(ids))), "new": status}
+        raw.execute(_STATUS_MOVE, params)
+        moves.append((clock_agg.STATUS_IDS, params))
+    _quietly(raw, write, *moves)
