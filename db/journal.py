@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, insert, select
 
+from db.bulk import _iso_datetime, bulk_insert, insert_rows
 from db.models import AuditEvent, OutboxEntry, new_id, utcnow
 
 _audit = AuditEvent.__table__
@@ -82,8 +83,6 @@ def audit_many(conn: Connection, operator: str | None, workstation: str | None, 
         if mac_key is not None:
             row["mac"] = event_mac(mac_key, row["hash"])
         rows.append(row)
-    from db.repositories import bulk_insert
-
     bulk_insert(conn, _audit, rows)
     return len(rows)
 
@@ -101,8 +100,6 @@ def enqueue(conn: Connection, changes: Iterable[tuple[str, str, dict]], op: str 
          "created_at": now}
         for e, i, p in changes
     ]
-    from db.repositories import bulk_insert
-
     bulk_insert(conn, _outbox, rows)
     return len(rows)
 
@@ -122,8 +119,6 @@ def enqueue_bulk(conn: Connection, entity: str, ids: Sequence[str], now: datetim
     Returns the number of entries written."""
     if not ids:
         return 0
-    from db.repositories import _iso_datetime, insert_rows
-
     now_s = _iso_datetime(now or utcnow())
     ids = list(ids)
     rows = []

@@ -232,7 +232,7 @@ def set_status(conn: Connection, rows: list[tuple], when) -> None:
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        from db.repositories import _iso_datetime
+        from db.bulk import _iso_datetime
 
         groups: dict[tuple, list[str]] = {}
         for st, since, eid in rows:

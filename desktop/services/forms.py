@@ -50,6 +50,7 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
+from db import certification_queries as certq
 from db import forms_repo
 from db import journal
 from db import repositories as repo
@@ -364,7 +365,7 @@ class FormService(FormReceiving):
 
     @staticmethod
     def _last_passed(conn, person_id: str, today: date) -> date | None:
-        dates = repo.passed_dates_for_persons(conn, [person_id], today).get(person_id, [])
+        dates = certq.passed_dates_for_persons(conn, [person_id], today).get(person_id, [])
         return _d(dates[-1]) if dates else None
 
     # ----- batch
@@ -382,7 +383,7 @@ class FormService(FormReceiving):
         with self.db.engine.connect() as conn:
             people = forms_repo.remote_persons_without_outstanding_form(conn)
             ents_of = forms_repo.entitlements_of_persons(conn, [p["id"] for p in people])
-            last = repo.last_passed_by_person(conn, as_of)
+            last = certq.last_passed_by_person(conn, as_of)
         out = []
         for p in people:
             ents = self._live_entitlements(p, ents_of.get(p["id"], []))

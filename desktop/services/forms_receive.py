@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from db import certification_queries as certq
 from db import forms_repo
 from db import journal
-from db import repositories as repo
 from db.models import utcnow
 from desktop.domain import idnumber
 from desktop.platform import paths
@@ -301,7 +301,7 @@ class FormReceiving:
         except UserFacingError as exc:
             return refuse(exc.code if exc.code in REASONS_ZH else "future_date")
         with self.db.engine.connect() as conn:
-            certs = [c for c in repo.certifications_of(conn, person_id) if c["id"] == cert_id]
+            certs = [c for c in certq.certifications_of(conn, person_id) if c["id"] == cert_id]
         if certs and certs[0]["evidence"] and "certified_after_reported_death" in certs[0]["evidence"]:
             flags.append("certified_after_reported_death")
         return ReceiveResult(True, "accepted", chk.serial, chk.id_number, chk.name, tuple(flags), cert_id,

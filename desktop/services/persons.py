@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from db import journal
+from db import certification_queries as certq
 from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop.domain import idnumber
@@ -167,7 +168,7 @@ class PersonService:
     def _view(self, conn, person: dict, as_of: date) -> PersonView:
         rules = self.db.rule_table()
         ents = repo.entitlements_of(conn, person["id"])
-        certs = repo.certifications_of(conn, person["id"])
+        certs = certq.certifications_of(conn, person["id"])
         events = [e for e in repo.events_of_entitlements(conn, [e["id"] for e in ents]) if e["voided_at"] is None]
         upto = str(Month.of(as_of))
         steps: dict[str, list] = {}

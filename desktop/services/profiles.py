@@ -33,7 +33,7 @@ def kind_fields(kind: str) -> tuple[list[str], list[str]]:
 
     if kind == "roster":
         return list(ROSTER_REQUIRED), list(ROSTER_OPTIONAL)
-    from desktop.services.imports import RESULT_COLUMNS
+    from desktop.services.results_import import RESULT_COLUMNS
 
     return list(DEATH_REQUIRED), [f for f in [*RESULT_COLUMNS, *DEATH_OPTIONAL] if f not in DEATH_REQUIRED]
 

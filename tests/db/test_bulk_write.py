@@ -9,6 +9,7 @@ import time
 from sqlalchemy import text
 
 from db import engine as dbengine
+from db import bulk
 from db import repositories as repo
 from desktop.services.database import Database
 
@@ -28,7 +29,7 @@ def test_bulk_write_restores_autocheckpoint_and_checkpoints_afterwards(tmp_path)
             raw = conn.connection.driver_connection
             assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
             with conn.begin():
-                repo.insert_rows(conn, repo.persons, cols,
+                bulk.insert_rows(conn, repo.persons, cols,
                                  [(f"p{i}", f"{i:018d}", "王桂兰", "F", "1950-01-01", None, "阿尔山市" * 20, "local")
                                   for i in range(20_000)], const)
         # the same (pooled) connection is back to SQLite's default

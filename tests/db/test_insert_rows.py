@@ -1,10 +1,11 @@
-"""repositories.insert_rows: the bulk-import insert, with per-import constants written into the
+"""db.bulk.insert_rows: the bulk-import insert, with per-import constants written into the
 statement once (SQLite literals) — quoting must be exact and nothing may change meaning."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from db import bulk
 from db import repositories as repo
 from desktop.services.database import Database
 
@@ -21,7 +22,7 @@ def test_constants_are_written_as_exact_literals(tmp_path):
     const = {"death_date": None, "death_source": None, "created_at": NOW, "updated_at": NOW,
              "updated_by": odd, "workstation": "柜台'1"}
     with db.engine.begin() as conn:
-        repo.insert_rows(conn, repo.persons, ("id", "id_number", "name", "sex", "birth_date", "phone", "address",
+        bulk.insert_rows(conn, repo.persons, ("id", "id_number", "name", "sex", "birth_date", "phone", "address",
                                               "residence"),
                          [_person("p1", "152202195003011234"), _person("p2", "152202195003012345")], const)
     with db.engine.connect() as conn:
@@ -38,7 +39,7 @@ def test_values_without_a_literal_are_bound_instead(tmp_path):
     const = {"death_date": None, "death_source": "a\x00b", "created_at": NOW, "updated_at": NOW,
              "updated_by": "clerk", "workstation": "ws"}
     with db.engine.begin() as conn:
-        repo.insert_rows(conn, repo.persons, ("id", "id_number", "name", "sex", "birth_date", "phone", "address",
+        bulk.insert_rows(conn, repo.persons, ("id", "id_number", "name", "sex", "birth_date", "phone", "address",
                                               "residence"), [_person("p1", "152202195003011234")], const)
     with db.engine.connect() as conn:
         assert conn.execute(select(repo.persons.c.death_source)).scalar() == "a\x00b"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db import aggregates
+from db import aggregates, bulk
 from db import ledger_repo as lrepo
 from db import outreach_repo as orepo
 from db import repositories as repo
@@ -83,7 +83,7 @@ def _apply(conn, step, seq: list[int]) -> None:
     key = f"k{seq[0]:05d}"
     if kind == "person":
         _, dead, d = step
-        repo.bulk_insert(conn, repo.persons, [{
+        bulk.bulk_insert(conn, repo.persons, [{
             "id": key, "id_number": f"N{key}", "name": "王", "residence": "local",
             "death_date": DAY0 + timedelta(days=d) if dead else None,
             "created_at": NOW, "updated_at": NOW}])
@@ -146,7 +146,7 @@ def _apply(conn, step, seq: list[int]) -> None:
             pid = _pick(conn, "persons", i)
             if pid:
                 rows.append((f"{key}-{n}", pid, _iso(d), None))
-        repo.insert_rows(conn, repo.certifications, ("id", "person_id", "cert_date", "evidence"), rows,
+        bulk.insert_rows(conn, repo.certifications, ("id", "person_id", "cert_date", "evidence"), rows,
                          {"method": "legacy", "result": step[1][0][2], "created_at": "2026-01-01 00:00:00.000000"})
     elif kind == "bulk_entitlements":
         have = {tuple(r) for r in conn.exec_driver_sql("SELECT person_id, cohort FROM entitlements")}
@@ -156,7 +156,7 @@ def _apply(conn, step, seq: list[int]) -> None:
             if pid and (pid, cohort) not in have:
                 have.add((pid, cohort))
                 rows.append((f"{key}-{n}", pid, cohort, _iso(d), 1000))
-        repo.insert_rows(conn, repo.entitlements, ("id", "person_id", "cohort", "start_date", "monthly_amount_fen"),
+        bulk.insert_rows(conn, repo.entitlements, ("id", "person_id", "cohort", "start_date", "monthly_amount_fen"),
                          rows, {"status": "active", "created_at": "2026-01-01 00:00:00.000000",
                                 "updated_at": "2026-01-01 00:00:00.000000"})
     elif kind == "bulk_status":  # a payroll run's status cache

@@ -17,19 +17,14 @@ import pytest
 from scenario import ACTOR, write_csv
 from sqlalchemy import text
 
-import desktop.services.imports as imports
+import desktop.services.roster_import as roster_import
 from db import journal
 from desktop.domain.idnumber import make_number
 from desktop.formats.roster_rows import AMOUNT_FROM, cohort_of, name_key, same_name
 from desktop.services.database import Database
-from desktop.services.imports import (
-    CERTIFIED_AFTER_DEATH,
-    DEATH_COLUMNS,
-    RESULT_COLUMNS,
-    ROSTER_COLUMNS,
-    ImportService,
-)
+from desktop.services.imports import DEATH_COLUMNS, RESULT_COLUMNS, ROSTER_COLUMNS, ImportService
 from desktop.services.persons import PersonService
+from desktop.services.results_import import CERTIFIED_AFTER_DEATH
 from desktop.formats.tabular import CellError, parse_amount_fen, parse_date, parse_month
 
 TODAY = d(2026, 11, 29)
@@ -119,8 +114,8 @@ def test_contact_warnings_through_the_reading_process(tmp_path, monkeypatch, chu
     single = Database.open(f"sqlite:///{tmp_path / 's.sqlite'}")
     expected = ImportService(single).import_roster(path, ACTOR, today=TODAY).as_json()
     assert [w["line"] for w in expected["warnings"]] == [3, 5, 7, 9, 11, 13]
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports, "PARALLEL_CHUNK", chunk)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", chunk)
     parallel = Database.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
     assert ImportService(parallel).import_roster(path, ACTOR, today=TODAY).as_json() == expected
     phones = sorted(r[0] for r in rows_of(parallel, "select phone from persons"))
@@ -370,8 +365,8 @@ def test_amount_history_dry_run_and_worker(tmp_path, monkeypatch):
     db = Database.open(f"sqlite:///{tmp_path / 'a.sqlite'}")
     roster(db, first)
     assert roster(db, second, dry_run=True).updated == 1 and amounts(db) == []
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports, "PARALLEL_CHUNK", 1)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", 1)
     roster(db, second)
     assert [(n, m) for n, m, *_ in amounts(db)] == [("王桂兰", "2026-07")]
 

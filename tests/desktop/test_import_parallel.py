@@ -10,7 +10,7 @@ import pytest
 from scenario import ACTOR, write_csv
 from sqlalchemy import text
 
-import desktop.services.imports as imports
+import desktop.services.roster_import as roster_import
 from db import journal
 from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
@@ -51,8 +51,8 @@ def test_second_process_gives_the_single_process_result(tmp_path, monkeypatch):
     single = Database.open(f"sqlite:///{tmp_path / 'single.sqlite'}")
     expected = ImportService(single).import_roster(path, ACTOR, today=TODAY).as_json()
 
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)  # force the worker process …
-    monkeypatch.setattr(imports, "PARALLEL_CHUNK", 3)  # … and chunk boundaries everywhere
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)  # force the worker process …
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", 3)  # … and chunk boundaries everywhere
     parallel = Database.open(f"sqlite:///{tmp_path / 'parallel.sqlite'}")
     got = ImportService(parallel).import_roster(path, ACTOR, today=TODAY).as_json()
     assert got == expected
@@ -64,8 +64,8 @@ def test_second_process_gives_the_single_process_result(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("chunk", [1, 1000])  # the later line in another chunk / in the same chunk
 def test_a_new_persons_later_line_completes_its_contact_details(tmp_path, monkeypatch, chunk):
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports, "PARALLEL_CHUNK", chunk)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", chunk)
     db = Database.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
     ImportService(db).import_roster(write_csv(tmp_path / "r.csv", ROSTER_COLUMNS, rows()), ACTOR, today=TODAY)
     with db.engine.connect() as conn:
@@ -81,7 +81,7 @@ def test_whole_file_problems_stop_the_worker_and_keep_their_message(tmp_path, mo
 
     from desktop.errors import UserFacingError
 
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
     db = Database.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
     bad = write_csv(tmp_path / "bad.csv", ["姓名", "公民身份号码"], [["王一兰", make_number("152202", d(1950, 1, 1), 1)]])
     with pytest.raises(UserFacingError) as err:
@@ -97,7 +97,8 @@ def test_a_gbk_file_through_the_worker(tmp_path, monkeypatch):
     gbk = write_csv(tmp_path / "g.csv", ROSTER_COLUMNS, rows(), encoding="gbk")
     single = Database.open(f"sqlite:///{tmp_path / 'single.sqlite'}")
     expected = ImportService(single).import_roster(utf8, ACTOR, today=TODAY).as_json()
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
     parallel = Database.open(f"sqlite:///{tmp_path / 'parallel.sqlite'}")
     assert ImportService(parallel).import_roster(gbk, ACTOR, today=TODAY).as_json() == expected
     assert snapshot(parallel) == snapshot(single)
+

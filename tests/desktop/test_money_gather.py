@@ -131,6 +131,7 @@ def test_a_pending_back_pay_is_answered_in_full(db, roster):
 def test_two_certifications_on_one_day_list_the_later_recorded_first(db, roster):
     from datetime import datetime
 
+    from db import certification_queries as certq
     from db import repositories as repo
 
     n = _paid_person(db, roster)
@@ -143,7 +144,7 @@ def test_two_certifications_on_one_day_list_the_later_recorded_first(db, roster)
     with db.engine.begin() as conn:
         repo.insert_certifications(conn, rows)
     with db.engine.connect() as conn:
-        got = [c["id"] for c in repo.certifications_of(conn, pid) if c["cert_date"] == d(2026, 3, 2)]
+        got = [c["id"] for c in certq.certifications_of(conn, pid) if c["cert_date"] == d(2026, 3, 2)]
     assert got == ["c1", "c2", "c0"]  # 11:00, 10:00, 09:00
 
 

@@ -15,8 +15,8 @@ from datetime import date as d
 import pytest
 from sqlalchemy import text
 
+from db import certification_queries as certq
 from db import ledger_repo as lrepo
-from db import repositories as repo
 from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.imports import RESULT_COLUMNS, ImportService
@@ -69,41 +69,41 @@ def test_passed_dates_and_the_latest_passed_one(db, people):
     ids, _ = people
     a, b, c = ids["a"], ids["b"], ids["c"]
     with db.engine.connect() as conn:
-        got = repo.passed_dates_for_persons(conn, [a, b, c], d(2026, 3, 31))
+        got = certq.passed_dates_for_persons(conn, [a, b, c], d(2026, 3, 31))
         assert got == {a: [d(2025, 3, 15), d(2026, 2, 5)], b: [d(2026, 1, 10)], c: [d(2025, 12, 31)]}
-        assert repo.passed_dates_for_persons(conn, [a], d(2026, 2, 5)) == {a: [d(2025, 3, 15), d(2026, 2, 5)]}
-        assert repo.passed_dates_for_persons(conn, [a], d(2026, 2, 4)) == {a: [d(2025, 3, 15)]}
-        assert repo.passed_dates_for_persons(conn, [a, b], d(2025, 1, 1)) == {}
-        assert repo.passed_dates_for_persons(conn, [], d(2026, 3, 31)) == {}
-        last = repo.last_passed_by_person(conn, d(2026, 3, 31))
+        assert certq.passed_dates_for_persons(conn, [a], d(2026, 2, 5)) == {a: [d(2025, 3, 15), d(2026, 2, 5)]}
+        assert certq.passed_dates_for_persons(conn, [a], d(2026, 2, 4)) == {a: [d(2025, 3, 15)]}
+        assert certq.passed_dates_for_persons(conn, [a, b], d(2025, 1, 1)) == {}
+        assert certq.passed_dates_for_persons(conn, [], d(2026, 3, 31)) == {}
+        last = certq.last_passed_by_person(conn, d(2026, 3, 31))
         assert last[a] == d(2026, 2, 5) and last[b] == d(2026, 1, 10) and last[c] == d(2025, 12, 31)
-        assert repo.last_passed_by_person(conn, d(2026, 2, 5))[a] == d(2026, 2, 5)
-        assert repo.last_passed_by_person(conn, d(2026, 2, 4))[a] == d(2025, 3, 15)
-        assert b not in repo.last_passed_by_person(conn, d(2026, 1, 9))
+        assert certq.last_passed_by_person(conn, d(2026, 2, 5))[a] == d(2026, 2, 5)
+        assert certq.last_passed_by_person(conn, d(2026, 2, 4))[a] == d(2025, 3, 15)
+        assert b not in certq.last_passed_by_person(conn, d(2026, 1, 9))
 
 
 def test_certification_keys_and_results_keep_failed_ones_apart(db, people):
     ids, _ = people
     a, b = ids["a"], ids["b"]
     with db.engine.connect() as conn:
-        keys = repo.certification_keys_for_persons(conn, [a, b])
+        keys = certq.certification_keys_for_persons(conn, [a, b])
         assert (a, d(2026, 3, 1), "counter", "failed") in keys
         assert (a, d(2026, 3, 10), "mobile_app", "failed") in keys
         assert (a, d(2026, 2, 5), "counter", "passed") in keys
         assert (a, d(2025, 3, 15), "legacy", "passed") in keys
         assert {k[0] for k in keys} == {a, b} and len(keys) == 7
-        assert repo.certification_keys_for_persons(conn, []) == set()
-        results = sorted(repo.certification_results_for_persons(conn, [a]))
+        assert certq.certification_keys_for_persons(conn, []) == set()
+        results = sorted(certq.certification_results_for_persons(conn, [a]))
         assert results == [(a, "2025-03-15", "passed"), (a, "2026-02-05", "passed"),
                            (a, "2026-03-01", "failed"), (a, "2026-03-10", "failed")]
-        assert repo.certification_results_for_persons(conn, []) == []
-        listed = repo.certifications_of(conn, a)
+        assert certq.certification_results_for_persons(conn, []) == []
+        listed = certq.certifications_of(conn, a)
         assert [(c["cert_date"], c["result"]) for c in listed] == [
             (d(2026, 3, 10), "failed"), (d(2026, 3, 1), "failed"), (d(2026, 2, 5), "passed"), (d(2025, 3, 15), "passed")]
-        assert repo.dead_person_ids(conn) == {ids["z"]}
+        assert certq.dead_person_ids(conn) == {ids["z"]}
     with generic(db).engine.connect() as conn:
-        assert sorted(repo.certification_results_for_persons(conn, [a])) == results
-        assert repo.certification_results_for_persons(conn, []) == []
+        assert sorted(certq.certification_results_for_persons(conn, [a])) == results
+        assert certq.certification_results_for_persons(conn, []) == []
 
 
 def test_the_payroll_queries_count_only_passed_results_up_to_the_day(db, people):
@@ -431,7 +431,7 @@ def test_a_persons_certifications_newest_first_and_the_later_entry_first_on_one_
     certify(db, a, d(2026, 3, 1), "passed", today=d(2026, 3, 31))  # the same day, entered later
     certify(db, a, d(2026, 2, 1), "passed", today=d(2026, 3, 31))  # an earlier date, entered last
     with db.engine.connect() as conn:
-        listed = [(c["cert_date"], c["result"]) for c in repo.certifications_of(conn, pid)]
+        listed = [(c["cert_date"], c["result"]) for c in certq.certifications_of(conn, pid)]
     assert listed == [(d(2026, 3, 1), "passed"), (d(2026, 3, 1), "failed"), (d(2026, 2, 1), "passed"),
                       (d(2025, 3, 15), "passed")]
 
