@@ -110,32 +110,7 @@ def stage(work: Path) -> None:
         old.unlink()  # a schema (or an encryption) from an earlier run is never reused
     conftest = work / "tests" / "conftest.py"
     conftest.write_text(conftest.read_text(encoding="utf-8") + FAST_SCHEMA, encoding="utf-8")
-    (work / "mutmut_launch.py").write_text(LAUNCH, encoding="utf-8")
-
-
-# mutmut runs a mutant's tests (every test that reached the mutated function) in the order of a
-# set, with -x: a mutant that the quickest test kills could wait for a 4-second property test
-# first. The launcher orders them by the durations mutmut itself measured in its stats phase,
-# quickest first; a survivor still runs them all. (mutmut 3.8 has no option for this.)
-LAUNCH = '''"""Written by bench/mutation.py: mutmut, each mutant's tests run quickest first."""
-import sys
-
-from mutmut.__main__ import cli
-from mutmut.runners import harness
-from mutmut.state import state
-
-_regular = harness.PytestRunner._pytest_args_regular_run
-
-
-def _quickest_first(self, tests):
-    durations = state().duration_by_test
-    return _regular(self, sorted(tests, key=lambda t: (durations.get(t, 0.0), t)))
-
-
-harness.PytestRunner._pytest_args_regular_run = _quickest_first
-sys.argv[0] = "mutmut"
-sys.exit(cli())
-'''
+    shutil.copy2(ROOT / "bench" / "mutmut_launch.py", work / "mutmut_launch.py")  # quickest first, known equivalents
 
 
 # Appended to the staging copy's tests/conftest.py: a test's fresh SQLite file gets the schema by
@@ -270,7 +245,7 @@ PHASES = (("Generating mutants", "generate"), ("Running stats", "stats"), ("Runn
 def run_mutmut(work: Path, max_children: int, only: list[str], quiet: bool) -> tuple[int, dict]:
     """Runs mutmut; returns its exit code and when each phase started (seconds from the start)."""
     cmd = [sys.executable, "mutmut_launch.py", "run", "--max-children", str(max_children), *only]
-    env = {**os.environ, "TMPDIR": str(work / "tmp")}
+    env = {**os.environ, "TMPDIR": str(work / "tmp"), "MUTATION_BENCH": str(ROOT / "bench")}
     log = work / "mutmut.log"
     t0 = last_report = time.monotonic()
     phases: dict[str, float] = {}

@@ -1,0 +1,95 @@
+"""mutmut 3.8, launched by ``bench/mutation.py`` in its staging copy, with two changes to how
+mutants are run (mutmut has no option for either):
+
+* **Quickest test first.** mutmut runs a mutant's tests (every test that reached the mutated
+  function) in the order of a set, with ``-x``: a mutant the quickest test kills could wait for a
+  4-second property test first. They are ordered by the durations mutmut itself measured in its
+  stats phase; a survivor still runs them all.
+* **Known equivalent mutants are not run.** A mutant that matches a note of
+  ``bench/mutation_equivalent.json`` with status ``equivalent`` (same module, function and changed
+  lines — the very test ``bench/mutation.py`` applies to survivors when it reports) would only
+  run every covering test to survive, as it did when the note was written; it is reported as
+  such (exit 0, duration 0) without being run. Notes with status ``accepted`` are run (they are
+  counted). Set ``MUTATION_RUN_EQUIVALENT=1`` to run them all, e.g. to check that a note still
+  holds after its function changed (a note that stops matching is listed as stale).
+
+Run from the staging directory as ``python mutmut_launch.py run …``; ``MUTATION_BENCH`` names the
+``bench/`` folder whose ``mutation.py`` holds the matching rules.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+
+sys.path.insert(0, os.environ["MUTATION_BENCH"])
+
+import mutation as bench  # noqa: E402  (bench/mutation.py: notes and how they match)
+from mutmut.__main__ import cli  # noqa: E402
+from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: E402
+from mutmut.runners import harness  # noqa: E402
+from mutmut.state import state  # noqa: E402
+from mutmut.workers import isolation  # noqa: E402
+
+_regular = harness.PytestRunner._pytest_args_regular_run
+
+
+def _quickest_first(self, tests):
+    durations = state().duration_by_test
+    return _regular(self, sorted(tests, key=lambda t: (durations.get(t, 0.0), t)))
+
+
+harness.PytestRunner._pytest_args_regular_run = _quickest_first
+
+_NOTES = [n for n in bench.load_notes() if n.get("status", "equivalent") == "equivalent"]
+_NOTED = {(n["module"], n["function"]) for n in _NOTES}
+_MODULES = sorted((f[: -len(".py")].replace("/", ".") for f in bench.mutated_files()), key=len, reverse=True)
+SKIPPED: list[str] = []
+
+
+def known_equivalent(mutant: str) -> bool:
+    module = next((m for m in _MODULES if mutant.startswith(m + ".")), None)
+    if module is None:
+        return False
+    function = bench.function_of(mutant, module)
+    if (module, function) not in _NOTED:  # most mutants: no diff needed
+        return False
+    diff = get_diff_for_mutant(mutant, path=module.replace(".", "/") + ".py")
+    return bench.note_for(_NOTES, module, function, bench.changed_lines(diff)) is not None
+
+
+def _skipping(runner_class):
+    submit, wait, pending = runner_class.submit, runner_class.wait_for_result, runner_class.pending_count
+
+    def submit_(self, mutant_name, tests, cpu_time_limit, estimated_time):
+        if known_equivalent(mutant_name):
+            self.__dict__.setdefault("_equivalent", deque()).append(
+                isolation.MutantResult(mutant_name=mutant_name, exit_code=0, duration=0.0))
+            SKIPPED.append(mutant_name)
+            return
+        submit(self, mutant_name, tests, cpu_time_limit, estimated_time)
+
+    def wait_(self, timeout=None):
+        done = self.__dict__.get("_equivalent")
+        if done:
+            return done.popleft()
+        return wait(self, timeout)
+
+    def pending_(self):
+        return pending(self) + len(self.__dict__.get("_equivalent", ()))
+
+    runner_class.submit, runner_class.wait_for_result, runner_class.pending_count = submit_, wait_, pending_
+
+
+if os.environ.get("MUTATION_RUN_EQUIVALENT") != "1":
+    for _cls in {isolation.ForkServerRunner, *isolation.MutantRunner.__subclasses__()}:
+        if "submit" in _cls.__dict__:
+            _skipping(_cls)
+
+if __name__ == "__main__":
+    sys.argv[0] = "mutmut"
+    try:
+        cli()
+    finally:
+        print(f"\nknown equivalent, not run: {len(SKIPPED)}", flush=True)
