@@ -7,7 +7,8 @@ life: not recorded, a case for a supervisor. A change of the monthly amount is k
 (``entitlement_amounts``, from 待遇调整生效月份 or the import month).
 
 A large file is read and validated in a second process (:func:`roster_chunks`, the worker is
-``desktop.formats.roster_rows.roster_worker``) while this one writes.
+``desktop.formats.roster_rows.roster_worker``) while this one writes; the worker is joined where
+the import finishes, so no thread is left behind to reap it.
 """
 
 from __future__ import annotations
@@ -178,14 +179,11 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
         yield chunks()
     finally:
         receiver.close()
-        if finished:
-            # the worker has sent everything and is exiting: reap it without waiting for
-            # its interpreter to shut down
-            import threading
-
-            threading.Thread(target=proc.join, name="roster-worker-reaper", daemon=True).start()
-            return
-        proc.terminate()  # stopped early (an error here): the worker may be blocked sending
+        if not finished:
+            proc.terminate()  # stopped early (an error here): the worker may be blocked sending
+        # Joined here, where the import finishes (after its commit: the transaction's context
+        # is left first). A worker that sent everything has been shutting down meanwhile, so
+        # this seldom waits, and no thread is left behind to reap it.
         proc.join(timeout=5)
         if proc.is_alive():
             proc.kill()

@@ -102,3 +102,25 @@ def test_a_gbk_file_through_the_worker(tmp_path, monkeypatch):
     assert ImportService(parallel).import_roster(gbk, ACTOR, today=TODAY).as_json() == expected
     assert snapshot(parallel) == snapshot(single)
 
+
+def test_the_worker_is_joined_where_the_import_finishes_and_no_thread_is_left(tmp_path, monkeypatch):
+    """No reaper thread (issue 18 §4: one background bridge): the import itself joins the worker
+    that sent everything, after its commit."""
+    import multiprocessing.context
+    import threading
+
+    started, start = [], multiprocessing.context.SpawnProcess.start
+
+    def spied(proc):
+        started.append(proc)
+        start(proc)
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", spied)
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    db = Database.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    before = set(threading.enumerate())
+    report = ImportService(db).import_roster(write_csv(tmp_path / "r.csv", ROSTER_COLUMNS, rows()), ACTOR, today=TODAY)
+    assert report.imported == 15
+    # only the database's WAL checkpoint may still run (db/engine.py, documented in docs/architecture.md)
+    assert {t.name for t in set(threading.enumerate()) - before} <= {"sqlite-checkpoint"}
+    assert len(started) == 1 and started[0].exitcode == 0  # ran to its end, and was reaped
