@@ -1,7 +1,7 @@
-"""Spreadsheets for other departments (openpyxl, write-only mode for large lists).
+"""Spreadsheets for other departments (desktop.formats.xlsx: streamed sheet XML).
 
-Every exported cell is formula-safe (issue 16 §4, the OWASP CSV-injection rule): in XLSX text
-beginning with ``=`` is a string cell (desktop.formats.xlsx.safe_row); in CSV text beginning with
+Every exported cell is formula-safe (issue 16 §4, the OWASP CSV-injection rule): in XLSX all text
+is an inline string cell, never a formula (desktop.formats.xlsx); in CSV text beginning with
 ``= + - @``, a tab or a CR gets a leading single quote (:func:`csv_row`).
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from desktop.domain.payroll import PayrollResult
 from desktop.domain.rules import COHORTS
 from desktop.formats.tabular import FORMULA_LEAD
-from desktop.formats.xlsx import safe_row, text_cell
+from desktop.formats.xlsx import write_sheets
 
 SHEETS = [
     ("suspend", "暂停发放", [("姓名", "name"), ("公民身份号码", "id_number"), ("认证对象", "cohort"),
@@ -52,20 +52,14 @@ def _cell(key: str, value):
 
 def payroll_xlsx(result: PayrollResult, path: Path) -> Path:
     """One sheet per kind of instruction. Full ID numbers: the payroll system needs them."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    sheets = []
     for kind, title, columns in SHEETS:
-        ws = wb.create_sheet(title)
         note = f"；{CAPTIONS[kind]}" if kind in CAPTIONS else ""
-        ws.append([text_cell(ws, f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）{note}")])
-        ws.append([c[0] for c in columns])
-        for item in getattr(result, kind):
-            ws.append(safe_row(ws, [_cell(key, item.get(key)) for _, key in columns]))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+        items = getattr(result, kind)
+        rows = ([_cell(key, item.get(key)) for _, key in columns] for item in items)
+        sheets.append((title, f"{result.month} 发放月 {title}名单（制表日 {result.run_day.isoformat()}）{note}",
+                       [c[0] for c in columns], rows, len(items)))
+    return write_sheets(path, sheets, widths={1: 22})
 
 
 def csv_cell(value):
