@@ -5,15 +5,15 @@
 
 Runs mutmut 3 (configured in ``pyproject.toml``, ``[tool.mutmut]``: the files, the test subset,
 the pytest options) over the calendar, the clock, the ID numbers, the payment ledger and the
-payroll service, the ledger's queries, and — inside two files that hold much else — only the
-certification queries of ``db/repositories.py`` and ``ImportService.import_results``
-(:data:`FUNCTIONS`). Prints ``{"mutants", "killed", "survived", "timeout", "score",
-"by_module", "survivors", ...}``; ``score`` = (killed + timeout) / (mutants − equivalent).
+payroll service, the ledger's queries, the certification queries (``db/certification_queries.py``)
+and the results import (``desktop/services/results_import.py``); inside a file that holds much
+else, only the functions :data:`FUNCTIONS` names (none at present). Prints ``{"mutants",
+"killed", "survived", "timeout", "score", "by_module", "survivors", ...}``; ``score`` = (killed + timeout) / (mutants − equivalent).
 
 Where it runs: a staging copy of the sources and tests (on ``/dev/shm`` when there is one:
 SQLite files and pytest's temporary directories on tmpfs), never in the work tree — so no
 ``mutants/`` directory is left where ``pytest`` or a commit could pick it up. In the staging copy
-the functions of the two shared files that are not money rules get mutmut's
+the functions of a shared file (:data:`FUNCTIONS`) that are not money rules get mutmut's
 ``# pragma: no mutate block`` (the work tree is not touched). The default is a fresh run (the
 staging directory is rebuilt: the number measures the whole thing); ``--incremental`` keeps
 mutmut's cache, which re-tests only mutants of changed functions.
@@ -50,16 +50,8 @@ RESULT_FILE = ROOT / "bench" / "results" / "mutation.json"
 # each file gets ``# pragma: no mutate block`` in the staging copy). Every other file listed in
 # [tool.mutmut] only_mutate is mutated whole.
 FUNCTIONS: dict[str, set[str]] = {
-    "db/repositories.py": {
-        # every query that counts (or lists) certifications, and the dead for the payroll
-        "passed_dates_for_persons",
-        "last_passed_by_person",
-        "certification_keys_for_persons",
-        "certification_results_for_persons",
-        "certifications_of",
-        "dead_person_ids",
-    },
-    "desktop/services/imports.py": {"ImportService.import_results"},
+    # none at present: since issue 18 the certification queries (db/certification_queries.py)
+    # and the results import (desktop/services/results_import.py) have files of their own
 }
 
 COPY_DIRS = ("desktop", "db", "tests", "resources")
