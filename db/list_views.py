@@ -1,0 +1,255 @@
+"""Long lists kept by SQLite while they are shown (issue 20): the outreach list as a temporary
+table read a page at a time (keyset paging), and its first pages straight from the maintained
+clock (db/clock_agg.py) before that table exists. No business rules: the bounds come from the
+caller (desktop/services/lists.py), which inverts the rule table.
+
+Two ways to make the list:
+
+``clock_*``     from ``entitlement_clock``, whose index is in deadline order: the first page is a
+                ``LIMIT`` walk of that index (milliseconds at a million entitlements) and the
+                whole list one range of it. Exact whenever no passed certification is dated
+                after the list's day (:func:`clock_usable`) — always, for a list made today.
+``snapshot_outreach``  from the latest passed dates and a day-keyed map of deadlines: any day
+                (a list for a past day, PostgreSQL-free fallback); visits every candidate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection
+
+from db import aggregates
+
+SNAPSHOT_COLUMNS = ("pid", "name", "id_number", "phone", "address", "residence", "channel", "deadline", "suspend",
+                    "cohorts", "n", "last_outcome", "last_marked_on")
+
+
+def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[tuple], marks_since: date) -> int:
+    """SQLite: the outreach list (desktop.services.outreach.OutreachService.due_within's rows) as
+    the temporary table ``table``, one row per person in the list's order (rowid = position):
+    SNAPSHOT_COLUMNS (``cohorts``: the person's listed entitlements as "deadline|suspend|cohort"
+    items joined by ";"). ``due_map``: (cohort, eff_from, eff_to, deadline, suspend month) ISO —
+    the effective ``last`` dates whose deadline puts an entitlement on the list (the caller
+    inverts the rule table). Candidates come from the maintained latest passed dates
+    (db/aggregates.py) in three disjoint parts: certified on or before ``as_of`` and not before
+    the start (an index range over the dates), not certified since the start (the start is
+    ``last``), and certified only after ``as_of`` (the exact subquery). Returns the row count."""
+    lo = min((r[1] for r in due_map), default=None)
+    hi = max((r[2] for r in due_map), default=None)
+    raw = _new_snapshot(conn, table)
+    cols = ", ".join(SNAPSHOT_COLUMNS)
+    if lo is None:
+        return 0
+    last = ("CASE WHEN l.last_passed <= :asof THEN l.last_passed ELSE (SELECT max(c.cert_date) FROM certifications c "
+            "WHERE c.person_id = e.person_id AND c.result = 'passed' AND c.cert_date <= :asof) END")
+    # per cohort, its own range of dates over the index (the cohorts' ranges lie far apart: one
+    # range over all of them would visit most of the roster)
+    ranges: dict[str, list] = {}
+    for cohort, a, b, _d, _s in due_map:
+        r = ranges.setdefault(cohort, [a, b])
+        r[0], r[1] = min(r[0], a), max(r[1], b)
+    params: dict = {}
+    by_cert = []
+    for i, (cohort, (a, b)) in enumerate(sorted(ranges.items())):
+        params.update({f"c{i}": cohort, f"lo{i}": a, f"hi{i}": b})
+        by_cert.append(
+            "SELECT e.person_id AS pid, e.cohort, l.last_passed AS eff FROM person_last_passed l "
+            "CROSS JOIN entitlements e ON e.person_id = l.person_id "
+            f"WHERE l.last_passed BETWEEN :lo{i} AND :hi{i} AND l.last_passed <= :asof AND e.cohort = :c{i} "
+            "AND e.status = 'active' AND l.last_passed >= e.start_date")
+    cand = (
+        " UNION ALL ".join(by_cert) + " UNION ALL "
+        "SELECT e.person_id, e.cohort, e.start_date FROM entitlements e "
+        "LEFT JOIN person_last_passed l ON l.person_id = e.person_id "
+        f"WHERE e.status = 'active' AND e.start_date BETWEEN :lo AND :hi AND coalesce({last}, '') < e.start_date "
+        "UNION ALL "
+        "SELECT pid, cohort, eff FROM (SELECT e.person_id AS pid, e.cohort, e.start_date AS start, "
+        f"{last} AS eff FROM person_last_passed l CROSS JOIN entitlements e ON e.person_id = l.person_id "
+        "WHERE l.last_passed > :asof AND e.status = 'active' LIMIT -1 OFFSET 0) WHERE eff >= start"
+    )
+    # the map a day per row, keyed: each candidate finds its deadline with one index seek
+    raw.execute("CREATE TEMP TABLE IF NOT EXISTS outreach_days (cohort TEXT, day TEXT, deadline TEXT, "
+                "suspend TEXT, PRIMARY KEY (cohort, day)) WITHOUT ROWID")
+    raw.execute("DELETE FROM temp.outreach_days")
+    raw.executemany("INSERT INTO temp.outreach_days VALUES (?, ?, ?, ?)", _days(due_map))
+    sql = (
+        f"INSERT INTO temp.{table} ({cols}) "
+        "WITH q AS (SELECT x.pid, x.cohort, m.deadline, m.suspend FROM (" + cand + ") x "
+        "           CROSS JOIN temp.outreach_days m ON m.cohort = x.cohort AND m.day = x.eff), "
+        "     g AS (SELECT pid, min(deadline || '|' || suspend) AS ds, "
+        "           group_concat(deadline || '|' || suspend || '|' || cohort, ';') AS cohorts, "
+        "           count(*) AS n FROM q GROUP BY pid) "
+        "SELECT g.pid, p.name, p.id_number, p.phone, p.address, coalesce(p.residence, 'local'), "
+        "  CASE WHEN g.pid IN (SELECT person_id FROM outreach_flags WHERE housebound) "
+        "         OR g.pid IN (SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled')) "
+        "       THEN 'home_visit' WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END, "
+        "  substr(g.ds, 1, 10), substr(g.ds, 12), g.cohorts, g.n, "
+        "  (SELECT k.outcome || '|' || k.marked_on FROM outreach_marks k WHERE k.person_id = g.pid "
+        "   AND k.marked_on >= :since ORDER BY k.created_at DESC LIMIT 1), NULL "
+        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
+        "ORDER BY substr(g.ds, 1, 10), p.name, g.pid"
+    )
+    params.update({"asof": as_of.isoformat(), "lo": lo, "hi": hi, "since": marks_since.isoformat()})
+    raw.execute(sql, params)
+    return _finish_snapshot(raw, table)
+
+
+def _new_snapshot(conn: Connection, table: str):
+    _check(table)
+    raw = conn.connection.driver_connection
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    raw.execute(f"CREATE TEMP TABLE {table} (rid INTEGER PRIMARY KEY, {', '.join(SNAPSHOT_COLUMNS)})")
+    return raw
+
+
+def _finish_snapshot(raw, table: str) -> int:
+    """The latest mark ("outcome|day") split into its two columns; the row count."""
+    raw.execute(f"UPDATE temp.{table} SET last_marked_on = substr(last_outcome, instr(last_outcome, '|') + 1), "
+                "last_outcome = substr(last_outcome, 1, instr(last_outcome, '|') - 1) WHERE last_outcome IS NOT NULL")
+    return raw.execute(f"SELECT count(*) FROM temp.{table}").fetchone()[0]
+
+
+def _days(due_map):
+    from datetime import timedelta
+
+    for cohort, a, b, deadline, suspend in due_map:
+        d, end = date.fromisoformat(a), date.fromisoformat(b)
+        while d <= end:
+            yield cohort, d.isoformat(), deadline, suspend
+            d += timedelta(days=1)
+
+
+def snapshot_page(conn: Connection, table: str, key: str | None, descending: bool, after: tuple | None,
+                  limit: int, where: str = "", params: dict | None = None) -> list[tuple]:
+    """Rows of a snapshot table after the keyset ``after`` = (key value, rid) (None: from the
+    start) in the order (key, rid) — ``key`` None: the list's own order (rid). An index on
+    (key, rid) makes each page one index walk. Returns (rid, *SNAPSHOT_COLUMNS…, key value)."""
+    if not table.isidentifier() or (key is not None and not key.isidentifier()):
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    k = key or "rid"
+    if key is not None:
+        raw.execute(f"CREATE INDEX IF NOT EXISTS temp.ix_{table}_{key} ON {table} ({key}, rid)")
+    op, direction = ("<", "DESC") if descending else (">", "ASC")
+    conds = [where] if where else []
+    p = dict(params or {})
+    if after is not None:
+        conds.append(f"({k}, rid) {op} (:after_k, :after_r)")
+        p["after_k"], p["after_r"] = after
+    sql = (f"SELECT *, {k} FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
+           + f" ORDER BY {k} {direction}, rid {direction} LIMIT {int(limit)}")
+    return raw.execute(sql, p).fetchall()
+
+
+def snapshot_counts(conn: Connection, table: str, column: str) -> dict[str, int]:
+    if not table.isidentifier() or not column.isidentifier():
+        raise ValueError(table)
+    return dict(conn.connection.driver_connection.execute(
+        f"SELECT {column}, count(*) FROM temp.{table} GROUP BY {column}").fetchall())
+
+
+def snapshot_count(conn: Connection, table: str, where: str = "", params: dict | None = None) -> int:
+    if not table.isidentifier():
+        raise ValueError(table)
+    return conn.connection.driver_connection.execute(
+        f"SELECT count(*) FROM temp.{table}" + (f" WHERE {where}" if where else ""), params or {}).fetchone()[0]
+
+
+def snapshot_set(conn: Connection, table: str, key: str, value, values: dict) -> None:
+    if not all(c.isidentifier() for c in (table, key, *values)):
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    raw.execute(f"UPDATE temp.{table} SET " + ", ".join(f"{c} = :{c}" for c in values) + f" WHERE {key} = :key_",
+                {**values, "key_": value})
+    raw.commit()
+
+
+def drop_snapshot(conn: Connection, table: str) -> None:
+    if not table.isidentifier():
+        raise ValueError(table)
+    raw = conn.connection.driver_connection
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    raw.commit()
+
+
+# --- from the maintained clock ---------------------------------------------------------------------
+
+_LISTED = "{a}.deadline BETWEEN :lo AND :hi AND {a}.suspend > :cur AND {a}.status = 'active'"
+_MARK = ("(SELECT m.outcome || '|' || m.marked_on FROM outreach_marks m WHERE m.person_id = {pid} "
+         "AND m.marked_on >= :since ORDER BY m.created_at DESC LIMIT 1)")
+_CHANNEL = ("CASE WHEN {pid} IN (SELECT person_id FROM outreach_flags WHERE housebound) "
+            "OR {pid} IN (SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled')) "
+            "THEN 'home_visit' WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END")
+
+
+def _card(pid: str) -> str:
+    """SNAPSHOT_COLUMNS name … channel for the person ``pid`` (joined as ``p``)."""
+    return (f"{pid}, p.name, p.id_number, p.phone, p.address, coalesce(p.residence, 'local'), "
+            + _CHANNEL.format(pid=pid))
+
+
+def clock_usable(conn: Connection, as_of: date) -> bool:
+    """The clock describes the list of ``as_of`` exactly: SQLite with the maintained aggregates and
+    no passed certification dated after that day."""
+    return aggregates.available(conn) and (aggregates.latest_passed_date(conn) or "") <= as_of.isoformat()
+
+
+def clock_page(conn: Connection, bounds: dict, after: tuple | None, limit: int) -> list[tuple]:
+    """The next ``limit`` people of the outreach list in its order (deadline, name, person) after
+    the keyset ``after`` = (deadline, name, person id) (None: from the start), as SNAPSHOT_COLUMNS.
+    ``bounds``: lo/hi (deadlines, ISO), cur (the month a listed suspension must be after),
+    since (marks from). Each person once, at their earliest listed entitlement."""
+    p = dict(bounds)
+    keyset = ""
+    if after is not None:
+        p["ad"], p["an"], p["ap"] = after
+        keyset = " AND k.deadline >= :ad AND (k.deadline > :ad OR (p.name, k.person_id) > (:an, :ap))"
+    sql = (
+        "WITH f AS (SELECT k.person_id AS pid, k.deadline, k.suspend, p.name FROM entitlement_clock k "
+        "  CROSS JOIN persons p ON p.id = k.person_id "
+        f"  WHERE {_LISTED.format(a='k')} AND p.death_date IS NULL{keyset} "
+        "  AND NOT EXISTS (SELECT 1 FROM entitlement_clock j WHERE j.person_id = k.person_id "
+        f"       AND {_LISTED.format(a='j')} AND (j.deadline, j.suspend, j.cohort) < (k.deadline, k.suspend, k.cohort)) "
+        f"  ORDER BY k.deadline, p.name, k.person_id LIMIT {int(limit)}) "
+        f"SELECT {_card('f.pid')}, f.deadline, f.suspend, "
+        "  (SELECT group_concat(j.deadline || '|' || j.suspend || '|' || j.cohort, ';') FROM entitlement_clock j "
+        f"   WHERE j.person_id = f.pid AND {_LISTED.format(a='j')}), "
+        f"  (SELECT count(*) FROM entitlement_clock j WHERE j.person_id = f.pid AND {_LISTED.format(a='j')}), "
+        f"  {_MARK.format(pid='f.pid')} "
+        "FROM f CROSS JOIN persons p ON p.id = f.pid ORDER BY f.deadline, f.name, f.pid"
+    )
+    out = []
+    for r in conn.connection.driver_connection.execute(sql, p).fetchall():
+        mark = r[11]
+        out.append(r[:11] + ((mark.split("|", 1)[0], mark.split("|", 1)[1]) if mark else (None, None)))
+    return out
+
+
+def clock_snapshot(conn: Connection, table: str, bounds: dict) -> int:
+    """The whole outreach list from the clock as the temporary table ``table`` (as
+    :func:`snapshot_outreach` makes it: rowid = position in the list's order). One range of the
+    clock's deadline index, grouped per person, the persons read in id order. Returns the count."""
+    raw = _new_snapshot(conn, table)
+    cols = ", ".join(SNAPSHOT_COLUMNS)
+    raw.execute(
+        f"INSERT INTO temp.{table} ({cols}) "
+        "WITH g AS (SELECT k.person_id AS pid, min(k.deadline || '|' || k.suspend) AS ds, "
+        "           group_concat(k.deadline || '|' || k.suspend || '|' || k.cohort, ';') AS cohorts, count(*) AS n "
+        f"           FROM entitlement_clock k WHERE {_LISTED.format(a='k')} GROUP BY k.person_id) "
+        f"SELECT {_card('g.pid')}, substr(g.ds, 1, 10), substr(g.ds, 12), g.cohorts, g.n, {_MARK.format(pid='g.pid')}, NULL "
+        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
+        "ORDER BY substr(g.ds, 1, 10), p.name, g.pid", bounds)
+    return _finish_snapshot(raw, table)
+
+
+def snapshot_rid(conn: Connection, table: str, pid: str) -> int | None:
+    """The position (rid) of a person in a snapshot table."""
+    _check(table)
+    row = conn.connection.driver_connection.execute(f"SELECT rid FROM temp.{table} WHERE pid = ?", (pid,)).fetchone()
+    return row[0] if row else None
+
+
+def _check(*names: str) -> None:
+    if not all(n.isidentifier() for n in names):
+        raise ValueError(names)
