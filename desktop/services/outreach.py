@@ -275,20 +275,15 @@ class OutreachService:
     def export_xlsx(self, rows: list[OutreachRow], path: Path, as_of: date, *, progress: Progress | None = None,
                     cancel=None) -> Path:
         """The list as a spreadsheet for the phone team: masked ID numbers, one sheet per channel."""
-        from desktop.formats.xlsx import write_sheets
-
         groups = self.grouped(rows)
-        header = ["姓名", "身份证号码", "联系电话", "居住地址", "认证对象", "认证截止日期", "剩余天数",
-                  "暂停月份", "最近联系结果", "联系日期"]
+        return _write_list(path, as_of, {c: (groups[c], len(groups[c])) for c in CHANNELS}, progress, cancel)
 
-        def body(items):
-            for r in items:
-                yield [r.name, r.masked_id, r.phone or "", r.address or "", r.cohorts_zh, r.deadline.isoformat(),
-                       r.days_left(as_of), r.suspend_from, r.last_outcome_zh, r.last_marked_on or ""]
-
-        sheets = [(CHANNEL_SHORT_ZH[c] + "人员", f"认证到期提醒名单（{CHANNEL_ZH[c]}） 制表日 {as_of.isoformat()}",
-                   header, body(groups[c]), len(groups[c])) for c in CHANNELS]
-        return write_sheets(path, sheets, progress=progress, cancel=cancel)
+    def export_view(self, view, path: Path, as_of: date, *, progress: Progress | None = None, cancel=None) -> Path:
+        """:meth:`export_xlsx` of a paged list (desktop.services.paged_lists) as its filters show
+        it, streamed from the database a page at a time: no list of every row is ever held."""
+        view.complete()
+        return _write_list(path, as_of, {c: (view.rows(channel=c), view.matching(c)) for c in CHANNELS},
+                           progress, cancel)
 
     def reminder_letters(self, rows: list[OutreachRow], out, as_of: date, *, progress: Progress | None = None,
                          cancel=None) -> int:
@@ -306,3 +301,21 @@ class OutreachService:
         if pages is None:
             raise Cancelled()
         return pages
+
+
+EXPORT_HEADER = ["姓名", "身份证号码", "联系电话", "居住地址", "认证对象", "认证截止日期", "剩余天数", "暂停月份",
+                 "最近联系结果", "联系日期"]
+
+
+def _write_list(path: Path, as_of: date, groups: dict, progress, cancel) -> Path:
+    """groups: channel → (rows, count); one sheet per channel, masked ID numbers."""
+    from desktop.formats.xlsx import write_sheets
+
+    def body(items):
+        for r in items:
+            yield [r.name, r.masked_id, r.phone or "", r.address or "", r.cohorts_zh, r.deadline.isoformat(),
+                   r.days_left(as_of), r.suspend_from, r.last_outcome_zh, r.last_marked_on or ""]
+
+    sheets = [(CHANNEL_SHORT_ZH[c] + "人员", f"认证到期提醒名单（{CHANNEL_ZH[c]}） 制表日 {as_of.isoformat()}",
+               EXPORT_HEADER, body(groups[c][0]), groups[c][1]) for c in CHANNELS]
+    return write_sheets(path, sheets, progress=progress, cancel=cancel)

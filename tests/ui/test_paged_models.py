@@ -94,3 +94,23 @@ def test_dashboard_draws_coverage_first(qtbot, backend, styled_qapp):
         page.activated()
     assert seen and seen[0] > 0  # the coverage chart was drawn before the rest arrived
     assert page.dashboard is not None and sum(sum(v.values()) for v in page.dashboard.coverage.values()) == N
+
+
+def test_first_screen_comes_before_the_whole_list(qtbot, page, backend):
+    """The first 200 rows are on screen (from the maintained clock) before the whole list is
+    made; header clicks wait for it (sorting is off meanwhile); then the counts arrive."""
+    from desktop.services.paged_lists import ClockOutreachList
+
+    page.days.setValue(60)
+    seen = []
+    page.first_screen.connect(lambda n: seen.append((n, page.model.source().ready, page.table.isSortingEnabled(),
+                                                     page.model.rows())))
+    with qtbot.waitSignal(page.finished, timeout=10_000):
+        page.reload()
+    want = backend.services.outreach.due_within(60, AS_OF)
+    assert isinstance(page.model.source(), ClockOutreachList)
+    (n, ready, sorting, rows), = seen
+    assert n == 200 and not ready and not sorting and rows == want[:200]
+    assert page.model.source().ready and page.table.isSortingEnabled() and f"共 {N} 人" in page.summary.text()
+    page.model.fetch_all()
+    assert page.model.rows() == want  # the pages after the first screen continue in the whole list

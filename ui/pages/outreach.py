@@ -35,6 +35,7 @@ STALE_S = 300  # seconds before a shown list is made again
 class OutreachPage(QWidget):
     person_requested = Signal(str)
     rows_shown = Signal(int)
+    first_screen = Signal(int)  # rows on the first screen, before the whole list is made
     finished = Signal(str)  # a status text after a load, mark, print or export
 
     def __init__(self, parent=None):
@@ -176,14 +177,30 @@ class OutreachPage(QWidget):
         self._set_enabled()
 
     def _loaded(self, source) -> None:
+        """The first screen is shown at once (from the maintained clock when it can be); the
+        whole list — counts, other orders, the filters — is made in the background, and only
+        then is the list reported loaded."""
         self.refresh_button.setEnabled(True)
         old = self.model.source()
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self._counts = source.counts("channel")
         self.model.set_source(source)
         self._shown[:] = [source]
         if old is not None:
             old.close()
+        if source.ready:
+            self.first_screen.emit(self.model.rowCount())
+            self._completed(source)
+            return
+        self.table.setSortingEnabled(False)  # another order needs the whole list
+        self.first_screen.emit(self.model.rowCount())
+        self.summary.setText(f"已显示前 {self.model.rowCount()} 人，正在统计全部名单…")
+        run_in_background(source.complete, lambda _: self._completed(source), self._failed, owner=self)
+
+    def _completed(self, source) -> None:
+        if self.model.source() is not source:
+            return  # a newer list replaced it meanwhile
+        self._counts = source.counts("channel")
+        self.table.setSortingEnabled(True)
         self._apply_filter()
         self.finished.emit("loaded")
 
@@ -195,8 +212,8 @@ class OutreachPage(QWidget):
 
     def _apply_filter(self) -> None:
         source = self.model.source()
-        if source is None:
-            return
+        if source is None or not source.ready:
+            return  # the filters apply once the whole list is made (_completed)
         source.set_channel(self.channel.currentData())
         source.filter(self.filter.text().strip())
         self.model.reload()
@@ -265,9 +282,15 @@ class OutreachPage(QWidget):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        rows, svc, as_of = self.all_rows(), self.service, self.as_of
-        self.taskbar.start(lambda report, cancel: svc.export_xlsx(rows, path, as_of, progress=report, cancel=cancel),
-                           lambda p: self._done(f"已导出 {len(rows)} 人到 {p}"), self._failed, "正在导出…")
+        """The list as the filters show it, streamed from the database (never a list in memory)."""
+        svc, as_of, source = self.service, self.as_of, self.model.source()
+        if source is None:  # a plain list shown (tests)
+            rows = self.model.rows()
+            work, n = (lambda report, cancel: svc.export_xlsx(rows, path, as_of, progress=report, cancel=cancel)), len(rows)
+        else:
+            work, n = (lambda report, cancel: svc.export_view(source, path, as_of, progress=report, cancel=cancel)), None
+        self.taskbar.start(work, lambda p: self._done(f"已导出 {n if n is not None else source.matching()} 人到 {p}"),
+                           self._failed, "正在导出…")
         self._set_enabled()
 
     def _print_letters(self) -> None:
