@@ -114,3 +114,56 @@ def test_first_screen_comes_before_the_whole_list(qtbot, page, backend):
     assert page.model.source().ready and page.table.isSortingEnabled() and f"共 {N} 人" in page.summary.text()
     page.model.fetch_all()
     assert page.model.rows() == want  # the pages after the first screen continue in the whole list
+
+
+def test_due_list_is_paged_and_sorted_in_the_list(qtbot, backend, styled_qapp):
+    """下月将暂停发放 shows its long list a page at a time; header clicks and the filter sort and
+    narrow the whole list (not just the rows on screen); exports take every shown row."""
+    from PySide6.QtCore import Qt
+
+    from ui.pages.due import DuePage
+
+    page = DuePage()
+    qtbot.addWidget(page)
+    page.set_backend(backend)
+    page.show()
+    with qtbot.waitSignal(page.rows_shown, timeout=10_000):
+        page.reload()
+    want = backend.services.lists.due_next_month(AS_OF)
+    assert len(want) > 250
+    assert page.model.rowCount() == 200 and page.model.canFetchMore()
+    by_deadline = sorted(want, key=lambda r: r.deadline.isoformat())
+    assert page.shown_rows() == by_deadline and page.model.rowCount() == 200  # read from the list, not the screen
+    page.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # by name, descending
+    assert page.model.rowCount() == 200
+    assert [page.model.row_at(i).name for i in range(200)] == sorted((r.name for r in want), reverse=True)[:200]
+    page.filter.setText(want[7].name)
+    assert page.shown_rows() == sorted([r for r in want if want[7].name in r.name], key=lambda r: r.name, reverse=True)
+    page.model.fetch_all()
+    assert page.model.rowCount() == len(page.shown_rows())
+
+
+def test_payroll_month_tables_are_paged_and_sort_the_whole_list(qtbot, backend, styled_qapp):
+    from PySide6.QtCore import Qt
+
+    from desktop.services.payroll_review import MonthReview
+    from ui.pages.payroll_month import PayrollMonthPage
+
+    page = PayrollMonthPage()
+    qtbot.addWidget(page)
+    page.set_backend(backend)
+    items = [{"entitlement_id": f"e{i}", "person_id": f"p{i}", "id_number": make_number("152202", date(1950, 1, 1), i),
+              "name": f"人{(i * 7) % 500:03d}", "cohort": "enterprise_retiree", "suspend_from": "2026-12",
+              "effective_month": "2026-12", "missed_deadline": f"2026-11-{1 + i % 28:02d}",
+              "last_certified": "2025-11-01", "paid_while_overdue": []} for i in range(1, 501)]
+    review = MonthReview("2026-12", date(2026, 12, 1), True, {"suspend": items, "resume": [], "terminate": [],
+                                                              "recover": [], "corrections": []})
+    page._loaded((review, []))
+    m, table = page.models["suspend"], page.tables["suspend"]
+    assert m.rowCount() == 200 and m.canFetchMore() and page.tabs.tabText(0) == "暂停发放（500）"
+    assert [m.row_at(i)["name"] for i in range(200)] == [r["name"] for r in items[:200]]  # the run's order
+    table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.AscendingOrder)  # missed deadline
+    assert m.rowCount() == 200
+    assert [m.row_at(i)["missed_deadline"] for i in range(200)] == sorted(r["missed_deadline"] for r in items)[:200]
+    m.fetch_all()
+    assert m.rowCount() == 500 and "*" in m.data(m.index(0, 1))

@@ -90,3 +90,17 @@ class PagedTableModel(RowTableModel):
             return
         self._source.sort(self._sort_keys[column], order == Qt.SortOrder.DescendingOrder)
         self.reload()
+
+
+def list_model(columns: Sequence[Column], parent=None, *, page: int = PAGE) -> PagedTableModel:
+    """A paged model over a list already computed (:func:`list_source`): every column sortable
+    by its ``key`` (else its text), as the sorting proxy sorted it — but once per header click in
+    the source, not per cell through ``data()``, and only the rows on screen are laid out."""
+    return PagedTableModel(columns, [str(i) for i in range(len(columns))], parent, page=page)
+
+
+def list_source(rows, columns: Sequence[Column], match=None):
+    """``rows`` as the source of :func:`list_model` (desktop.services.paged_lists.RowsList)."""
+    from desktop.services.paged_lists import RowsList
+
+    return RowsList(rows, {str(i): (c.key or c.text) for i, c in enumerate(columns)}, match)

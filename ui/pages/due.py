@@ -12,7 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ui.models.table import Column, RowTableModel
+from ui.models.paged import list_model, list_source
+from ui.models.table import Column
 from ui.pages.common import fmt_month, heading, hint, make_table, residence_zh, row_of
 from ui.workers import run_in_background
 
@@ -35,6 +36,10 @@ def write_due_csv(rows, path: Path) -> Path:
             w.writerow(csv_row([r.name, r.masked_id, r.cohort_zh, r.deadline.isoformat(), r.suspend_from,
                                 r.phone or "", residence_zh(r.residence)]))
     return Path(path)
+
+
+def _matches(r, text: str) -> bool:
+    return (text in r.name or r.id_number.endswith(text) or text in r.cohort_zh or text in (r.phone or ""))
 
 
 class DuePage(QWidget):
@@ -61,8 +66,7 @@ class DuePage(QWidget):
         self.export_button.setObjectName("primaryButton")
         self.export_button.clicked.connect(self._export)
 
-        self.model = RowTableModel(
-            [
+        self.columns = [
                 Column("姓名", lambda r: r.name),
                 Column("身份证号码", lambda r: r.masked_id),
                 Column("认证对象", lambda r: r.cohort_zh),
@@ -70,12 +74,14 @@ class DuePage(QWidget):
                 Column("暂停月份", lambda r: fmt_month(r.suspend_from), key=lambda r: r.suspend_from),
                 Column("联系电话", lambda r: r.phone or "—"),
                 Column("居住地", lambda r: residence_zh(r.residence), align_center=True),
-            ],
-            self,
-        )
-        self.table = make_table(self.model, self, sortable=True)
+        ]
+        # a long list (a go-live month suspends hundreds of thousands): shown a page at a time,
+        # sorted and filtered once per change in the list, not per cell (issue 20)
+        self.model = list_model(self.columns, self)
+        self.table = make_table(self.model, self)
         self.table.setObjectName("dueTable")
-        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # earliest deadline first
+        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.AscendingOrder)  # earliest deadline first
+        self.table.setSortingEnabled(True)
         self.table.activated.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
         self.table.doubleClicked.connect(lambda idx: self.person_requested.emit(row_of(self.table, idx.row()).person_id))
 
@@ -123,6 +129,11 @@ class DuePage(QWidget):
         if seq != self._seq:
             return
         self._all_rows = list(rows)
+        header = self.table.horizontalHeader()
+        source = list_source(self._all_rows, self.columns, _matches)
+        source.sort(str(header.sortIndicatorSection()) if header.sortIndicatorSection() >= 0 else None,
+                    header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+        self.model.set_source(source)
         self._apply_filter()
         self.export_button.setEnabled(bool(self._all_rows))
 
@@ -133,18 +144,18 @@ class DuePage(QWidget):
 
     def _apply_filter(self) -> None:
         text = self.filter.text().strip()
-        rows = self._all_rows
-        if text:
-            rows = [r for r in rows if text in r.name or r.id_number.endswith(text) or text in r.cohort_zh
-                    or text in (r.phone or "")]
-        self.model.set_rows(rows)
+        self.model.set_filter(text)
+        source = self.model.source()
+        shown_n = source.matching() if source is not None else 0
         people = len({r.person_id for r in self._all_rows})
-        shown = f"，筛选出 {len(rows)} 项" if text else ""
+        shown = f"，筛选出 {shown_n} 项" if text else ""
         self.count_label.setText(f"共 {people} 人，{len(self._all_rows)} 项待遇{shown}")
-        self.rows_shown.emit(len(rows))
+        self.rows_shown.emit(shown_n)
 
     def shown_rows(self) -> list:
-        return self.model.rows()
+        """Every row the filter shows, in the shown order (read from the list, not the screen)."""
+        source = self.model.source()
+        return list(source.rows()) if source is not None else self.model.rows()
 
     # --- export ----------------------------------------------------------------------------------
 
@@ -157,7 +168,7 @@ class DuePage(QWidget):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        rows = self.model.rows()
+        rows = self.shown_rows()
         run_in_background(lambda: write_due_csv(rows, path),
                           lambda p: self.count_label.setText(f"已导出 {len(rows)} 项到 {p}"),
                           lambda exc: self.count_label.setText(f"导出失败：{exc}"), owner=self)

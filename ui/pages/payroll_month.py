@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from desktop.domain.months import Month
 from desktop.domain.rules import COHORTS
 from ui.long_task import TaskBar
+from ui.models.paged import PagedTableModel, list_model, list_source
 from ui.models.table import Column, RowTableModel
 from desktop.platform.workstation import Actor
 from ui.pages.bureau_common import actor_of, error_text, yuan
@@ -72,6 +73,13 @@ GUARD_COLUMNS = [Column("姓名", lambda i: i["name"]), Column("身份证号码"
                  Column("按开始日期推算的暂停月份", lambda i: fmt_month(i["suspend_from"]))]
 
 
+def _paged_table(model, parent):
+    table = make_table(model, parent)
+    table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the run's own order
+    table.setSortingEnabled(True)  # header clicks sort the list (PagedTableModel.sort)
+    return table
+
+
 class PayrollMonthPage(QWidget):
     person_requested = Signal(str)
     finished = Signal(str)
@@ -100,11 +108,13 @@ class PayrollMonthPage(QWidget):
         self.taskbar = TaskBar(self)
 
         self.tabs = QTabWidget(self)
-        self.models: dict[str, RowTableModel] = {}
+        # a go-live month suspends hundreds of thousands: each kind's table shows its list a page
+        # at a time, sorted once per header click in the list (issue 20)
+        self.models: dict[str, PagedTableModel] = {}
         self.tables = {}
         for kind, (title, cols) in KIND_COLUMNS.items():
-            model = RowTableModel(cols, self)
-            table = make_table(model, self, sortable=True)
+            model = list_model(cols, self)
+            table = _paged_table(model, self)
             table.doubleClicked.connect(lambda idx, t=table: self.person_requested.emit(row_of(t, idx.row())["person_id"]))
             self.models[kind], self.tables[kind] = model, table
             self.tabs.addTab(table, title)
@@ -126,8 +136,8 @@ class PayrollMonthPage(QWidget):
         v.addWidget(self.approve_button)
         self.tabs.addTab(box, "待审核")
         # every money correction of the run, each once (what the payroll department pays or recovers)
-        self.corrections = RowTableModel(CORRECTION_COLUMNS, self)
-        self.corrections_table = make_table(self.corrections, self, sortable=True)
+        self.corrections = list_model(CORRECTION_COLUMNS, self)
+        self.corrections_table = _paged_table(self.corrections, self)
         self.corrections_table.doubleClicked.connect(
             lambda idx: self.person_requested.emit(row_of(self.corrections_table, idx.row())["person_id"]))
         self.tabs.addTab(self.corrections_table, "补发与追回")
@@ -213,12 +223,14 @@ class PayrollMonthPage(QWidget):
         review, exports = result
         self.review = review
         for kind, model in self.models.items():
-            model.set_rows(review.items.get(kind, []))
+            self.tables[kind].horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            model.set_source(list_source(review.items.get(kind, []), KIND_COLUMNS[kind][1]))
             self.tabs.setTabText(list(KIND_COLUMNS).index(kind), f"{KIND_COLUMNS[kind][0]}（{len(review.items.get(kind, []))}）")
         self.approvals.set_rows(list(review.approvals))
         self.tabs.setTabText(4, f"待审核（{review.pending}）")
         corrections = review.items.get("corrections", [])
-        self.corrections.set_rows(corrections)
+        self.corrections_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.corrections.set_source(list_source(corrections, CORRECTION_COLUMNS))
         self.tabs.setTabText(5, f"补发与追回（{len(corrections)}）")
         self.guard.set_rows(list(review.go_live_guard))
         if review.go_live_guard:
