@@ -35,6 +35,18 @@ def open_db(args):
     return db
 
 
+def services(args):
+    """The services of the command's database, built once per command: the command line's
+    composition root (``desktop.services.hub.Services``, as ``ui/app.py`` is the window's). Command
+    modules take their services from here and never build one themselves."""
+    hub = getattr(args, "_services", None)
+    if hub is None:
+        from desktop.services.hub import Services
+
+        hub = args._services = Services(open_db(args))
+    return hub
+
+
 def _password(name: str) -> str:
     pw = os.environ.get("CERTDESK_PASSWORD")
     if pw is not None:
@@ -51,14 +63,11 @@ def signed_in(args, *, changes: bool = False) -> Actor:
     needs a supervisor, and is recorded in the audit log."""
     actor = getattr(args, "_actor", None)
     if actor is None:
-        from desktop.services.operators import OperatorService
-
         name = (getattr(args, "operator", None) or os.environ.get("CERTDESK_OPERATOR") or "").strip()
         if not name:
             raise SignInRequired(SIGN_IN_HELP)
-        db = open_db(args)
         ws = workstation_id()
-        view = OperatorService(db).login(name, _password(name), ws)
+        view = services(args).operators.login(name, _password(name), ws)
         if view.must_change_password:
             raise SignInRequired("该账号须先修改初始密码：请在窗口中登录修改，或由管理员重设", code="must_change_password")
         actor = Actor(view.username, ws, view.role)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from desktop.cli import emit
-from desktop.cli._common import add_json, open_db, signed_in
+from desktop.cli._common import add_json, services, signed_in
 
 
 def register(sub) -> None:
@@ -49,10 +49,9 @@ def _restore(args) -> int:
 
 
 def _service(args, method: str, say) -> int:
-    from desktop.services.backup import BackupService
 
     actor = signed_in(args, changes=method == "restore")
-    out = getattr(BackupService(open_db(args)), method)(args.file, actor)
+    out = getattr(services(args).backup, method)(args.file, actor)
     if args.json:
         emit(out)
     else:

@@ -4,7 +4,7 @@ returned-form scans → ``{"purged": images, "scans_purged": scans}``."""
 from __future__ import annotations
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, cli_actor, open_db
+from desktop.cli._common import add_json, cli_actor, services
 
 
 def register(sub) -> None:
@@ -16,9 +16,8 @@ def register(sub) -> None:
 
 
 def _purge(args) -> int:
-    from desktop.services.evidence import EvidenceService
 
-    done = EvidenceService(open_db(args)).purge(cli_actor(args), args.as_of)
+    done = services(args).evidence.purge(cli_actor(args), args.as_of)
     if args.json:
         emit({"purged": done["images"], "scans_purged": done["scans"]})
     else:

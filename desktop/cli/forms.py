@@ -15,7 +15,7 @@ supervisor's own password (asked for, or ``CERTDESK_CONFIRM_PASSWORD`` in a scri
 from __future__ import annotations
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, cli_actor, open_db, signed_in
+from desktop.cli._common import add_json, cli_actor, services, signed_in
 
 REFUSED_EXIT = 3
 
@@ -69,9 +69,7 @@ def register(sub) -> None:
 
 
 def _service(args):
-    from desktop.services.hub import Services
-
-    return Services(open_db(args)).forms
+    return services(args).forms
 
 
 def _issue(args) -> int:
@@ -104,7 +102,6 @@ def _confirmation(args, actor):
     import os
     import sys
 
-    from desktop.services.operators import OperatorService
     from desktop.platform.workstation import Actor
 
     pw = os.environ.get("CERTDESK_CONFIRM_PASSWORD")
@@ -114,7 +111,7 @@ def _confirmation(args, actor):
 
             raise SignInRequired("没有确认主管的密码：交互使用时输入，脚本中设置 CERTDESK_CONFIRM_PASSWORD")
         pw = getpass.getpass(f"{args.confirm_by} 的密码（确认手工输入编号）：")
-    view = OperatorService(open_db(args)).verify_second_officer(
+    view = services(args).operators.verify_second_officer(
         args.confirm_by, pw, "supervisor", workstation=actor.workstation, first_officer=actor.operator,
         purpose="forms_typed_serial")
     return Actor(view.username, actor.workstation, view.role)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, open_db, signed_in
+from desktop.cli._common import add_json, services, signed_in
 from desktop.cli.payroll import _month
 
 
@@ -22,10 +22,9 @@ _INSTR_ZH = {"paid": "已发", "withheld": "暂停", "terminated": "终止", Non
 
 def _ledger(args) -> int:
     from desktop.domain.rules import COHORTS
-    from desktop.services.payroll import PayrollService
 
     signed_in(args)
-    doc = PayrollService(open_db(args)).ledger(args.id_number, args.through, args.as_of)
+    doc = services(args).payroll.ledger(args.id_number, args.through, args.as_of)
     if args.json:
         emit(doc)
         return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from desktop.cli import emit
-from desktop.cli._common import add_json, open_db, signed_in
+from desktop.cli._common import add_json, services, signed_in
 
 
 def register(sub) -> None:
@@ -40,14 +40,14 @@ def _stdin_password() -> str:
 
 
 def _init(args) -> int:
-    from desktop.services.operators import OperatorService, check_password_rules
+    from desktop.services.operators import check_password_rules
     from desktop.platform.workstation import workstation_id
 
     pw = None
     if args.admin_password_stdin:
         pw = _stdin_password()
         check_password_rules(pw, "admin")
-    made = OperatorService(open_db(args)).ensure_admin(workstation_id(), pw, must_change=pw is None)
+    made = services(args).operators.ensure_admin(workstation_id(), pw, must_change=pw is None)
     doc = {"created": made is not None, "username": "admin",
            "one_time_password": made if made is not None and pw is None else None}
     if args.json:
@@ -63,12 +63,11 @@ def _init(args) -> int:
 
 def _add(args) -> int:
     from desktop.errors import UserFacingError
-    from desktop.services.operators import OperatorService
 
     actor = signed_in(args, changes=True)
     if not args.password_stdin:
         raise UserFacingError("请用 --password-stdin 从标准输入提供初始密码", code="needs_password")
-    view = OperatorService(open_db(args)).create(args.username, args.display_name or args.username, args.role,
+    view = services(args).operators.create(args.username, args.display_name or args.username, args.role,
                                                  _stdin_password(), actor, must_change=not args.service_account)
     doc = {"username": view.username, "role": view.role, "must_change_password": view.must_change_password}
     emit(doc) if args.json else print(f"已添加 {view.username}（{view.role_zh}）")
@@ -77,12 +76,11 @@ def _add(args) -> int:
 
 def _list(args) -> int:
     from desktop.errors import PermissionDenied
-    from desktop.services.operators import OperatorService
 
     actor = signed_in(args)
     if actor.role != "admin":
         raise PermissionDenied("只有系统管理员可以查看账号列表")
-    views = OperatorService(open_db(args)).list()
+    views = services(args).operators.list()
     doc = [{"username": v.username, "display_name": v.display_name, "role": v.role, "active": v.active,
             "must_change_password": v.must_change_password} for v in views]
     if args.json:

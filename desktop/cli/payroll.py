@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from desktop.cli import emit
-from desktop.cli._common import add_json, cli_actor, open_db, signed_in
+from desktop.cli._common import add_json, cli_actor, services, signed_in
 
 
 def _month(text: str):
@@ -30,9 +30,8 @@ def register(sub) -> None:
 
 
 def _payroll(args) -> int:
-    from desktop.services.payroll import PayrollService
 
-    result = PayrollService(open_db(args)).run(args.month, cli_actor(args) if not args.preview else signed_in(args),
+    result = services(args).payroll.run(args.month, cli_actor(args) if not args.preview else signed_in(args),
                                                record=not args.preview,
                                                confirm_go_live=args.confirm_go_live)
     if args.xlsx:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, open_db, signed_in
+from desktop.cli._common import add_json, services, signed_in
 
 
 def register(sub) -> None:
@@ -16,10 +16,9 @@ def register(sub) -> None:
 
 
 def _show(args) -> int:
-    from desktop.services.persons import PersonService
 
     signed_in(args)
-    view = PersonService(open_db(args)).show(args.id_number, args.as_of)
+    view = services(args).persons.show(args.id_number, args.as_of)
     if args.json:
         emit(view.as_json())
         return 0

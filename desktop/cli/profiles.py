@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.cli import emit
-from desktop.cli._common import add_json, cli_actor, open_db
+from desktop.cli._common import add_json, cli_actor, services
 from desktop.cli.roster import map_arg
 
 KIND_CHOICES = ("roster", "results")
@@ -30,9 +30,8 @@ def register(sub) -> None:
 
 
 def _list(args) -> int:
-    from desktop.services.profiles import ProfileService
 
-    profiles = ProfileService(open_db(args)).list(args.kind)
+    profiles = services(args).profiles.list(args.kind)
     if args.json:
         emit({"profiles": [p.as_json() for p in profiles]})
         return 0
@@ -46,14 +45,14 @@ def _list(args) -> int:
 
 def _save(args) -> int:
     from desktop.formats.import_mapping import preview, resolve
-    from desktop.services.profiles import ProfileService, kind_fields
+    from desktop.services.profiles import kind_fields
 
     actor = cli_actor(args)
     pv = preview(args.file, n=0)
     required, optional = kind_fields(args.kind)
     m = resolve(pv.header, required, optional, args.map)
     columns = {**m.as_profile(), **{s: t for s, t in (args.map or {}).items() if not t}}
-    profile = ProfileService(open_db(args)).save(args.name, args.kind, columns, pv.header, actor)
+    profile = services(args).profiles.save(args.name, args.kind, columns, pv.header, actor)
     if args.json:
         emit({"profile": profile.as_json(), "missing": m.missing})
     else:

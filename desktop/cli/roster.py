@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, cli_actor, open_db
+from desktop.cli._common import add_json, cli_actor, services
 
 
 def map_arg(text: str) -> dict[str, str]:
@@ -72,26 +72,23 @@ def _print(report, args) -> None:
 def _mapping(args, kind: str):
     if not args.map and not args.profile:
         return None
-    from desktop.services.profiles import ProfileService
 
-    return ProfileService(open_db(args)).mapping_for(args.file, kind, profile=args.profile, explicit=args.map)
+    return services(args).profiles.mapping_for(args.file, kind, profile=args.profile, explicit=args.map)
 
 
 def _roster_import(args) -> int:
-    from desktop.services.imports import ImportService
 
     actor = cli_actor(args)
-    report = ImportService(open_db(args)).import_roster(args.file, actor, dry_run=args.dry_run, today=args.as_of,
+    report = services(args).imports.import_roster(args.file, actor, dry_run=args.dry_run, today=args.as_of,
                                                         mapping=_mapping(args, "roster"))
     _print(report, args)
     return 0
 
 
 def _results_import(args) -> int:
-    from desktop.services.imports import ImportService
 
     actor = cli_actor(args)
-    report = ImportService(open_db(args)).import_results(args.file, actor, dry_run=args.dry_run, today=args.as_of,
+    report = services(args).imports.import_results(args.file, actor, dry_run=args.dry_run, today=args.as_of,
                                                          mapping=_mapping(args, "results"))
     _print(report, args)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from desktop.cli import emit, parse_date
-from desktop.cli._common import add_json, open_db, signed_in
+from desktop.cli._common import add_json, open_db, services, signed_in
 
 
 def _workstation(args) -> str:
@@ -147,9 +147,8 @@ def _sync(args) -> int:
 
 
 def _visits(args):
-    from desktop.services.visits import VisitService
 
-    return VisitService(open_db(args))
+    return services(args).visits
 
 
 def _print_visit(view) -> None:
@@ -166,10 +165,8 @@ def _out(args, view) -> int:
 
 
 def _book(args) -> int:
-    from desktop.services.persons import PersonService
-
     service = _visits(args)
-    person = PersonService(service.db).show(args.id_number)
+    person = services(args).persons.show(args.id_number)
     view = service.book(person.id, args.address, _actor(args), phone=args.phone, reason=args.reason,
                         preferred_dates=args.prefer)
     return _out(args, view)

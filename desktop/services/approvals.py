@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from db import approvals_repo as repo
 from desktop.errors import UserFacingError
@@ -15,6 +16,9 @@ from desktop.domain.idnumber import mask
 from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.platform.workstation import Actor
+
+if TYPE_CHECKING:
+    from desktop.services.payroll import PayrollService
 
 KIND_ZH = {"back_pay": "补发（超过12个月）", "resume": "恢复发放", "suspend": "暂停发放", "terminate": "终止发放", "reverse_termination": "撤销终止"}
 
@@ -70,17 +74,9 @@ def _item(row: dict) -> PendingApproval:
 
 
 class ApprovalService:
-    def __init__(self, db: Database, payroll=None):
+    def __init__(self, db: Database, payroll: PayrollService):
         self.db = db
-        self._payroll = payroll
-
-    @property
-    def payroll(self):
-        if self._payroll is None:
-            from desktop.services.payroll import PayrollService
-
-            self._payroll = PayrollService(self.db)
-        return self._payroll
+        self.payroll = payroll
 
     def pending(self) -> list[PendingApproval]:
         """Live events waiting for a supervisor (needs_approval, not approved, not voided)."""

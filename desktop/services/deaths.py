@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from db import journal
 from db import outreach_repo as orepo
@@ -35,6 +36,9 @@ from desktop.domain.rules import COHORTS
 from desktop.services.access import require
 from desktop.services.database import Database
 from desktop.platform.workstation import Actor
+
+if TYPE_CHECKING:
+    from desktop.services.payroll import PayrollService
 
 METHODS = ("lump_sum", "instalments", "offset")
 STATUS_ZH = {"open": "待追回", "planned": "追回中", "recovered": "已追回", "cancelled": "已撤销",
@@ -139,11 +143,9 @@ class RecoveryView:
 
 
 class DeathService:
-    def __init__(self, db: Database, payroll=None):
+    def __init__(self, db: Database, payroll: PayrollService):
         self.db = db
-        from desktop.services.payroll import PayrollService
-
-        self.payroll = payroll or PayrollService(db)
+        self.payroll = payroll
 
     def next_payroll_month(self, conn, as_of: date) -> Month:
         """The next payroll run: this month's if its run day has not come yet, else next month's —

@@ -35,10 +35,10 @@ KINDS = ("captured", "reference", "chip_photo")
 
 
 class EvidenceService:
-    def __init__(self, db: Database, vault: Vault | None = None, settings: SettingsService | None = None):
+    def __init__(self, db: Database, vault: Vault, settings: SettingsService):
         self.db = db
-        self.vault = vault or Vault.open()
-        self.settings = settings or SettingsService(db)
+        self.vault = vault
+        self.settings = settings
 
     def store(self, person_id: str, kind: str, image: bytes, actor: Actor, *, certification_id: str | None = None,
               consent: dict | None = None, media_type: str = "image/png", today: date | None = None, conn=None) -> str:

@@ -2,7 +2,9 @@
 ``Services`` and injects it). Each property imports its module on first use, so a page nobody
 opens costs nothing at start-up.
 
-When adding a service: add a property here; never build services inside widgets.
+When adding a service: add a property here, with the collaborators it needs given (services take
+them as required arguments: no service builds another); never build services inside widgets or
+command modules (the command line reaches them through ``desktop.cli._common.services``).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Services:
     def visits(self):
         from desktop.services.visits import VisitService
 
-        return VisitService(self.db)
+        return VisitService(self.db, self.persons)
 
     @cached_property
     def operators(self):
@@ -137,7 +139,29 @@ class Services:
         return DashboardService(self.db)
 
     @cached_property
+    def vault(self):
+        """This installation's image vault (its key from the OS key store)."""
+        from desktop.platform.vault import Vault
+
+        return Vault.open()
+
+    @cached_property
     def evidence(self):
         from desktop.services.evidence import EvidenceService
 
-        return EvidenceService(self.db, settings=self.settings)
+        return EvidenceService(self.db, self.vault, self.settings)
+
+    # --- the command line's other services --------------------------------------------------------
+
+    @cached_property
+    def profiles(self):
+        """Saved import source profiles (column mappings)."""
+        from desktop.services.profiles import ProfileService
+
+        return ProfileService(self.db)
+
+    @cached_property
+    def backup(self):
+        from desktop.services.backup import BackupService
+
+        return BackupService(self.db)

@@ -33,9 +33,9 @@ class DueRow:
 
 
 class ListService:
-    def __init__(self, db: Database, payroll: PayrollService | None = None):
+    def __init__(self, db: Database, payroll: PayrollService):
         self.db = db
-        self.payroll = payroll or PayrollService(db)
+        self.payroll = payroll
 
     def due_next_month(self, as_of: date | None = None) -> list[DueRow]:
         """Everyone the next month's payroll run will suspend unless they certify first:

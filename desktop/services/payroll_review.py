@@ -98,9 +98,9 @@ class ExportRecord:
 
 
 class PayrollReviewService:
-    def __init__(self, db: Database, payroll: PayrollService | None = None):
+    def __init__(self, db: Database, payroll: PayrollService):
         self.db = db
-        self.payroll = payroll or PayrollService(db)
+        self.payroll = payroll
 
     # --- review ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from db import journal
 from db import sync as dbsync
@@ -24,6 +25,9 @@ from desktop.domain.labels import REASONS_ZH  # noqa: F401 - re-exported; define
 from desktop.services import sync_policy
 from desktop.services.database import Database
 from desktop.platform.workstation import Actor
+
+if TYPE_CHECKING:
+    from desktop.services.persons import PersonService
 
 STATUS_ZH = {"booked": "已预约", "scheduled": "已排班", "done": "已完成", "not_at_home": "未遇到本人", "cancelled": "已取消"}
 CLOSE_OUTCOMES = ("done", "not_at_home", "cancelled")
@@ -80,8 +84,9 @@ def _view(row: dict) -> VisitView:
 
 
 class VisitService:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, persons: PersonService):
         self.db = db
+        self.persons = persons  # a home visit's certification is recorded like the counter's
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -175,13 +180,11 @@ class VisitService:
                 note: str | None = None, today: date | None = None) -> VisitView:
         """Record the home-visit certification (the same flow as at the counter) and close the
         visit as done."""
-        from desktop.services.persons import PersonService
-
         visit = self.get(visit_id)
         if not visit.is_open:
             raise UserFacingError(f"该预约已{visit.status_zh}", code="visit_closed")
         ev = {"visit_id": visit.id, "address": visit.address, **(evidence or {})}
-        cert = PersonService(self.db).record_certification(
+        cert = self.persons.record_certification(
             visit.person_id, cert_date or today or date.today(), "home_visit", actor, evidence=ev, today=today
         )
         return self.close(visit_id, "done", actor, note=note, certification_id=cert.id)

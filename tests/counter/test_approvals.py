@@ -10,6 +10,7 @@ from sqlalchemy import text
 from desktop.errors import PermissionDenied
 from desktop.domain.months import Month
 from desktop.services.approvals import ApprovalService
+from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
@@ -33,7 +34,7 @@ def _long_suspension(db, roster):
 
 def test_pending_lists_long_resumptions_with_masked_number(db, roster):
     number = _long_suspension(db, roster)
-    (item,) = ApprovalService(db).pending()
+    (item,) = Services(db).approvals.pending()
     assert item.kind == "back_pay" and item.kind_zh == "补发（超过12个月）" and item.waiting_since == "2026-04"
     assert item.masked_id != number and item.masked_id.startswith(number[:6]) and item.masked_id.endswith(number[-4:])
     assert "*" in item.masked_id
@@ -47,7 +48,7 @@ def test_pending_lists_long_resumptions_with_masked_number(db, roster):
 
 def test_clerk_cannot_approve_supervisor_can_once(db, roster):
     _long_suspension(db, roster)
-    svc = ApprovalService(db)
+    svc = Services(db).approvals
     (item,) = svc.pending()
     with pytest.raises(PermissionDenied):
         svc.approve(item.event_id, CLERK)
@@ -74,7 +75,7 @@ def test_clerk_cannot_approve_supervisor_can_once(db, roster):
 
 def test_voided_and_short_resumptions_are_not_listed(db, roster):
     _long_suspension(db, roster)
-    svc = ApprovalService(db)
+    svc = Services(db).approvals
     (first,) = svc.pending()
     # the next month's run grows the one pending request (April's is superseded, May's lists 15 months)
     PayrollService(db).run(Month.parse("2026-05"), OFFICE)
@@ -90,7 +91,5 @@ def test_voided_and_short_resumptions_are_not_listed(db, roster):
 
 
 def test_services_hub_exposes_approvals(db):
-    from desktop.services.hub import Services
-
     hub = Services(db)
     assert isinstance(hub.approvals, ApprovalService) and hub.approvals.pending() == []

@@ -22,7 +22,7 @@ from db import engine as db_engine
 from desktop.platform import keystore, paths
 from desktop.formats import qrsign
 from desktop.services.database import Database, DatabaseLocked
-from desktop.services.evidence import EvidenceService
+from desktop.services.hub import Services
 from desktop.platform.vault import open_scan
 
 NAME = "乌云其木格"
@@ -72,7 +72,7 @@ def _field_laptop(tmp_path) -> tuple[Database, str, str]:
 
     person_id = PersonService(db).show(number).id
     face = b"\x89PNG\r\n\x1a\n" + f"{NAME}{number}".encode("utf-8") * 50
-    EvidenceService(db).store(person_id, "captured", face, ACTOR, certification_id=res.certification_id,
+    Services(db).evidence.store(person_id, "captured", face, ACTOR, certification_id=res.certification_id,
                               today=d(2026, 11, 29))
     return db, number, res.scan_path
 
@@ -266,7 +266,7 @@ def test_the_scan_purge_overwrites_and_removes_kept_scans(tmp_path):
     db, number, scan_rel = _field_laptop(tmp_path)
     try:
         kept = paths.data_dir() / scan_rel
-        svc = EvidenceService(db)
+        svc = Services(db).evidence
         from desktop.services.settings import SettingsService
 
         keep = int(SettingsService(db).get("scan_retention_days"))
@@ -313,7 +313,7 @@ def test_production_keeps_both_keys_in_the_key_store_and_takes_in_a_deployed_key
     deployed.write_text(image_key.hex(), encoding="ascii")
     db = Database.open(f"sqlite:///{tmp_path / 'p.sqlite'}")
     try:
-        EvidenceService(db)  # opens the vault: the deployed file moves into the key store
+        Services(db).evidence  # opens the vault: the deployed file moves into the key store
     finally:
         db.dispose()
     assert store.items[("CertDesk", "data-key")] == image_key.hex()

@@ -10,6 +10,8 @@ from sqlalchemy import text
 
 from desktop.errors import PermissionDenied, UserFacingError
 from desktop.services.evidence import EvidenceService
+from desktop.services.hub import Services
+from desktop.services.settings import SettingsService
 from desktop.platform.vault import Vault, VaultError, load_or_create_key
 from desktop.platform.workstation import Actor
 
@@ -26,7 +28,7 @@ def person_id(db, roster):
 
 
 def test_image_is_encrypted_in_the_database_and_decrypts_with_the_key(db, person_id, tmp_path):
-    svc = EvidenceService(db, Vault.open(tmp_path / "key"))
+    svc = EvidenceService(db, Vault.open(tmp_path / "key"), SettingsService(db))
     image_id = svc.store(person_id, "captured", PNG, ACTOR, today=d(2026, 11, 29))
     with db.engine.connect() as conn:
         blob = conn.execute(text("select ciphertext from face_images")).scalar()
@@ -35,7 +37,7 @@ def test_image_is_encrypted_in_the_database_and_decrypts_with_the_key(db, person
     raw = db.url.split("///")[-1]
     assert bytes(range(64, 128)) not in open(raw, "rb").read()  # nothing in the file either
     # another installation's key cannot read it
-    other = EvidenceService(db, Vault.open(tmp_path / "other-key"))
+    other = EvidenceService(db, Vault.open(tmp_path / "other-key"), SettingsService(db))
     with pytest.raises(VaultError):
         other.load(image_id, ACTOR)
 
@@ -57,7 +59,7 @@ def test_key_file_is_private(tmp_path):
 
 
 def test_reference_needs_consent_and_replacement_starts_retention(db, person_id, tmp_path):
-    svc = EvidenceService(db, Vault.open(tmp_path / "key"))
+    svc = EvidenceService(db, Vault.open(tmp_path / "key"), SettingsService(db))
     with pytest.raises(UserFacingError):
         svc.store(person_id, "reference", PNG, ACTOR)
     first = svc.store(person_id, "reference", PNG, ACTOR, consent={"by": "本人", "how": "口头同意并签字"},
@@ -72,7 +74,7 @@ def test_reference_needs_consent_and_replacement_starts_retention(db, person_id,
 
 
 def test_purge_respects_retention_and_permissions(db, person_id, tmp_path):
-    svc = EvidenceService(db, Vault.open(tmp_path / "key"))
+    svc = EvidenceService(db, Vault.open(tmp_path / "key"), SettingsService(db))
     kept = svc.store(person_id, "captured", PNG, ACTOR, today=d(2026, 11, 29))
     with pytest.raises(PermissionDenied):
         svc.purge_expired(Actor("c", "ws", "clerk"), today=d(2028, 1, 1))
@@ -95,7 +97,7 @@ def test_purge_command(db, person_id, tmp_path):
 
     from cli_auth import signed_env
 
-    svc = EvidenceService(db)  # the installation's key (CERTDESK_HOME of this test)
+    svc = Services(db).evidence  # the installation's key (CERTDESK_HOME of this test)
     svc.store(person_id, "captured", PNG, ACTOR, today=d(2025, 1, 1))
     root = Path(__file__).resolve().parents[2]
     r = subprocess.run([sys.executable, "-m", "ui", "--db", db.url, "evidence", "purge", "--as-of", "2026-11-29", "--json"],

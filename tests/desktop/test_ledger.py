@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from desktop.errors import PermissionDenied, UserFacingError
 from desktop.domain.months import Month
-from desktop.services.deaths import DeathService
+from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
@@ -107,7 +107,7 @@ def test_corrected_death_date_cancels_the_old_recovery(db, roster):
     assert june.terminate == [] and june.recover == []
     (corr,) = june.corrections
     assert corr["kind"] == "recovery_cancel" and corr["months"] == ["2026-03", "2026-04"] and corr["amount"] == 2000.0
-    (case,) = DeathService(db).cases()
+    (case,) = Services(db).deaths.cases()
     assert case.status == "cancelled" and case.amount == 0
     ent = ledger(db, n, "2026-06")
     assert ent["recovery_open"] == 0 and ent["back_pay_outstanding"] == 0 and ent["overpaid_unclaimed"] == 0

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from desktop.errors import NotFound, PermissionDenied, UserFacingError
 from desktop.domain.months import Month
-from desktop.services.deaths import DeathService
+from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
 from desktop.services.payroll_rows import lapse_threshold
 from desktop.services.persons import PersonService
@@ -85,7 +85,7 @@ def test_recovery_case_row_and_its_instruction(db, roster):
 
 def test_a_correction_that_makes_paid_months_due_refunds_what_was_collected(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
-    deaths = DeathService(db)
+    deaths = Services(db).deaths
     deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
     deaths.record_payment(case_id, 1500, ACTOR, paid_on=d(2026, 7, 5))
     set_death(db, n, d(2026, 4, 15))  # March and April were due after all
@@ -100,7 +100,7 @@ def test_a_correction_that_makes_paid_months_due_refunds_what_was_collected(db, 
 
 def test_a_correction_that_leaves_part_of_a_planned_case_asks_for_a_new_plan(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
-    deaths = DeathService(db)
+    deaths = Services(db).deaths
     deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
     set_death(db, n, d(2026, 3, 20))  # March was due
     run(db, "2026-07")
@@ -121,14 +121,14 @@ def test_a_withdrawn_death_cancels_an_unpaid_case_and_closes_a_paid_one_with_a_r
     assert back["months"] == ["2026-06"]  # terminated in June: owed now
     (res,) = july.resume
     assert res["resume_from"] == "2026-07" and res["missed_deadline"] == "2026-02-10"
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert case.status == "cancelled" and case.amount == 0
     assert "已追回" not in case.note
 
 
 def test_a_withdrawn_death_after_collection_closes_the_case_with_a_refund(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
-    deaths = DeathService(db)
+    deaths = Services(db).deaths
     deaths.set_plan(case_id, "lump_sum", ACTOR, first_month="2026-07")
     deaths.record_payment(case_id, 3000, ACTOR, paid_on=d(2026, 7, 2))
     set_death(db, n, None)
@@ -366,14 +366,14 @@ def test_reducing_an_open_case_notes_the_months_and_asks_for_nothing_else(db, ro
     n, case_id = _dead_with_a_case(db, roster)
     set_death(db, n, d(2026, 3, 20))
     run(db, "2026-07")
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert (case.status, case.amount) == ("open", 2000.0)
     assert case.note == "2026-07 更正：2026-03 应发，不再追回"
 
 
 def test_a_planned_unpaid_case_is_cancelled_when_the_death_is_withdrawn(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
-    deaths = DeathService(db)
+    deaths = Services(db).deaths
     deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
     set_death(db, n, None)
     run(db, "2026-07")
@@ -399,7 +399,7 @@ def test_a_case_of_unknown_amount_stays_open_while_months_are_still_demanded(db,
     july = run(db, "2026-07")
     assert [(c["kind"], c["months"], c["amount"]) for c in july.corrections] == [
         ("recovery_cancel", ["2026-03"], None)]
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert (case.status, case.amount) == ("open", None)  # April and May still demanded
 
 
@@ -407,7 +407,7 @@ def test_a_case_of_unknown_amount_is_cancelled_when_every_month_is_withdrawn_at_
     n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
     set_death(db, n, None)
     run(db, "2026-07")
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert (case.status, case.amount) == ("cancelled", None)
 
 
@@ -428,7 +428,7 @@ def test_a_case_opened_without_an_amount_is_cancelled_after_the_amount_became_kn
     july = run(db, "2026-07")
     (cancel,) = [c for c in july.corrections if c["kind"] == "recovery_cancel"]
     assert cancel["amount"] == 3000.0  # priced now
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert (case.status, case.amount) == ("cancelled", None)
 
 
@@ -441,14 +441,14 @@ def test_a_case_of_unknown_amount_is_cancelled_when_its_months_are_withdrawn_ove
     aug = run(db, "2026-08")
     assert [(c["kind"], c["months"]) for c in aug.corrections if c["kind"] == "recovery_cancel"] == [
         ("recovery_cancel", ["2026-04", "2026-05"])]
-    case = DeathService(db).case(case_id)
+    case = Services(db).deaths.case(case_id)
     assert (case.status, case.amount) == ("cancelled", None)
 
 
 # fixed: the unpaid instalments are cancelled, the paid one stays as history (no re-insert)
 def test_reducing_a_planned_case_with_a_paid_instalment_keeps_the_payment(db, roster):
     n, case_id = _dead_with_a_case(db, roster)
-    deaths = DeathService(db)
+    deaths = Services(db).deaths
     deaths.set_plan(case_id, "instalments", ACTOR, instalments=3, first_month="2026-07")
     deaths.record_payment(case_id, 1000, ACTOR, paid_on=d(2026, 7, 5))  # the first instalment, in full
     set_death(db, n, d(2026, 3, 20))  # March was due

@@ -38,10 +38,10 @@ def names(rows):
 def test_due_within_30_days_grouped_by_channel(services, people, db):
     svc = services.outreach
     svc.set_housebound(people["D"], True, CLERK)
-    from desktop.services.deaths import DeathService
+    from desktop.services.hub import Services
     from issue8_scenario import ADMIN
 
-    DeathService(db).report_death(people["H"], date(2026, 10, 1), ADMIN, as_of=TODAY)
+    Services(db).deaths.report_death(people["H"], date(2026, 10, 1), ADMIN, as_of=TODAY)
 
     rows = svc.due_within(30, TODAY)
     # E overdue (suspension from 2026-12 not yet in effect) first, then by deadline

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from test_list_sql import TODAY, _every_rule_kind, _populate
 
-from desktop.services.lists import ListService
+from desktop.services.hub import Services
 from desktop.services.outreach import OutreachService
 from desktop.platform.workstation import Actor
 

@@ -480,12 +480,12 @@ def test_an_enrolled_field_laptop_closes_a_centrally_booked_visit(centre, device
     from helpers import OFFICE
     from desktop.services.visits import VisitService
 
-    desk = VisitService(centre["db"])
+    desk = VisitService(centre["db"], PersonService(centre["db"]))
     person = PersonService(centre["db"]).show(centre["numbers"][0], TODAY)
     visit = desk.book(person.id, "阿尔山市白狼镇1号", OFFICE, phone="13900000001", reason="行动不便")
     desk.schedule(visit.id, "wang", date(2026, 12, 2), OFFICE)
     laptop = devices("laptop")
-    field = VisitService(laptop.db)
+    field = VisitService(laptop.db, PersonService(laptop.db))
     counts = field.prepare_field_laptop("wang", (date(2026, 12, 1), date(2026, 12, 7)), laptop.enrolment.central)
     assert counts["visits"] == 1
     done = field.certify(visit.id, laptop.actor, cert_date=date(2026, 12, 2), today=date(2026, 12, 2))

@@ -30,7 +30,7 @@ def central(central_url, tmp_path):
 
 def test_field_laptop_prepared_certifies_offline_and_syncs_back(central, central_url, tmp_path):
     db, numbers = central
-    desk = VisitService(db)  # the booking desk works on the central database directly
+    desk = VisitService(db, PersonService(db))  # the booking desk works on the central database directly
     people = [PersonService(db).show(n, TODAY) for n in numbers[:3]]
     visits = [desk.book(p.id, f"阿尔山市白狼镇{i}号", OFFICE, phone="13900000001", reason="行动不便",
                         preferred_dates=[date(2026, 12, 2)]) for i, p in enumerate(people)]
@@ -40,7 +40,7 @@ def test_field_laptop_prepared_certifies_offline_and_syncs_back(central, central
     assert [v.id for v in desk.schedule_of("wang", date(2026, 12, 1), date(2026, 12, 31))] == [visits[0].id, visits[1].id]
 
     laptop_db = Database.open(f"sqlite:///{tmp_path / 'laptop.sqlite'}")
-    field = VisitService(laptop_db)
+    field = VisitService(laptop_db, PersonService(laptop_db))
     counts = field.prepare_field_laptop("wang", (date(2026, 12, 1), date(2026, 12, 7)), central_url,
                                         workstation="laptop-7")
     assert counts["visits"] == 2 and counts["persons"] == 2

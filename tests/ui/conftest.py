@@ -66,11 +66,11 @@ def sample_db(tmp_path) -> Database:
 
 
 def make_backend(db: Database):
-    from desktop.services.lists import ListService
-    from desktop.services.persons import PersonService
+    from desktop.services.hub import Services
     from ui.models.backend import Backend
 
-    return Backend(PersonService(db), ListService(db), AS_OF, False, "test")
+    services = Services(db)
+    return Backend(services.persons, services.lists, AS_OF, False, "test")
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def test_visits_page_book_schedule_close(qtbot, tmp_path):
                                                 "阿尔山市林海街道", "本地", ""]])
     db = Database.open(str(tmp_path / "v.sqlite"))
     ImportService(db).import_roster(roster, Actor("sup", "ws-test", "supervisor"), today=date(2026, 11, 29))
-    page = VisitsPage(VisitService(db), PersonService(db), ACTOR, today=date(2026, 11, 29))
+    page = VisitsPage(VisitService(db, PersonService(db)), PersonService(db), ACTOR, today=date(2026, 11, 29))
     qtbot.addWidget(page)
     page.id_edit.setText(number)
     page.address_edit.setText("阿尔山市林海街道3号")
