@@ -284,13 +284,6 @@ def month_instructions(conn: Connection, month: str) -> list[tuple]:
     return [tuple(r) for r in conn.execute(stmt)]
 
 
-def events_of_month(conn: Connection, month: str) -> list[dict]:
-    e = events.c
-    stmt = (select(events).where(and_(e.payroll_month == month, e.voided_at.is_(None)))
-            .order_by(e.created_at))
-    return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
 def cases_of_month(conn: Connection, month: str) -> list[dict]:
     stmt = (select(cases).where(and_(cases.c.opened_month == month, cases.c.status != "void"))
             .order_by(cases.c.created_at))

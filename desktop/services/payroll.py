@@ -347,10 +347,6 @@ class PayrollService:
             deaths = lrepo.death_dates_of(conn, sorted({r[1] for r in recs}))
         return records, recs, deaths
 
-    def _result_recorded(self, conn, month: Month, run_day: date) -> PayrollResult:
-        records, recs, deaths = self._month_records(conn, str(month))
-        return assemble(month, run_day, records, recs, deaths)
-
     # --- approvals ----------------------------------------------------------------------------
 
     def approve_resumption(self, event_id: str, approver: Actor) -> bool:

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from desktop.domain.idnumber import make_number, mask, normalize, validate
+from desktop.domain.idnumber import make_number, mask, mask_if_id, normalize, validate
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,14 @@ def test_make_number_round_trip():
     n = make_number("152224", date(1950, 2, 28), 37)
     r = validate(n)
     assert r.valid and r.birth_date == date(1950, 2, 28) and r.sex == "M"
+
+
+def test_a_preview_masks_what_looks_like_an_id_number_and_nothing_else():
+    """The import dialog shows a file's cells before its columns are known (issue 21)."""
+    assert mask_if_id("152202194009012240") == "152202********2240"
+    assert mask_if_id(" 15220219540505026x ") == "152202********026x"  # spaces around, lower-case x
+    assert mask_if_id("152202400901224") == "152202*****1224"  # an old 15-digit number
+    # anything else is shown as it is, spaces included
+    for text in ("张三", " 1000.00 ", "1522021940090122", "1522021940090122400", "15220219400901224Y",
+                 "1522021940090122X0", "2026-12-04", ""):
+        assert mask_if_id(text) == text
