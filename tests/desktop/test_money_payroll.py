@@ -630,3 +630,40 @@ def test_a_resumption_without_back_pay_says_zero(db, roster, tmp_path):
                    "cohort": "enterprise_survivor", "suspended_from": "2026-03", "missed_deadline": "2026-02-10",
                    "certified_on": "2026-02-09", "resume_from": "2026-03", "back_pay_months": [],
                    "back_pay_amount": 0.0, "needs_approval": False}
+
+
+# --- a month re-run after its recovery demand was reduced (issue 22: cancelled_fen_of_cases) ------
+
+
+def test_rerunning_the_month_that_opened_a_recovery_shows_the_demand_as_it_was_opened(db, roster):
+    """June demanded 3,000 (March-May). Facts change and June is run again: June still says it
+    demanded 3,000 and lists each withdrawal beside it; the case (a work item) holds what is left."""
+    n, case_id = _dead_with_a_case(db, roster)
+    set_death(db, n, d(2026, 4, 15))  # March and April were due after all
+    again = run(db, "2026-06")
+    (rec,) = again.recover
+    assert (rec["case_id"], rec["overpaid_months"], rec["overpaid_amount"]) == (
+        case_id, ["2026-03", "2026-04", "2026-05"], 3000.0)
+    assert [(c["kind"], c["months"], c["amount"]) for c in again.corrections if c["kind"] != "back_pay"] == [
+        ("recovery_cancel", ["2026-03", "2026-04"], 2000.0), ("recovery", ["2026-03", "2026-04", "2026-05"], 3000.0)]
+    assert Services(db).deaths.case(case_id).amount == 1000.0
+    set_death(db, n, None)  # the death withdrawn: May was due too — a second withdrawal, same case
+    third = run(db, "2026-06")
+    (rec,) = third.recover
+    assert rec["overpaid_amount"] == 3000.0  # 0 left + 2,000 + 1,000 withdrawn
+    assert [(c["months"], c["amount"]) for c in third.corrections if c["kind"] == "recovery_cancel"] == [
+        (["2026-03", "2026-04"], 2000.0), (["2026-05"], 1000.0)]
+    assert run(db, "2026-06").recover == third.recover  # and again: nothing new, the same answer
+
+
+def test_rerunning_the_month_of_a_recovery_of_unknown_amount_keeps_it_unknown(db, roster):
+    n, case_id = _dead_with_a_case_of_unknown_amount(db, roster)
+    set_death(db, n, d(2026, 3, 20))  # March was due: withdrawn, its amount unknown too
+    again = run(db, "2026-06")
+    (rec,) = again.recover
+    assert (rec["case_id"], rec["overpaid_amount"]) == (case_id, None)
+    assert [(c["kind"], c["months"], c["amount"]) for c in again.corrections] == [
+        ("recovery_cancel", ["2026-03"], None), ("recovery", ["2026-03", "2026-04", "2026-05"], None)]
+    set_death(db, n, d(2026, 4, 20))  # April too: a second withdrawal of unknown amount
+    (rec,) = run(db, "2026-06").recover
+    assert rec["overpaid_amount"] is None
