@@ -29,9 +29,15 @@ ReaderSessionFactory = Callable[[Callable[[object], None]], object]  # sink -> R
 class ReceiptPrinter:
     """Sends a finished PDF to the system queue through the shared printing layer
     (:func:`desktop.printing.spool.send_pdf`: ``lp`` on Linux/macOS, the shell print verb on
-    Windows). ``dry_run`` (demo/test) only counts the jobs."""
+    Windows). ``dry_run`` (demo/test only: refused at a real counter) only counts the jobs. A
+    missing file, no queue or an unknown printer raise :class:`desktop.printing.spool.PrintError`
+    (tests/devices/station_contract.py)."""
 
     def __init__(self, printer_name: str = "", *, dry_run: bool = False):
+        if dry_run:
+            from desktop.platform.runmode import require_simulation_allowed
+
+            require_simulation_allowed("demo receipt printer")
         self.printer_name = printer_name
         self.dry_run = dry_run
         self.jobs: list[str] = []
@@ -43,10 +49,11 @@ class ReceiptPrinter:
         return self.dry_run or queue_available()
 
     def print_file(self, path: str | Path) -> str:
-        from desktop.printing.spool import printer_label, send_pdf
+        from desktop.printing.spool import printer_label, require_file, send_pdf
 
         path = str(path)
         if self.dry_run:
+            require_file(path)  # the demo refuses what the queue would refuse
             self.jobs.append(Path(path).name)
             return "演示模式：回执已生成（未发送到打印机）"
         job = send_pdf(path, self.printer_name or None, title="认证回执")

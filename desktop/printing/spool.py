@@ -46,13 +46,19 @@ def printer_label(printer: str | None) -> str:
     return f"“{printer}”" if printer else "（系统默认打印机）"
 
 
+def require_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path when it is a file to print; else :class:`PrintError` (in Chinese)."""
+    p = Path(path)
+    if not p.is_file():
+        raise PrintError("找不到要打印的文件", code="print_file_missing")
+    return p
+
+
 def send_pdf(path: str | os.PathLike, printer: str | None = None, *, copies: int = 1,
              title: str | None = None, timeout: float = LP_TIMEOUT) -> str:
     """Queue ``path`` (a PDF) on ``printer`` (None/"" = the system default). Returns the job id
     (``""`` when the system gives none). Raises :class:`PrintError`."""
-    p = Path(path)
-    if not p.is_file():
-        raise PrintError("找不到要打印的文件", code="print_file_missing")
+    p = require_file(path)
     printer = (printer or "").strip() or None
     copies = max(1, int(copies))
     if _windows():
