@@ -1,10 +1,12 @@
 """mutmut 3.8, launched by ``bench/mutation.py`` in its staging copy, with two changes to how
 mutants are run (mutmut has no option for either):
 
-* **Quickest test first.** mutmut runs a mutant's tests (every test that reached the mutated
-  function) in the order of a set, with ``-x``: a mutant the quickest test kills could wait for a
-  4-second property test first. They are ordered by the durations mutmut itself measured in its
-  stats phase; a survivor still runs them all.
+* **The likely killer first, then the quickest.** mutmut runs a mutant's tests (every test that
+  reached the mutated function) in the order of a set, with ``-x``: a mutant the quickest test
+  kills could wait for a 4-second property test first. Here the tests that killed earlier mutants
+  of the same function run first (a function's mutants tend to be caught by the same test; each
+  run records its failing test in ``tmp/killers/``), then the rest by the durations mutmut itself
+  measured in its stats phase. A survivor still runs them all; the order changes no result.
 * **Known equivalent mutants are not run.** A mutant that matches a note of
   ``bench/mutation_equivalent.json`` with status ``equivalent`` (same module, function and changed
   lines — the very test ``bench/mutation.py`` applies to survivors when it reports) would only
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import os
 import sys
 from collections import deque
@@ -33,17 +36,55 @@ from mutmut.__main__ import cli  # noqa: E402
 from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: E402
 from mutmut.runners import harness  # noqa: E402
 from mutmut.state import state  # noqa: E402
+from mutmut.utils.file_utils import change_cwd  # noqa: E402
 from mutmut.workers import isolation  # noqa: E402
 
 _regular = harness.PytestRunner._pytest_args_regular_run
+_KILLERS = os.path.join(os.getcwd(), "tmp", "killers")
 
 
-def _quickest_first(self, tests):
+def _killers_file(mutant_name: str) -> str:
+    function = mutant_name.rsplit("__mutmut_", 1)[0]
+    return os.path.join(_KILLERS, hashlib.sha1(function.encode()).hexdigest())
+
+
+def _known_killers(mutant_name: str) -> list[str]:
+    try:
+        with open(_killers_file(mutant_name), encoding="utf-8") as fh:
+            return fh.read().split("\n")[-5:][::-1]  # the latest first
+    except OSError:
+        return []
+
+
+class _KillerRecorder:
+    """pytest plugin (in the mutant's process): the test that failed, kept for the function's
+    next mutants."""
+
+    def __init__(self, mutant_name: str):
+        self.path = _killers_file(mutant_name)
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            os.makedirs(_KILLERS, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as fh:  # one short line: atomic append
+                fh.write("\n" + report.nodeid)
+
+
+def _run_tests(self, *, mutant_name, tests):
     durations = state().duration_by_test
-    return _regular(self, sorted(tests, key=lambda t: (durations.get(t, 0.0), t)))
+    tests = list(tests)
+    plugins = []
+    if mutant_name:
+        rank = {t: i for i, t in enumerate(dict.fromkeys(_known_killers(mutant_name)))}
+        tests.sort(key=lambda t: (rank.get(t, len(rank)), durations.get(t, 0.0), t))
+        plugins.append(_KillerRecorder(mutant_name))
+    else:
+        tests.sort(key=lambda t: (durations.get(t, 0.0), t))
+    with change_cwd("mutants"):
+        return int(self.execute_pytest(_regular(self, tests), plugins=plugins))
 
 
-harness.PytestRunner._pytest_args_regular_run = _quickest_first
+harness.PytestRunner.run_tests = _run_tests
 
 _NOTES = [n for n in bench.load_notes() if n.get("status", "equivalent") == "equivalent"]
 _NOTED = {(n["module"], n["function"]) for n in _NOTES}
