@@ -172,8 +172,11 @@ class OutreachList(PagedList):
         from desktop.services.outreach import OutreachRow
 
         pid, name, number, phone, address, residence, channel, deadline, suspend, items, n, outcome, marked = v
-        entries = sorted(tuple(i.split("|")) for i in items.split(";"))
-        zh = "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in entries))
+        if ";" in items:
+            entries = sorted(tuple(i.split("|")) for i in items.split(";"))
+            zh = "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in entries))
+        else:  # one listed entitlement (most people): "deadline|suspend|cohort"
+            zh = COHORTS[items[19:]].name_zh
         return OutreachRow(pid, name, number, phone, address, residence or "local", channel,
                            date.fromisoformat(deadline), suspend, zh, n, outcome, marked)
 

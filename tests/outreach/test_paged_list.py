@@ -48,7 +48,7 @@ def _paged(view, page: int) -> list:
 @pytest.mark.parametrize("include_overdue", [True, False])
 def test_paged_view_shows_the_rows_of_the_list(roster_db, as_of, days, include_overdue):
     want = OutreachService(roster_db).due_within(days, as_of, include_overdue=include_overdue)
-    view = ListService(roster_db).outreach(days, as_of, include_overdue=include_overdue)
+    view = Services(roster_db).lists.outreach(days, as_of, include_overdue=include_overdue)
     try:
         assert view.count == len(want)
         assert list(view.rows(page=7)) == want
@@ -61,7 +61,7 @@ def test_paged_view_shows_the_rows_of_the_list(roster_db, as_of, days, include_o
 def test_sorting_and_filters_are_the_same_operations_on_the_whole_list(roster_db):
     want = OutreachService(roster_db).due_within(60, TODAY)
     pos = {r.person_id: i for i, r in enumerate(want)}
-    view = ListService(roster_db).outreach(60, TODAY)
+    view = Services(roster_db).lists.outreach(60, TODAY)
     try:
         assert {r.last_outcome for r in want} >= {"called", "no_answer", "will_come"}
         assert any(r.channel == "home_visit" for r in want)
