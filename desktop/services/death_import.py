@@ -16,7 +16,6 @@ from db import repositories as repo
 from db.models import new_id, utcnow
 from desktop.domain.rules import COHORTS
 from desktop.formats.import_mapping import read_table
-from desktop.formats.roster_rows import same_name
 from desktop.formats.tabular import CellError
 from desktop.platform.workstation import Actor
 from desktop.services.database import Database
@@ -28,7 +27,7 @@ from desktop.services.death_lists import (
     REVIEW_REASON,
     parse_death_row,
 )
-from desktop.services.import_batch import ImportReport, case, finish_batch, open_cases, unit_of_work
+from desktop.services.import_batch import ImportReport, case, finish_batch, open_cases, person_of_row, unit_of_work
 
 DEATH_BEFORE_START = "死亡日期早于待遇开始日期"
 
@@ -59,12 +58,8 @@ def import_deaths(db: Database, path: Path, actor: Actor, *, dry_run: bool, toda
         audit, outbox, cases = [], [], []
         for r in rows:
             line, number, name, d, source = r.line, r.number, r.name, r.death_date, r.source
-            person = persons.get(number)
+            person = person_of_row(persons, number, name, line, report)
             if person is None:
-                report.reject(line, "系统中没有该身份号码的待遇领取人员")
-                continue
-            if not same_name(person["name"], name):
-                report.reject(line, "姓名与身份号码不符")
                 continue
             if r.review is not None:
                 # deregistered, not dead (迁出, 出国 …): nothing changes, a supervisor checks

@@ -29,6 +29,7 @@ from pathlib import Path
 from db import import_repo, journal
 from db.engine import bulk_write
 from db.sync import CONFLICT_NS
+from desktop.formats.roster_rows import same_name
 from desktop.platform.workstation import Actor
 from desktop.services.database import Database
 
@@ -95,6 +96,20 @@ def case(kind: str, key: str, person_id: str, detail: dict, actor: Actor, now) -
             "entity_id": person_id, "person_id": person_id,
             "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "workstation": actor.workstation,
             "status": "open", "resolved_by": None, "resolved_at": None, "created_at": now, "updated_at": now}
+
+
+def person_of_row(persons: dict[str, dict], number: str, name: str, line: int, report: ImportReport) -> dict | None:
+    """The person a results or death-list row names (``persons``: by ID number), or None with the
+    row rejected: nobody with that number, or another name (a typo is checked by
+    ``desktop.formats.roster_rows.same_name``, which forgives spacing and the middle dot)."""
+    person = persons.get(number)
+    if person is None:
+        report.reject(line, "系统中没有该身份号码的待遇领取人员")
+        return None
+    if not same_name(person["name"], name):
+        report.reject(line, "姓名与身份号码不符")
+        return None
+    return person
 
 
 def open_cases(conn, cases: list[dict], audit: list, outbox: list) -> None:

@@ -20,14 +20,14 @@ from db import repositories as repo
 from db.certification_queries import certification_keys_for_persons
 from db.models import new_id, utcnow
 from desktop.formats.import_mapping import read_header, read_table
-from desktop.formats.roster_rows import check_id, check_name, same_name
+from desktop.formats.roster_rows import check_id, check_name
 from desktop.formats.tabular import CellError, compact, parse_date
 from desktop.platform.workstation import Actor
 from desktop.services.database import Database
 from desktop.services.death_import import import_deaths
 from desktop.services.death_lists import MARKERS
 from desktop.services.guard import require
-from desktop.services.import_batch import ImportReport, case, finish_batch, open_cases, unit_of_work
+from desktop.services.import_batch import ImportReport, case, finish_batch, open_cases, person_of_row, unit_of_work
 
 RESULT_COLUMNS = ["公民身份号码", "姓名", "认证日期", "认证方式", "认证结果"]
 
@@ -82,12 +82,8 @@ def import_results(db: Database, path: Path, actor: Actor, *, dry_run: bool = Fa
         existing = certification_keys_for_persons(conn, [p["id"] for p in persons.values()])
         new_certs, audit, outbox, cases = [], [], [], []
         for line, number, name, d, method, result in rows:
-            person = persons.get(number)
+            person = person_of_row(persons, number, name, line, report)
             if person is None:
-                report.reject(line, "系统中没有该身份号码的待遇领取人员")
-                continue
-            if not same_name(person["name"], name):
-                report.reject(line, "姓名与身份号码不符")
                 continue
             death = person["death_date"]
             if result == "passed" and death is not None and d > death:
