@@ -5,7 +5,7 @@
 Targets: with 1,000,000 entitlements a list opens in ≤ 5 s; an XLSX export of 100,000 rows takes
 ≤ 15 s. Issue 20: the outreach list's first screen ≤ 0.3 s and the whole list sorted ≤ 2 s, the XLSX
 of 100,000 rows ≤ 5 s (median of ``--repeat``, wall and CPU; ``--lists-only`` skips the Python
-reference list and the dashboard). The big database is built with bulk inserts (db.repositories.bulk_insert): persons,
+reference list and the dashboard). The big database is built with bulk inserts (db.bulk.bulk_insert): persons,
 entitlements and one certification per person, as the roster import would leave them.
 """
 
@@ -29,7 +29,7 @@ os.environ.setdefault("CERTDESK_HOME", tempfile.mkdtemp(prefix="certdesk-bench-"
 os.environ.setdefault("CERTDESK_MODE", "test")  # the simulation database key: no OS key store needed (issue 16)
 
 from db.models import Certification, Entitlement, Person, new_id  # noqa: E402
-from db.repositories import bulk_insert  # noqa: E402
+from db.bulk import bulk_insert  # noqa: E402
 from desktop.domain.idnumber import make_number  # noqa: E402
 from desktop.domain.rules import COHORTS  # noqa: E402
 from desktop.services.database import Database  # noqa: E402

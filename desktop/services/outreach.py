@@ -247,7 +247,7 @@ class OutreachService:
                 "workstation": actor.workstation, "created_at": now} for r in rows]
         if not new:
             return 0
-        from db.repositories import bulk_insert
+        from db.bulk import bulk_insert
 
         with self.db.engine.begin() as conn:
             bulk_insert(conn, orepo.marks, new)

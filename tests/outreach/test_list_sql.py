@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from db.models import Certification, CycleRule, Entitlement, Person, new_id
-from db.repositories import bulk_insert
+from db.bulk import bulk_insert
 from desktop.domain.idnumber import make_number
 from desktop.domain.months import Month
 from desktop.domain.rules import COHORTS

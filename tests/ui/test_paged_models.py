@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from db.models import Certification, Entitlement, Person, new_id
-from db.repositories import bulk_insert
+from db.bulk import bulk_insert
 from desktop.domain.idnumber import make_number
 from desktop.services.database import Database
 from desktop.services.hub import Services
