@@ -33,13 +33,6 @@ class ImportService:
     def __init__(self, db: Database):
         self.db = db
 
-    @property
-    def profiles(self):
-        """The saved source profiles (desktop.services.profiles) of this database."""
-        from desktop.services.profiles import ProfileService
-
-        return ProfileService(self.db)
-
     def import_roster(self, path: Path, actor: Actor, *, dry_run: bool = False, today: date | None = None,
                       mapping: dict[str, str] | None = None) -> ImportReport:
         """``mapping``: {source header: field} for the columns synonyms do not recognise (the

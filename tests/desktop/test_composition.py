@@ -26,8 +26,6 @@ LEFT = {
     ("desktop/services/payroll.py", "SettingsService"),
     # the central URL is known only when a laptop is prepared: a SyncService per preparation
     ("desktop/services/visits.py", "SyncService"),
-    # the import dialog reaches the saved profiles through the import service it is given
-    ("desktop/services/imports.py", "ProfileService"),
     # the reminder letters read the bureau's address (outreach: its owner's, issue 18 follow-up)
     ("desktop/services/outreach.py", "SettingsService"),
 }

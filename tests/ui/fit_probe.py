@@ -368,7 +368,7 @@ def open_import_dialog(services, parent, path: Path):
     from desktop.platform.workstation import Actor
     from ui.dialogs.import_dialog import ImportDialog
 
-    dialog = ImportDialog(services.imports, Actor("admin", "ws-fit", "admin"), path, "roster",
+    dialog = ImportDialog(services.imports, services.profiles, Actor("admin", "ws-fit", "admin"), path, "roster",
                           today=AS_OF, parent=parent)
     shown: list = []
     dialog.loaded.connect(lambda: shown.append(True))

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from desktop.services.database import Database
 from desktop.services.imports import ImportService
+from desktop.services.profiles import ProfileService
 from desktop.platform.workstation import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def count(db, table: str) -> int:
 def open_dialog(qtbot, db, path: Path, kind: str = "roster"):
     from ui.dialogs.import_dialog import ImportDialog
 
-    dialog = ImportDialog(ImportService(db), SUPERVISOR, path, kind, today=AS_OF)
+    dialog = ImportDialog(ImportService(db), ProfileService(db), SUPERVISOR, path, kind, today=AS_OF)
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.loaded, timeout=20_000):
         dialog.show()

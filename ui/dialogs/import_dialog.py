@@ -28,8 +28,9 @@ class ImportDialog(QDialog):
     loaded = Signal()  # the preview is shown (tests wait on it)
     finished_import = Signal(object)  # the ImportReport, or the exception
 
-    def __init__(self, imports, actor, path: Path, kind: str, *, today=None, parent=None):
+    def __init__(self, imports, profiles, actor, path: Path, kind: str, *, today=None, parent=None):
         super().__init__(parent)
+        self.profile_service = profiles  # desktop.services.profiles.ProfileService
         self.imports, self.actor, self.path, self.kind, self.today = imports, actor, Path(path), kind, today
         self.preview = None
         self.fields: list[str] = []
@@ -94,15 +95,15 @@ class ImportDialog(QDialog):
     # --- loading -----------------------------------------------------------------------------------
 
     def load(self) -> None:
-        path, kind, imports = self.path, self.kind, self.imports
+        path, kind, saved = self.path, self.kind, self.profile_service
 
         def work():
             from desktop.formats.import_mapping import preview
             from desktop.services.profiles import kind_fields
 
             pv = preview(path)
-            profiles = imports.profiles.list(kind)
-            match = imports.profiles.matching(kind, pv.header)
+            profiles = saved.list(kind)
+            match = saved.matching(kind, pv.header)
             return pv, kind_fields(kind), profiles, match
 
         run_in_background(work, self._loaded, self._failed, owner=self)
@@ -194,12 +195,13 @@ class ImportDialog(QDialog):
             return
         imports, actor, path, kind, today, header = (self.imports, self.actor, self.path, self.kind, self.today,
                                                      self.preview.header)
+        saved = self.profile_service
         self.confirm.setEnabled(False)
         self.result.setText("正在导入…")
 
         def work():
             if save:
-                imports.profiles.save(save, kind, mapping, header, actor)
+                saved.save(save, kind, mapping, header, actor)
             run = imports.import_roster if kind == "roster" else imports.import_results
             return run(path, actor, today=today, mapping=mapping)
 
@@ -223,7 +225,7 @@ class ImportDialog(QDialog):
         self.finished_import.emit(exc)
 
 
-def open_import(parent: QWidget, imports, actor, kind: str, *, today=None) -> ImportDialog | None:
+def open_import(parent: QWidget, imports, profiles, actor, kind: str, *, today=None) -> ImportDialog | None:
     """Ask for a file, then show the mapping dialog for it (None when cancelled)."""
     from PySide6.QtWidgets import QFileDialog
 
@@ -231,6 +233,6 @@ def open_import(parent: QWidget, imports, actor, kind: str, *, today=None) -> Im
                                           "表格文件 (*.xls *.xlsx *.xlsm *.ods *.csv *.txt);;所有文件 (*)")
     if not path:
         return None
-    dialog = ImportDialog(imports, actor, Path(path), kind, today=today, parent=parent)
+    dialog = ImportDialog(imports, profiles, actor, Path(path), kind, today=today, parent=parent)
     dialog.open()
     return dialog

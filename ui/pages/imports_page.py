@@ -64,8 +64,8 @@ class ImportsPage(QWidget):
     def load(self) -> None:
         if self.backend is None:
             return
-        imports = self.backend.services.imports
-        run_in_background(lambda: imports.profiles.list(), self._shown, self._failed, owner=self)
+        profiles = self.backend.services.profiles
+        run_in_background(lambda: profiles.list(), self._shown, self._failed, owner=self)
 
     def _shown(self, profiles) -> None:
         self.model.set_rows(profiles)
@@ -81,7 +81,8 @@ class ImportsPage(QWidget):
         if self.backend is None:
             return
         actor = self.actor or actor_of(self.backend)
-        self.dialog = open_import(self, self.backend.services.imports, actor, kind, today=self.backend.as_of)
+        services = self.backend.services
+        self.dialog = open_import(self, services.imports, services.profiles, actor, kind, today=self.backend.as_of)
         if self.dialog is not None:
             self.dialog.finished_import.connect(self._imported)
 
