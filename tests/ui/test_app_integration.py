@@ -40,6 +40,7 @@ def test_forms_and_visits_pages_are_built_for_the_signed_in_operator(qtbot, styl
     forms.set_operator(Op("zhangmin", "clerk"), "ws-1")
     visits.set_operator(Op("zhangmin", "clerk"), "ws-1")
     assert forms.inner.actor.operator == "zhangmin" and forms.inner.actor.workstation == "ws-1"
+    assert forms.inner.operators is services.operators  # given by the composition root, not built
     assert visits.inner.actor.role == "clerk"
     forms.set_operator(Op("lizr", "supervisor"), "ws-1")  # another operator unlocks the screen
     assert forms.inner.actor.operator == "lizr" and forms.inner.actor.role == "supervisor"

@@ -15,6 +15,7 @@ from desktop.services.database import Database
 from desktop.services.forms import FormService
 from desktop.services.hub import Services
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
+from desktop.services.operators import OperatorService
 from desktop.platform.workstation import Actor
 from ui import workers
 from ui.pages.forms_page import FormsPage
@@ -45,7 +46,7 @@ def service(tmp_path):
 
 @pytest.fixture
 def page(qtbot, service, tmp_path):
-    p = FormsPage(service, ACTOR, TODAY, output_dir=tmp_path / "out")
+    p = FormsPage(service, ACTOR, TODAY, operators=OperatorService(service.db), output_dir=tmp_path / "out")
     (tmp_path / "out").mkdir()
     qtbot.addWidget(p)
     p.show()
@@ -177,7 +178,7 @@ def test_preview_prints_the_vector_pdf_to_the_station_printer(qtbot, service, tm
     log = fake_lp.install(tmp_path, monkeypatch)
     station = {"printer_name": "二楼-HP-M404"}
     (tmp_path / "out").mkdir()
-    page = FormsPage(service, ACTOR, TODAY, output_dir=tmp_path / "out",
+    page = FormsPage(service, ACTOR, TODAY, operators=OperatorService(service.db), output_dir=tmp_path / "out",
                      printer_name=lambda: station["printer_name"])
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.batch_finished, timeout=30_000) as blocker:
@@ -234,7 +235,7 @@ def test_overdue_tab_reprint_from_the_ui_then_print(qtbot, service, tmp_path, mo
     first = service.issue(number, ACTOR, tmp_path / "one.pdf", today=TODAY)
     later = date(2027, 1, 15)
     (tmp_path / "out").mkdir()
-    page = FormsPage(service, ACTOR, later, output_dir=tmp_path / "out", printer_name="柜台A4")
+    page = FormsPage(service, ACTOR, later, operators=OperatorService(service.db), output_dir=tmp_path / "out", printer_name="柜台A4")
     qtbot.addWidget(page)
     page.show()
     page.tabs.setCurrentIndex(2)

@@ -15,6 +15,7 @@ import zxingcpp
 from desktop.formats import scan
 from desktop.devices.cameras import ArraySource, FrameSourceError
 from desktop.domain.idnumber import make_number
+from desktop.services.operators import OperatorService
 from tests.ui.test_forms_page import ACTOR, TODAY, service  # noqa: F401 - the fixture
 from ui import workers
 from ui.dialogs.qr_camera_dialog import QrCameraDialog
@@ -76,7 +77,7 @@ def test_webcam_frames_fill_the_form_and_the_form_is_received(qtbot, service, is
         return src.start()
 
     (tmp_path / "out").mkdir()
-    page = FormsPage(service, ACTOR, TODAY, output_dir=tmp_path / "out", camera_factory=camera)
+    page = FormsPage(service, ACTOR, TODAY, operators=OperatorService(service.db), output_dir=tmp_path / "out", camera_factory=camera)
     qtbot.addWidget(page)
     page.show()
     page.tabs.setCurrentIndex(1)

@@ -1,7 +1,7 @@
 """异地协助认证表: batch printing, receiving returned forms, tracking (issue 6).
 
 A self-contained page: the main window passes the services in the constructor,
-``FormsPage(forms_service, actor, as_of=backend.as_of, printer_name=…, camera_factory=…)``
+``FormsPage(forms_service, actor, as_of=backend.as_of, operators=…, printer_name=…, camera_factory=…)``
 (``printer_name``: the station's printer, a string or a callable; ``camera_factory``: returns a
 started frame source for 用摄像头扫描, see :func:`ui.dialogs.qr_camera_dialog.camera_factory_for`).
 Every service call goes through
@@ -43,10 +43,11 @@ class FormsPage(QWidget):
     reprinted = Signal(str)
     person_requested = Signal(str)  # person id (double-click in the tracking list)
 
-    def __init__(self, forms, actor, as_of: date | None = None, *, output_dir: str | Path | None = None,
+    def __init__(self, forms, actor, as_of: date | None = None, *, operators, output_dir: str | Path | None = None,
                  printer_name=None, camera_factory=None, parent=None):
         super().__init__(parent)
         self.forms, self.actor = forms, actor
+        self.operators = operators  # the supervisor who confirms a typed serial signs with their password
         self.printer_name = printer_name
         self.camera_factory = camera_factory
         self.camera_dialog = None
@@ -342,7 +343,6 @@ class FormsPage(QWidget):
         confirmed). Tests replace this method."""
         from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-        from desktop.services.operators import OperatorService
         from desktop.platform.workstation import Actor
 
         dlg = QDialog(self)
@@ -360,7 +360,7 @@ class FormsPage(QWidget):
 
         def ok() -> None:
             try:
-                view = OperatorService(self.forms.db).verify_second_officer(
+                view = self.operators.verify_second_officer(
                     user.text().strip(), pw.text(), "supervisor", workstation=self.actor.workstation,
                     first_officer=self.actor.operator, purpose="forms_typed_serial")
             except Exception as exc:  # noqa: BLE001 - shown to the clerk

@@ -56,7 +56,7 @@ class AssistFormsPage(_OperatorPage):
         from ui.pages.forms_page import FormsPage
 
         station = backend.services.station
-        return FormsPage(backend.services.forms, actor, backend.as_of, parent=self,
+        return FormsPage(backend.services.forms, actor, backend.as_of, parent=self, operators=backend.services.operators,
                          printer_name=lambda: station.get("printer_name"),
                          camera_factory=camera_factory_for(station, backend.demo))
 
