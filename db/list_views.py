@@ -176,6 +176,8 @@ def drop_snapshot(conn: Connection, table: str) -> None:
 # --- from the maintained clock ---------------------------------------------------------------------
 
 _LISTED = "{a}.deadline BETWEEN :lo AND :hi AND {a}.suspend > :cur AND {a}.status = 'active'"
+# a person's clock rows (as ``j``), found through the entitlements' (person_id, cohort) key
+_SIBLINGS = "FROM entitlements s CROSS JOIN entitlement_clock j ON j.entitlement_id = s.id WHERE s.person_id = {pid}"
 _MARK = ("(SELECT m.outcome || '|' || m.marked_on FROM outreach_marks m WHERE m.person_id = {pid} "
          "AND m.marked_on >= :since ORDER BY m.created_at DESC LIMIT 1)")
 _CHANNEL = ("CASE WHEN {pid} IN (SELECT person_id FROM outreach_flags WHERE housebound) "
@@ -209,13 +211,13 @@ def clock_page(conn: Connection, bounds: dict, after: tuple | None, limit: int) 
         "WITH f AS (SELECT k.person_id AS pid, k.deadline, k.suspend, p.name FROM entitlement_clock k "
         "  CROSS JOIN persons p ON p.id = k.person_id "
         f"  WHERE {_LISTED.format(a='k')} AND p.death_date IS NULL{keyset} "
-        "  AND NOT EXISTS (SELECT 1 FROM entitlement_clock j WHERE j.person_id = k.person_id "
+        f"  AND NOT EXISTS (SELECT 1 {_SIBLINGS.format(pid='k.person_id')} "
         f"       AND {_LISTED.format(a='j')} AND (j.deadline, j.suspend, j.cohort) < (k.deadline, k.suspend, k.cohort)) "
         f"  ORDER BY k.deadline, p.name, k.person_id LIMIT {int(limit)}) "
         f"SELECT {_card('f.pid')}, f.deadline, f.suspend, "
-        "  (SELECT group_concat(j.deadline || '|' || j.suspend || '|' || j.cohort, ';') FROM entitlement_clock j "
-        f"   WHERE j.person_id = f.pid AND {_LISTED.format(a='j')}), "
-        f"  (SELECT count(*) FROM entitlement_clock j WHERE j.person_id = f.pid AND {_LISTED.format(a='j')}), "
+        "  (SELECT group_concat(j.deadline || '|' || j.suspend || '|' || j.cohort, ';') "
+        f"   {_SIBLINGS.format(pid='f.pid')} AND {_LISTED.format(a='j')}), "
+        f"  (SELECT count(*) {_SIBLINGS.format(pid='f.pid')} AND {_LISTED.format(a='j')}), "
         f"  {_MARK.format(pid='f.pid')} "
         "FROM f CROSS JOIN persons p ON p.id = f.pid ORDER BY f.deadline, f.name, f.pid"
     )

@@ -56,8 +56,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index('ix_entitlement_clock_deadline', 'entitlement_clock',
-                    ['deadline', 'suspend', 'status', 'person_id', 'cohort'], unique=False)
-    op.create_index('ix_entitlement_clock_person', 'entitlement_clock', ['person_id'], unique=False)
+                    ['deadline', 'suspend', 'person_id', 'cohort', 'status'], unique=False,
+                    sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
     if op.get_bind().dialect.name != "sqlite":
         return
     from db.clock_agg import REBUILD
@@ -71,6 +71,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in _triggers():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    op.drop_index('ix_entitlement_clock_person', table_name='entitlement_clock')
     op.drop_index('ix_entitlement_clock_deadline', table_name='entitlement_clock')
     op.drop_table('entitlement_clock')
