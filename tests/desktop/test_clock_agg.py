@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_aggregates import _apply, _clear, _db, start, write  # noqa: F401  (_dispose: module fixture)
+from test_aggregates import _apply, _clear, _db, _dispose, bulk_min, start, write  # noqa: F401  (fixtures)
 
 from db import aggregates, clock_agg
 from desktop.domain.months import Month
@@ -49,17 +49,10 @@ rule_edit = st.tuples(st.just("rule"), st.sampled_from(["enterprise_retiree", "e
                       rules)
 
 
-@pytest.fixture(params=["triggers", "set-wise"])
-def bulk_min(request, monkeypatch):
-    if request.param == "set-wise":
-        monkeypatch.setattr(aggregates, "BULK_MIN", 1)
-    return request.param
-
-
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(setup=start, steps=st.lists(st.one_of(write, rule_edit), min_size=1, max_size=25))
-def test_clock_equals_a_computation_from_scratch_after_any_writes(tmp_path_factory, bulk_min, setup, steps):
+def test_clock_equals_a_computation_from_scratch_after_any_writes(tmp_path_factory, bulk_min, setup, steps):  # noqa: F811
     db = _db(tmp_path_factory)
     with db.engine.begin() as conn:
         _clear(conn)
