@@ -362,12 +362,15 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
     insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
     update_rows(conn, repo.persons, "id", ("phone", "address", "residence"), person_updates,
                      st.person_update_const)
+    # certifications before the entitlements: a new person's entitlements then enter the maintained
+    # aggregates (coverage bucket, clock) once, at their certified date, instead of at the start
+    # date first and moved (db/aggregates.py; about 20 us a row less)
+    insert_rows(conn, repo.certifications, CERT_COLS, new_certs, st.cert_const)
     insert_rows(conn, repo.entitlements, ENT_COLS, new_ents, st.ent_const)
     update_rows(conn, repo.entitlements, "id", ("start_date", "monthly_amount_fen"), ent_updates,
                      st.ent_update_const)
     q_amount = new_ids(len(new_amounts))
     import_repo.insert_amounts(conn, [(i, *a) for i, a in zip(q_amount, new_amounts)], st.amount_const)
-    insert_rows(conn, repo.certifications, CERT_COLS, new_certs, st.cert_const)
     # persons before their entitlements (and their amounts) before their certifications, as
     # the push needs them
     journal.enqueue_bulk(conn, "person", list(q_person), now)
