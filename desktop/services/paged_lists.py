@@ -204,8 +204,21 @@ class ClockOutreachList(OutreachList):
                 conn.close()
                 raise
             self._conn, self._count = conn, n
+            if self._closed:  # closed while it was being made (close did not wait): give it back now
+                super().close()
+                return
             for mark in self._marks:
                 super().set_mark(*mark)
+
+    def close(self) -> None:
+        """Gives the list back; while :meth:`complete` is making it (a worker), without waiting:
+        the worker gives it back when it is done."""
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                super().close()
+            finally:
+                self._lock.release()
 
     def page(self, after, limit: int) -> list:
         with self._lock:

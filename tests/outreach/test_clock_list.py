@@ -92,3 +92,33 @@ def test_sorting_filters_and_channels_on_the_list_from_the_clock(roster_db):  # 
             assert view.matching(c) == sum(1 for r in want if r.channel == c)
     finally:
         view.close()
+
+
+def test_closing_while_the_whole_list_is_made_does_not_wait(roster_db):  # noqa: F811
+    """The page replaces a list whose whole list a worker is still making: close() returns at
+    once and the worker gives the connection and the table back when it is done."""
+    import threading
+    import time
+
+    view = Services(roster_db).lists.outreach(60, date(2027, 1, 15))
+    assert isinstance(view, ClockOutreachList)
+    started, release = threading.Event(), threading.Event()
+    real = view._engine
+
+    class SlowEngine:  # the worker's connection waits until the test has closed the list
+        def connect(self):
+            started.set()
+            release.wait(10)
+            return real.connect()
+
+    view._engine = SlowEngine()
+    worker = threading.Thread(target=view.complete)
+    worker.start()
+    assert started.wait(10)
+    t = time.monotonic()
+    view.close()  # returns although the worker holds the list
+    assert time.monotonic() - t < 2
+    release.set()
+    worker.join(10)
+    assert not worker.is_alive() and view._conn is None and view.page(None, 5) == []
+    assert real.pool.checkedout() == 0
