@@ -41,6 +41,7 @@ def one(mode: str, roster: Path, workdir: Path, rows: int) -> dict:
     from desktop.services.database import Database, database_key
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
 
     db_engine.set_key_provider(database_key if mode == "encrypted" else None)
     folder = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=workdir))
@@ -64,10 +65,10 @@ def one(mode: str, roster: Path, workdir: Path, rows: int) -> dict:
         gc.collect()
         db = Database.open(f"sqlite:///{folder / 'bench.sqlite'}")
         t, c = time.perf_counter(), cpu()
-        PayrollService(db).run(Month(2026, 12), ACTOR, record=False)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 12), ACTOR, record=False)
         out["payroll_preview_s"], out["payroll_preview_cpu_s"] = time.perf_counter() - t, cpu() - c
         t, c = time.perf_counter(), cpu()
-        PayrollService(db).run(Month(2026, 12), ACTOR, record=True)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 12), ACTOR, record=True)
         out["payroll_run_s"], out["payroll_run_cpu_s"] = time.perf_counter() - t, cpu() - c
         return out
     finally:

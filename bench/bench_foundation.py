@@ -78,6 +78,7 @@ def main() -> None:
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
     from desktop.services.persons import PersonService
 
     ap = argparse.ArgumentParser()
@@ -111,7 +112,7 @@ def main() -> None:
         numbers = [make_number(REGIONS[0], date(1930, 1, 1), 1)]
 
     t, c = time.perf_counter(), time.process_time()
-    res = PayrollService(db).run(Month(2026, 12), ACTOR, record=False)
+    res = PayrollService(db, SettingsService(db)).run(Month(2026, 12), ACTOR, record=False)
     results["payroll_s"] = round(time.perf_counter() - t, 2)
     results["payroll_cpu_s"] = round(time.process_time() - c, 2)  # own CPU time (the machine is shared)
     results["payroll_items"] = {k: len(getattr(res, k)) for k in ("suspend", "resume", "terminate", "recover")}

@@ -57,6 +57,7 @@ def main() -> None:
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--entitlements", type=int, default=1_000_000)
@@ -87,7 +88,7 @@ def main() -> None:
             done += n
             print(f"  imported {done:,}", file=sys.stderr, flush=True)
 
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     if args.go_live:
         with db.engine.begin() as conn:  # last certifications spread evenly over 2025-01 … 2026-11
             ids = [r[0] for r in conn.execute(text("select id from certifications"))]

@@ -93,6 +93,7 @@ def main() -> None:
     from desktop.services.database import Database
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
 from desktop.services.payroll_rows import lapse_threshold
 
     ap = argparse.ArgumentParser()
@@ -141,7 +142,7 @@ from desktop.services.payroll_rows import lapse_threshold
         conn.execute(text("update certifications set cert_date=:d where id=:i"),
                      [{"i": i, "d": (date(2025, 1, 1) + timedelta(days=rng.randint(0, 697))).isoformat()}
                       for i in ids])
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     month = Month(2026, 12)
     thresholds = {r.cohort: lapse_threshold(r, month.index) for r in db.rule_table().rules()}
     day = pay.run_day(month).isoformat()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
 
 from db.models import Certification, Entitlement, EntitlementEvent, HomeVisit, Person, RecoveryCase
 from db.outreach_models import OutreachFlag, OutreachMark, PayrollExport, RecoveryInstalment
-from db.repositories import _chunks, bulk_insert
+from db.bulk import _chunks, bulk_insert
 
 persons = Person.__table__
 entitlements = Entitlement.__table__

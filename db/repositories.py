@@ -16,11 +16,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-# re-exported for the callers that still reach them through this module: desktop/services/payroll.py
-# (its lines are named by bench/mutation_equivalent.json) and db/outreach_repo.py; new code imports
-# them from db.bulk / db.certification_queries
-from db.bulk import _chunks, _iso_datetime, bulk_insert, insert_rows  # noqa: F401
-from db.certification_queries import passed_dates_for_persons  # noqa: F401
+from db.bulk import _chunks, bulk_insert
 from db.models import (
     AssistForm,
     Certification,

@@ -21,6 +21,7 @@ from desktop.domain.rules import COHORTS
 from desktop.services.database import Database
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 
@@ -119,7 +120,7 @@ def build_demo_database(db: Database, persons: int = 3000, today: date | None = 
         say(18, "导入历史认证记录")
         ImportService(db).import_results(hist, DEMO_ACTOR, today=today)
 
-    payroll = PayrollService(db)
+    payroll = PayrollService(db, SettingsService(db))
     current = Month.of(today)
     months = [current - k for k in range(6, 0, -1)]
     for i, m in enumerate(months):

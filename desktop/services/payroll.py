@@ -15,7 +15,8 @@ import gc
 import json
 from datetime import date
 
-from db import journal
+from db import bulk, journal
+from db import certification_queries as cq
 from db import ledger_repo as lrepo
 from db import repositories as repo
 from db.models import new_id, utcnow
@@ -55,9 +56,9 @@ class _Entry:
 
 
 class PayrollService:
-    def __init__(self, db: Database, settings: SettingsService | None = None):
+    def __init__(self, db: Database, settings: SettingsService):
         self.db = db
-        self.settings = settings or SettingsService(db)
+        self.settings = settings
 
     def run_day(self, month: Month) -> date:
         return month.day(int(self.settings.get("payroll_day")))
@@ -89,7 +90,7 @@ class PayrollService:
         for eid, frm, fen, prev in lrepo.amount_rows(conn, eids):
             amounts.setdefault(eid, []).append((month_of(frm), fen, prev))
         deaths = lrepo.death_dates(conn, person_id)  # person id → death date (the few dead)
-        dates = repo.passed_dates_for_persons(conn, sorted(deaths), run_day) if deaths else {}
+        dates = cq.passed_dates_for_persons(conn, sorted(deaths), run_day) if deaths else {}
         rule_of = {r.cohort: r for r in rules.rules()}
 
         def source(skip_quiet_before: int | None):
@@ -307,11 +308,11 @@ class PayrollService:
         repo.void_events(conn, voids, now, "superseded by a later run (pending back pay grew or is no longer owed)")
         journal.enqueue_bulk(conn, "entitlement_event", voids, now)
         # what every instruction of the run shares is written into the statement once
-        repo.insert_rows(conn, repo.events, ("id", "entitlement_id", "kind", "effective_month", "needs_approval",
+        bulk.insert_rows(conn, repo.events, ("id", "entitlement_id", "kind", "effective_month", "needs_approval",
                                              "detail"), new_events,
                          constants={"payroll_month": ms, "approved_by": None, "approved_at": None,
                                     "voided_at": None, "void_reason": None, "operator": actor.operator,
-                                    "workstation": actor.workstation, "created_at": repo._iso_datetime(now)})
+                                    "workstation": actor.workstation, "created_at": bulk._iso_datetime(now)})
         journal.enqueue_bulk(conn, "entitlement_event", [r[0] for r in new_events], now)
         lrepo.set_status(conn, status_rows, now)
         journal.enqueue_bulk(conn, "entitlement", [r[2] for r in status_rows], now)

@@ -12,6 +12,7 @@ from desktop.domain.months import Month
 from desktop.services.approvals import ApprovalService
 from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 
@@ -25,10 +26,10 @@ def _long_suspension(db, roster):
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 1, 15), 2000)
     roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 11, 15), 2000)  # nothing to approve
     roster.load(today=d(2024, 12, 1))
-    PayrollService(db).run(Month.parse("2025-02"), OFFICE)
+    PayrollService(db, SettingsService(db)).run(Month.parse("2025-02"), OFFICE)
     people = PersonService(db)
     people.record_certification(people.show(n, d(2026, 3, 5)).id, d(2026, 3, 5), "counter", OFFICE, today=d(2026, 3, 5))
-    PayrollService(db).run(Month.parse("2026-04"), OFFICE)
+    PayrollService(db, SettingsService(db)).run(Month.parse("2026-04"), OFFICE)
     return n
 
 
@@ -78,7 +79,7 @@ def test_voided_and_short_resumptions_are_not_listed(db, roster):
     svc = Services(db).approvals
     (first,) = svc.pending()
     # the next month's run grows the one pending request (April's is superseded, May's lists 15 months)
-    PayrollService(db).run(Month.parse("2026-05"), OFFICE)
+    PayrollService(db, SettingsService(db)).run(Month.parse("2026-05"), OFFICE)
     with db.engine.connect() as conn:
         live = conn.execute(text("select count(*) from entitlement_events where needs_approval and approved_by is null "
                                  "and voided_at is null")).scalar()

@@ -13,6 +13,7 @@ from desktop.domain.months import Month
 from desktop.services.counter import CardFacts, CounterService, FaceOutcome, Helper
 from desktop.services.operators import OperatorService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 
 from .conftest import TODAY
@@ -44,7 +45,7 @@ def people(roster):
     roster.load()
     admin = Actor("admin", "ws-1", "admin")
     for m in ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11"):
-        PayrollService(roster.db).run(Month.parse(m), admin)
+        PayrollService(roster.db, SettingsService(roster.db)).run(Month.parse(m), admin)
     return {"normal": normal, "suspended": susp, "two": two}
 
 
@@ -110,7 +111,7 @@ def test_suspended_person_resumes_with_back_pay(db, people):
     assert res.resumptions == look.resumptions  # the preview and the record agree (one rule)
     assert res.person.entitlements[0].resume_pending
     # the next payroll run resumes it with the same months
-    result = PayrollService(db).run(Month.parse("2026-12"), Actor("admin", "ws-1", "admin"))
+    result = PayrollService(db, SettingsService(db)).run(Month.parse("2026-12"), Actor("admin", "ws-1", "admin"))
     (item,) = [i for i in result.resume if i["id_number"] == people["suspended"]]
     assert item["back_pay_months"] == list(p.back_pay_months) and item["resume_from"] == "2026-12"
 

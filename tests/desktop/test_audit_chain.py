@@ -22,9 +22,10 @@ def populate(db, roster):
     roster.load(today=d(2025, 12, 1))
     from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
     from scenario import ACTOR
 
-    PayrollService(db).run(Month(2026, 4), ACTOR)
+    PayrollService(db, SettingsService(db)).run(Month(2026, 4), ACTOR)
 
 
 def tamper(db, sql):

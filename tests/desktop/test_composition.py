@@ -22,8 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILT_HERE = re.compile(r"\bor [A-Z]\w*Service\(|\b[A-Z]\w*Service\((self\.db|open_db\(args\))")
 # Known, with their reason (a new one fails the test):
 LEFT = {
-    # PayrollService(settings=None): the payroll's owner removes that fallback
-    ("desktop/services/payroll.py", "SettingsService"),
     # the central URL is known only when a laptop is prepared: a SyncService per preparation
     ("desktop/services/visits.py", "SyncService"),
     # the reminder letters read the bureau's address (outreach: its owner's, issue 18 follow-up)
@@ -35,6 +33,15 @@ LEFT = {
 def test_the_payroll_is_given_not_built(cls, db):
     with pytest.raises(TypeError):
         cls(db)
+
+
+def test_the_payroll_is_given_its_settings(db):
+    from desktop.services.payroll import PayrollService
+
+    with pytest.raises(TypeError):
+        PayrollService(db)  # the payroll day comes from the settings the composition root built
+    hub = Services(db)
+    assert hub.payroll.settings is hub.settings  # one settings service, shared
 
 
 def test_evidence_is_given_its_vault_and_settings(db):

@@ -15,6 +15,7 @@ from desktop.formats.exports import csv_cell, csv_row, payroll_xlsx
 from desktop.domain.months import Month
 from desktop.services.outreach import OutreachService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.formats.xlsx import write_sheets
 
 EVIL = '=HYPERLINK("http://x","点击")'
@@ -41,7 +42,7 @@ def _evil_person(db, roster, last=date(2025, 1, 10)):
 
 def test_the_payroll_sheet_writes_a_formula_name_as_text(db, roster, tmp_path):
     number = _evil_person(db, roster)
-    result = PayrollService(db).run(Month.parse("2026-12"), ACTOR, record=False)
+    result = PayrollService(db, SettingsService(db)).run(Month.parse("2026-12"), ACTOR, record=False)
     assert [i["name"] for i in result.suspend] == [EVIL] and result.suspend[0]["id_number"] == number
     path = payroll_xlsx(result, tmp_path / "payroll.xlsx")
     assert formulas(path) == []

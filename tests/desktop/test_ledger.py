@@ -17,6 +17,7 @@ from desktop.errors import PermissionDenied, UserFacingError
 from desktop.domain.months import Month
 from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(db, month, **kw):
-    return PayrollService(db).run(Month.parse(month), ACTOR, **kw)
+    return PayrollService(db, SettingsService(db)).run(Month.parse(month), ACTOR, **kw)
 
 
 def certify(db, number, day, method="mobile_app", today=None):
@@ -38,7 +39,7 @@ def certify(db, number, day, method="mobile_app", today=None):
 
 
 def ledger(db, number, through, as_of=None):
-    doc = PayrollService(db).ledger(number, Month.parse(through), as_of or Month.parse(through).last_day())
+    doc = PayrollService(db, SettingsService(db)).ledger(number, Month.parse(through), as_of or Month.parse(through).last_day())
     (ent,) = doc["entitlements"]
     return ent
 
@@ -190,7 +191,7 @@ def test_long_back_pay_waits_in_one_growing_approval_and_pays_each_month_once(db
     assert len(pending) == 1 and len(json.loads(pending[0][1])["months"]) == 15
     ent = ledger(db, n, "2026-05")
     assert month_row(ent, "2026-04")["settled_by"] == {"kind": "back_pay_pending", "month": "2026-05"}
-    assert PayrollService(db).approve_resumption(pending[0][0], SUP)
+    assert PayrollService(db, SettingsService(db)).approve_resumption(pending[0][0], SUP)
     june = run(db, "2026-06")
     paid = [m for c in june.corrections if c["kind"] == "back_pay" for m in c["months"]]
     assert len(paid) == len(set(paid)) == 16 and paid[0] == "2025-02" and paid[-1] == "2026-05"
@@ -224,8 +225,8 @@ def test_go_live_guard_lists_rows_without_any_certification_apart(db, roster):
     assert [i["id_number"] for i in first.suspend] == [lapsed]  # a real lapse is suspended as usual
     assert [g["id_number"] for g in first.go_live_guard] == [old] and fine not in str(first.go_live_guard)
     with pytest.raises(PermissionDenied):
-        PayrollService(db).run(Month(2026, 12), CLERK, confirm_go_live=True)
-    confirmed = PayrollService(db).run(Month(2026, 12), SUP, confirm_go_live=True)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 12), CLERK, confirm_go_live=True)
+    confirmed = PayrollService(db, SettingsService(db)).run(Month(2026, 12), SUP, confirm_go_live=True)
     (s,) = [i for i in confirmed.suspend if i["id_number"] == old]
     # months paid by the core system before the first run are not "paid while overdue" back to 2012
     assert s["suspend_from"] == "2012-06" and s["paid_while_overdue"] == []

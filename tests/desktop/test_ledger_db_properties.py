@@ -20,6 +20,7 @@ from desktop.errors import UserFacingError
 from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 from scenario import Roster
@@ -61,7 +62,7 @@ def test_recorded_ledger_keeps_paid_equal_to_due(tmp_path_factory, cohort, last,
         roster = Roster(db, tmp)
         n = roster.add(roster.person(), cohort, date(2015, 1, 1), date(2025, 1, 1) + timedelta(days=last), 1000)
         roster.load(today=date(2026, 3, 1))
-        pay, people = PayrollService(db), PersonService(db)
+        pay, people = PayrollService(db, SettingsService(db)), PersonService(db)
         pid = people.show(n, date(2026, 3, 1)).id
         month = Month(2026, 3)
         for kind, arg in steps + [("run", 1)]:

@@ -162,11 +162,12 @@ def test_a_forecast_of_the_go_live_month_counts_no_month_paid_while_overdue(db, 
     are not reported as paid while overdue."""
     from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
 
     n = roster.add(roster.person(), "injury_recipient", d(2011, 3, 1), None, 1500)
     roster.load(today=d(2026, 3, 1))
     with db.engine.connect() as conn:
-        fc = PayrollService(db).compute(Month(2026, 4), conn)
+        fc = PayrollService(db, SettingsService(db)).compute(Month(2026, 4), conn)
     (s,) = fc.suspend
     assert s["id_number"] == n and s["suspend_from"] == "2012-01"
     assert s["paid_while_overdue"] == []

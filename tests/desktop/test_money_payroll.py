@@ -19,6 +19,7 @@ from desktop.errors import NotFound, PermissionDenied, UserFacingError
 from desktop.domain.months import Month
 from desktop.services.hub import Services
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.payroll_rows import lapse_threshold
 from desktop.services.persons import PersonService
 from desktop.domain.rules import RuleTable, clock
@@ -31,7 +32,7 @@ CLERK = Actor("张敏", "ws-test", "clerk")
 
 
 def run(db, month, **kw):
-    return PayrollService(db).run(Month.parse(month), ACTOR, **kw)
+    return PayrollService(db, SettingsService(db)).run(Month.parse(month), ACTOR, **kw)
 
 
 def certify(db, number, day, today=None):
@@ -153,7 +154,7 @@ def _pending(db, roster):
 
 def test_an_approval_becomes_an_instruction_of_the_next_run(db, roster):
     n, event_id = _pending(db, roster)
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     assert pay.approve_resumption("no-such-event", SUP) is False
     with pytest.raises(PermissionDenied):
         pay.approve_resumption(event_id, CLERK)
@@ -180,7 +181,7 @@ def test_a_non_pending_instruction_is_not_approvable(db, roster):
     roster.load(today=d(2026, 3, 1))
     run(db, "2026-04")
     (event_id,) = [r[0] for r in q(db, "select id from entitlement_events")]
-    assert PayrollService(db).approve_resumption(event_id, SUP) is False
+    assert PayrollService(db, SettingsService(db)).approve_resumption(event_id, SUP) is False
 
 
 def test_a_resumption_waiting_since_before_the_ledger_is_approved_in_place(db, roster):
@@ -199,7 +200,7 @@ def test_a_resumption_waiting_since_before_the_ledger_is_approved_in_place(db, r
         conn.execute(text("insert into payroll_runs (id, month, run_day, operator, workstation, created_at) "
                           "values ('run-legacy', '2026-04', '2026-04-01', 'tester', 'ws-test', "
                           "'2026-04-01 00:00:00.000000')"))
-    assert PayrollService(db).approve_resumption("legacy1", SUP) is True
+    assert PayrollService(db, SettingsService(db)).approve_resumption("legacy1", SUP) is True
     (row,) = q(db, "select approved_by, approved_at is not null, voided_at from entitlement_events where id='legacy1'")
     assert tuple(row) == ("主管", 1, None)
 
@@ -214,10 +215,10 @@ def test_a_preview_records_nothing_and_runs_go_in_month_order(db, roster):
     assert len(preview.suspend) == 1 and preview.recorded is False
     assert q(db, "select count(*) from entitlement_events")[0][0] == 0
     assert q(db, "select count(*) from payroll_runs")[0][0] == 0
-    assert PayrollService(db).latest_run() is None
+    assert PayrollService(db, SettingsService(db)).latest_run() is None
     recorded = run(db, "2026-04")
     assert recorded.recorded is True and recorded.as_json() == preview.as_json()
-    assert PayrollService(db).latest_run() == Month(2026, 4)
+    assert PayrollService(db, SettingsService(db)).latest_run() == Month(2026, 4)
     run(db, "2026-04")  # the latest month again: allowed, a no-op
     with pytest.raises(UserFacingError) as exc:
         run(db, "2026-03")
@@ -234,8 +235,8 @@ def test_go_live_guard_waits_for_a_supervisor(db, roster):
     (g,) = first.go_live_guard
     assert g["id_number"] == n and g["suspend_from"] == "2012-01" and g["start_date"] == "2011-03-01"
     with pytest.raises(PermissionDenied):
-        PayrollService(db).run(Month(2026, 5), CLERK, confirm_go_live=True)
-    may = PayrollService(db).run(Month(2026, 5), SUP, confirm_go_live=True)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 5), CLERK, confirm_go_live=True)
+    may = PayrollService(db, SettingsService(db)).run(Month(2026, 5), SUP, confirm_go_live=True)
     assert may.go_live_confirmed is True and may.go_live_guard == []
     (s,) = may.suspend
     assert s["suspend_from"] == "2012-01" and s["paid_while_overdue"] == ["2026-04"]
@@ -252,7 +253,7 @@ def test_the_person_ledger_window_and_run_day(db, roster):
     roster.load(today=d(2026, 1, 31))
     run(db, "2026-03")  # suspended from March
     certify(db, n, d(2026, 3, 10))
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     (march,) = pay.ledger(n, Month(2026, 3), d(2026, 3, 20))["entitlements"]
     assert march["months"][-1] == {"month": "2026-03", "due": None, "instructed": "withheld", "amount": 800.0,
                                    "settled_by": None}  # as of the March run day, the 10th is not counted
@@ -304,14 +305,14 @@ def test_a_persons_forecast_is_the_run_it_foresees_and_records_nothing(db, roste
     certify(db, n, d(2026, 6, 10))
     pid = PersonService(db).show(n, d(2026, 6, 10)).id
     before = q(db, "select count(*) from entitlement_events")[0][0]
-    fc = PayrollService(db).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
+    fc = PayrollService(db, SettingsService(db)).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
     assert [r["id_number"] for r in fc.resume] == [n] and fc.suspend == []  # only this person
     (item,) = fc.resume
     assert item["back_pay_months"] == ["2026-04", "2026-05", "2026-06"] and item["back_pay_amount"] == 3000.0
     assert item["resume_from"] == "2026-07" and item["needs_approval"] is False
     assert fc.run_day == d(2026, 6, 11) and fc.month == Month(2026, 7)
     with db.engine.connect() as conn:
-        whole = PayrollService(db).compute(Month(2026, 7), conn)
+        whole = PayrollService(db, SettingsService(db)).compute(Month(2026, 7), conn)
     assert sorted(r["id_number"] for r in whole.resume) == [n] and whole.suspend == []
     assert whole.run_day == d(2026, 7, 1)
     assert q(db, "select count(*) from entitlement_events")[0][0] == before
@@ -337,11 +338,11 @@ def test_a_returned_forms_forecast_concerns_that_person_only(db, roster):
     certify(db, n, d(2026, 6, 10))
     certify(db, other, d(2026, 6, 10))
     pid = PersonService(db).show(n, d(2026, 6, 10)).id
-    fc = PayrollService(db).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
+    fc = PayrollService(db, SettingsService(db)).forecast_person(pid, Month(2026, 7), d(2026, 6, 11))
     assert [r["id_number"] for r in fc.resume] == [n]
     # an entitlement with no certification on file: the forecast assumes the go-live is confirmed
     fpid = PersonService(db).show(fresh, d(2026, 6, 11)).id
-    fc = PayrollService(db).forecast_person(fpid, Month(2026, 7), d(2026, 6, 11))
+    fc = PayrollService(db, SettingsService(db)).forecast_person(fpid, Month(2026, 7), d(2026, 6, 11))
     assert [s["id_number"] for s in fc.suspend] == [fresh] and fc.go_live_guard == []
 
 
@@ -353,7 +354,7 @@ def test_run_recorded_and_the_approved_instructions_columns(db, roster):
         assert lrepo.run_recorded(conn, "2027-05") and lrepo.run_recorded(conn, "2026-04")
         assert not lrepo.run_recorded(conn, "2027-06") and not lrepo.run_recorded(conn, "2026-05")
     (old,) = q(db, "select created_at from entitlement_events where id=:e", e=event_id)
-    assert PayrollService(db).approve_resumption(event_id, Actor("主管", "ws-supervisor", "supervisor"))
+    assert PayrollService(db, SettingsService(db)).approve_resumption(event_id, Actor("主管", "ws-supervisor", "supervisor"))
     (new,) = q(db, "select approved_at is not null, operator, workstation, created_at > :c from entitlement_events "
                    "where kind='back_pay' and voided_at is null", c=old[0])
     assert tuple(new) == (1, "主管", "ws-supervisor", 1)
@@ -476,7 +477,7 @@ def test_the_run_document_and_the_go_live_item(db, roster):
                  "reason": "无认证记录（花名册未提供最近认证日期）"}
     assert g["name"].startswith("测试")
     with db.engine.connect() as conn:
-        fc = PayrollService(db).compute(Month(2026, 5), conn)
+        fc = PayrollService(db, SettingsService(db)).compute(Month(2026, 5), conn)
     assert [s["id_number"] for s in fc.suspend] == [n]  # a forecast assumes the guard is confirmed
 
 
@@ -484,7 +485,7 @@ def test_the_person_ledger_document(db, roster):
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2026, 1, 5), 1000)
     roster.load(today=d(2026, 1, 31))
     run(db, "2026-02")
-    doc = PayrollService(db).ledger(n, Month(2026, 4), d(2026, 5, 30))
+    doc = PayrollService(db, SettingsService(db)).ledger(n, Month(2026, 4), d(2026, 5, 30))
     assert set(doc) == {"id_number", "entitlements"} and doc["id_number"] == n
     (ent,) = doc["entitlements"]
     assert set(ent) == {"cohort", "entitlement_id", "months", "back_pay_outstanding", "recovery_open",
@@ -495,7 +496,7 @@ def test_the_person_ledger_document(db, roster):
     assert ent["months"][0] == {"month": "2026-02", "due": True, "instructed": "paid", "amount": 1000.0,
                                 "settled_by": None}
     with pytest.raises(NotFound) as exc:
-        PayrollService(db).ledger("１５２２０２１９５００３０１９９９９")
+        PayrollService(db, SettingsService(db)).ledger("１５２２０２１９５００３０１９９９９")
     assert exc.value.message_zh == "系统中没有该身份号码的待遇领取人员"
     assert exc.value.data == {"number": "152202********9999"}
 
@@ -508,9 +509,9 @@ def test_a_clerk_may_preview_but_not_record_and_the_collector_comes_back(db, ros
 
     roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 3, 15), 1000)
     roster.load(today=d(2026, 3, 1))
-    assert len(PayrollService(db).run(Month(2026, 4), CLERK, record=False).suspend) == 1
+    assert len(PayrollService(db, SettingsService(db)).run(Month(2026, 4), CLERK, record=False).suspend) == 1
     with pytest.raises(PermissionDenied):
-        PayrollService(db).run(Month(2026, 4), CLERK)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 4), CLERK)
     assert gc.isenabled()
     run(db, "2026-04")
     assert gc.isenabled()  # the run pauses the cyclic collector, and gives it back

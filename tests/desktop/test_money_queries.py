@@ -21,6 +21,7 @@ from desktop.domain.months import Month
 from desktop.services.database import Database
 from desktop.services.imports import RESULT_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.errors import PermissionDenied
 from desktop.platform.workstation import Actor
@@ -188,7 +189,7 @@ def _strip(doc):
 
 def test_sqlite_fast_path_and_generic_path_read_the_same_ledger(tmp_path):
     db, n = _scenario(tmp_path)
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     steps = {
         "2026-02": [],
         "2026-03": [("certify", "surv", d(2026, 2, 20), "failed")],

@@ -25,12 +25,12 @@ SUP = Actor("主管", "ws-test", "supervisor")
 
 
 def run(db, month, **kw):
-    return PayrollService(db).run(Month.parse(month), ACTOR, **kw)
+    return PayrollService(db, SettingsService(db)).run(Month.parse(month), ACTOR, **kw)
 
 
 def preview(db, month, run_day=None):
     with db.engine.connect() as conn:
-        return PayrollService(db).compute(Month.parse(month), conn, run_day)
+        return PayrollService(db, SettingsService(db)).compute(Month.parse(month), conn, run_day)
 
 
 def certify(db, number, day, result="passed", method="counter", today=None):
@@ -49,7 +49,7 @@ def months(first: str, n: int) -> list[str]:
 
 
 def ledger_row(db, number, through, month):
-    doc = PayrollService(db).ledger(number, Month.parse(through), Month.parse(through).last_day())
+    doc = PayrollService(db, SettingsService(db)).ledger(number, Month.parse(through), Month.parse(through).last_day())
     (ent,) = doc["entitlements"]
     (row,) = [m for m in ent["months"] if m["month"] == month]
     return row, ent
@@ -89,7 +89,7 @@ def test_13_months_of_back_pay_waits_for_a_supervisor(db, roster):
     with db.engine.connect() as conn:
         (event_id,) = conn.execute(text("select id from entitlement_events where kind='back_pay' "
                                         "and voided_at is null and approved_by is null")).scalars()
-    assert PayrollService(db).approve_resumption(event_id, SUP)
+    assert PayrollService(db, SettingsService(db)).approve_resumption(event_id, SUP)
     june = run(db, "2027-06")
     (res,) = june.resume
     assert res["resume_from"] == "2027-06" and res["needs_approval"] is False
@@ -140,10 +140,10 @@ def test_certification_on_before_and_after_a_payroll_day_of_15(db, roster):
 
 def test_payroll_day_31_in_february_is_its_last_day(db, roster):
     SettingsService(db).set("payroll_day", 31)
-    assert PayrollService(db).run_day(Month(2026, 2)) == d(2026, 2, 28)
-    assert PayrollService(db).run_day(Month(2028, 2)) == d(2028, 2, 29)
-    assert PayrollService(db).run_day(Month(2100, 2)) == d(2100, 2, 28)
-    assert PayrollService(db).run_day(Month(2026, 4)) == d(2026, 4, 30)
+    assert PayrollService(db, SettingsService(db)).run_day(Month(2026, 2)) == d(2026, 2, 28)
+    assert PayrollService(db, SettingsService(db)).run_day(Month(2028, 2)) == d(2028, 2, 29)
+    assert PayrollService(db, SettingsService(db)).run_day(Month(2100, 2)) == d(2100, 2, 28)
+    assert PayrollService(db, SettingsService(db)).run_day(Month(2026, 4)) == d(2026, 4, 30)
     last = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000)
     late = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000)
     roster.load(today=d(2026, 1, 31))
@@ -158,7 +158,7 @@ def test_payroll_day_31_in_february_is_its_last_day(db, roster):
 def test_default_run_day_is_the_first(db, roster):
     n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 1000)
     roster.load(today=d(2026, 1, 31))
-    assert PayrollService(db).run_day(Month(2026, 3)) == d(2026, 3, 1)
+    assert PayrollService(db, SettingsService(db)).run_day(Month(2026, 3)) == d(2026, 3, 1)
     certify(db, n, d(2026, 3, 2))
     (s,) = run(db, "2026-03").suspend
     assert s["id_number"] == n and s["missed_deadline"] == "2026-02-10" and s["last_certified"] == "2026-01-10"
@@ -331,7 +331,7 @@ def test_the_latest_passed_certification_at_the_run_day_boundary_on_every_path(d
     n = roster.add(roster.person(), "enterprise_survivor", d(2020, 1, 1), d(2026, 1, 10), 800)
     roster.load(today=d(2026, 1, 31))
     certify(db, n, d(2026, 2, 5))
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     # the person's own ledger reads through the plain SQLAlchemy statement
     (feb5,) = pay.ledger(n, Month(2026, 3), d(2026, 2, 5))["entitlements"]
     (feb4,) = pay.ledger(n, Month(2026, 3), d(2026, 2, 4))["entitlements"]

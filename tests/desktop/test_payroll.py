@@ -11,6 +11,7 @@ from sqlalchemy import text
 from desktop.domain.months import Month
 from desktop.services.imports import ImportService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 
@@ -20,7 +21,7 @@ SUP = Actor("主管", "ws-test", "supervisor")
 
 
 def run(db, month, **kw):
-    return PayrollService(db).run(Month.parse(month), ACTOR, **kw)
+    return PayrollService(db, SettingsService(db)).run(Month.parse(month), ACTOR, **kw)
 
 
 def ids(items):
@@ -135,9 +136,9 @@ def test_resumption_after_more_than_12_months_needs_approval(db, roster):
     assert [p[1] for p in pending] == ["2026-05"]  # one pending approval, not two
     event_id = pending[0][0]
     with pytest.raises(Exception):
-        PayrollService(db).approve_resumption(event_id, ACTOR.__class__("clerk1", "ws", "clerk"))
-    assert PayrollService(db).approve_resumption(event_id, SUP)
-    assert not PayrollService(db).approve_resumption(event_id, SUP)  # approving twice does nothing
+        PayrollService(db, SettingsService(db)).approve_resumption(event_id, ACTOR.__class__("clerk1", "ws", "clerk"))
+    assert PayrollService(db, SettingsService(db)).approve_resumption(event_id, SUP)
+    assert not PayrollService(db, SettingsService(db)).approve_resumption(event_id, SUP)  # approving twice does nothing
     june = run(db, "2026-06")
     (item,) = june.resume
     assert item["resume_from"] == "2026-06"

@@ -40,13 +40,14 @@ def test_alike_entitlements_share_a_plan_but_not_a_start(db, roster):
 
     from desktop.domain.months import Month
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
 
     same = [roster.add(roster.person(), "enterprise_retiree", date(2010, 1, 1), date(2025, 1, 10), 3000)
             for _ in range(3)]
     later = roster.add(roster.person(), "enterprise_retiree", date(2027, 1, 1), date(2025, 1, 10), 3000)
     roster.load(today=date(2027, 2, 1))
     with db.engine.connect() as conn:
-        result = PayrollService(db).compute(Month(2026, 3), conn, run_day=date(2026, 3, 5))
+        result = PayrollService(db, SettingsService(db)).compute(Month(2026, 3), conn, run_day=date(2026, 3, 5))
     suspended = {i["id_number"]: i for i in result.suspend}
     assert set(suspended) == set(same) and later not in suspended
     details = [{k: v for k, v in suspended[n].items() if k not in ("entitlement_id", "person_id", "id_number", "name")}

@@ -41,10 +41,10 @@ def test_clerk_cannot_import_the_roster_and_the_attempt_is_recorded(db, tmp_path
 
 
 def test_clerk_may_preview_but_not_record_a_payroll_run(db):
-    PayrollService(db).run(Month(2026, 12), CLERK, record=False)
+    PayrollService(db, SettingsService(db)).run(Month(2026, 12), CLERK, record=False)
     with pytest.raises(PermissionDenied):
-        PayrollService(db).run(Month(2026, 12), CLERK)
-    PayrollService(db).run(Month(2026, 12), SUP)
+        PayrollService(db, SettingsService(db)).run(Month(2026, 12), CLERK)
+    PayrollService(db, SettingsService(db)).run(Month(2026, 12), SUP)
 
 
 def test_only_admin_changes_settings(db):

@@ -15,6 +15,7 @@ from desktop.services.database import Database
 from desktop.services.forms import FormService
 from desktop.services.imports import ROSTER_COLUMNS, ImportService
 from desktop.services.payroll import PayrollService
+from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 
 ACTOR = Actor("clerk1", "ws-forms", "clerk")
@@ -84,4 +85,4 @@ def sn(n: int, year: int = 2026) -> str:
 
 
 def run_payroll(db, month: str):
-    return PayrollService(db).run(Month.parse(month), SUPERVISOR)
+    return PayrollService(db, SettingsService(db)).run(Month.parse(month), SUPERVISOR)

@@ -53,8 +53,9 @@ def world(tmp_path):
     admin = Actor("admin", "ws-test", "admin")
     for m in ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11"):
         from desktop.services.payroll import PayrollService
+        from desktop.services.settings import SettingsService
 
-        PayrollService(db).run(Month.parse(m), admin)
+        PayrollService(db, SettingsService(db)).run(Month.parse(m), admin)
     services = Services(db)
     services.__dict__["operators"] = OperatorService(db, hasher=PasswordHasher(time_cost=1, memory_cost=1024,
                                                                                parallelism=1))

@@ -32,6 +32,7 @@ def _write(path, rows):
 def ledger_db(tmp_path):
     from desktop.domain.idnumber import make_number
     from desktop.services.payroll import PayrollService
+    from desktop.services.settings import SettingsService
     from desktop.services.persons import PersonService
 
     number = make_number("152202", date(1950, 3, 1), 7)
@@ -39,7 +40,7 @@ def ledger_db(tmp_path):
                                           "13900000000", "阿尔山市林海街道", "本地", "1000"]])
     db = Database.open(str(tmp_path / "db.sqlite"))
     assert not ImportService(db).import_roster(roster, ADMIN, today=date(2026, 3, 1)).rejected
-    pay = PayrollService(db)
+    pay = PayrollService(db, SettingsService(db))
     pay.run(Month(2026, 4), ADMIN)  # suspended from April
     pay.run(Month(2026, 5), ADMIN)
     people = PersonService(db)
