@@ -168,6 +168,9 @@ def mutated_files() -> list[str]:
 # A line holding nothing but (a piece of) an SQL statement's text: a string literal, maybe followed
 # by a comma or closing brackets, with an upper-case SQL keyword in it.
 _SQL_LINE = re.compile(r'^\s*[rbf]*"[^"\n]*"\s*[,)\]]*\s*$')
+# ... or the first line of such a text, opened by an assignment or a call: ``sql = ("SELECT …"``,
+# ``raw.execute("UPDATE …"`` (mutmut reads the pragma on the line where the string starts)
+_SQL_OPEN = re.compile(r'^\s*(\w+\s*=\s*\(?|[\w.]+\()\s*[rbf]*"[^"\n]*"\s*[,)\]]*\s*$')
 _SQL_WORD = re.compile(r"\b(SELECT|FROM|WHERE|JOIN|ORDER BY|GROUP BY|INSERT|UPDATE|DELETE|VALUES|CASE WHEN|"
                        r"THEN|IS NULL|IS NOT NULL|COALESCE|CREATE|DROP|ON CONFLICT|UNION|HAVING|LIMIT)\b")
 
@@ -181,7 +184,7 @@ def mark_sql_text(source: str) -> str:
     out = []
     for line in source.splitlines(keepends=True):
         body = line.rstrip("\n")
-        if "#" not in body and _SQL_LINE.match(body) and _SQL_WORD.search(body):
+        if "#" not in body and (_SQL_LINE.match(body) or _SQL_OPEN.match(body)) and _SQL_WORD.search(body):
             line = body + "  # pragma: no mutate" + line[len(body):]
         out.append(line)
     return "".join(out)
