@@ -261,3 +261,51 @@ def test_overdue_tab_reprint_from_the_ui_then_print(qtbot, service, tmp_path, mo
     (call,) = fake_lp.calls(log)
     assert call["args"][:2] == ["-d", "柜台A4"] and call["args"][-1] == pdf
     dlg.close()
+
+
+def test_a_typed_serial_is_confirmed_by_a_supervisor_off_the_gui_thread(qtbot, page):
+    """Issue 15 §4 / 18 §4: the supervisor's password is checked on the database pool (argon2 and
+    an audit write); a wrong one is refused in the dialog, the right one returns the supervisor."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QLineEdit
+
+    page.operators.create("wangzr", "王主任", "supervisor", "Super2026x", Actor("admin", "ws-ui", "admin"),
+                          must_change=False)
+    gui = threading.get_ident()
+    checked_on = []
+    real = page.operators.verify_second_officer
+
+    def spy(*a, **kw):
+        checked_on.append(threading.get_ident())
+        return real(*a, **kw)
+
+    page.operators.verify_second_officer = spy
+    seen = []
+
+    def dialog():
+        return next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
+
+    def fill(password, then):
+        dlg = dialog()
+        user, pw = dlg.findChildren(QLineEdit)
+        user.setText("wangzr")
+        pw.setText(password)
+        dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        QTimer.singleShot(50, then)
+
+    def after_wrong():
+        dlg = dialog()
+        if not any("密码" in lab.text() or "错误" in lab.text() for lab in dlg.findChildren(QLabel)
+                   if lab.text() not in ("审核主管", "密码")):
+            QTimer.singleShot(50, after_wrong)  # still checking
+            return
+        seen.append([lab.text() for lab in dlg.findChildren(QLabel)])
+        fill("Super2026x", lambda: None)
+
+    QTimer.singleShot(0, lambda: fill("wrong-password", after_wrong))
+    who = page.confirm_typed_serial()
+    assert who is not None and (who.operator, who.role) == ("wangzr", "supervisor")
+    assert len(checked_on) == 2 and gui not in checked_on  # both checks off the GUI thread
+    assert seen  # the wrong password was refused in the dialog before the right one

@@ -358,17 +358,26 @@ class FormsPage(QWidget):
         form.addRow(buttons)
         result: list = []
 
-        def ok() -> None:
-            try:
-                view = self.operators.verify_second_officer(
-                    user.text().strip(), pw.text(), "supervisor", workstation=self.actor.workstation,
-                    first_officer=self.actor.operator, purpose="forms_typed_serial")
-            except Exception as exc:  # noqa: BLE001 - shown to the clerk
-                err.setText(_err(exc))
-                pw.clear()
-                return
-            result.append(Actor(view.username, self.actor.workstation, view.role))
+        operators, actor = self.operators, self.actor
+
+        def verified(view) -> None:
+            result.append(Actor(view.username, actor.workstation, view.role))
             dlg.accept()
+
+        def refused(exc: BaseException) -> None:
+            err.setText(_err(exc))
+            pw.clear()
+            buttons.setEnabled(True)
+
+        def ok() -> None:
+            # the password hash (argon2) and the audit write run on the database pool, not here
+            name, secret = user.text().strip(), pw.text()
+            buttons.setEnabled(False)
+            err.setText("正在核对…")
+            run_in_background(
+                lambda: operators.verify_second_officer(name, secret, "supervisor", workstation=actor.workstation,
+                                                        first_officer=actor.operator, purpose="forms_typed_serial"),
+                verified, refused, owner=dlg)
 
         buttons.accepted.connect(ok)
         buttons.rejected.connect(dlg.reject)
