@@ -93,3 +93,19 @@ def test_export_and_cancel(qtbot, page, tmp_path):
         page.taskbar.cancel()
     assert blocker.args == ["failed"] and "已取消" in page.summary.text()
     assert not (tmp_path / "big.xlsx").exists() and not page.taskbar.isVisible()
+
+
+def test_letters_for_every_row_of_the_shown_list(qtbot, page, backend, tmp_path):
+    """告知书 for every row of the list (read from it in the worker, not from the screen), one page each, and each
+    person marked as written to."""
+    from pypdf import PdfReader
+
+    load(qtbot, page, 35)
+    out = tmp_path / "告知书.pdf"
+    with qtbot.waitSignal(page.finished, timeout=20_000) as blocker:
+        page.print_letters_to(out)
+    assert blocker.args == ["done"] and "已生成告知书 3 份" in page.summary.text()
+    assert len(PdfReader(str(out)).pages) == 3
+    names = {r.person_id: r.name for r in backend.services.outreach.due_within(35, AS_OF)}
+    for pid in names:
+        assert backend.services.outreach.history(pid)[0]["outcome"] == "letter_sent"

@@ -300,9 +300,11 @@ class OutreachPage(QWidget):
             self.print_letters_to(Path(path))
 
     def print_letters_to(self, path: Path, mark: bool = True) -> None:
-        rows, svc, as_of, actor = self.all_rows(), self.service, self.as_of, self.actor
+        svc, as_of, actor, source = self.service, self.as_of, self.actor, self.model.source()
+        shown = self.model.rows() if source is None else None
 
-        def work(report, cancel):
+        def work(report, cancel):  # the rows read here, off the GUI thread (the whole list may still be made)
+            rows = shown if source is None else list(source.rows())
             pages = svc.reminder_letters(rows, path, as_of, progress=report, cancel=cancel)
             if mark:
                 svc.mark_many(rows, "letter_sent", actor, as_of=as_of)
