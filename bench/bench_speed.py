@@ -94,7 +94,7 @@ def main() -> None:
     from desktop.services.imports import ImportService
     from desktop.services.payroll import PayrollService
     from desktop.services.settings import SettingsService
-from desktop.services.payroll_rows import lapse_threshold
+    from desktop.services.payroll_rows import lapse_threshold
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--entitlements", type=int, default=200_000)
