@@ -373,9 +373,12 @@ def plan(led: EntitlementLedger, month: Month, *, guard_go_live: bool = False, n
             target = current  # already resumed from next month by an earlier run of this month
         elif f.last_certified is not None and Month.of(f.last_certified) >= month:
             # certified in the run's own month: payment resumes from the month after the
-            # certification and this month is back pay ("从次月恢复发放并补发暂停发放月份")
+            # certification and this month is back pay ("从次月恢复发放并补发暂停发放月份") —
+            # unless an earlier run of this month already back-paid it (a recovery of it that
+            # facts now contradict is cancelled above: that payment stands)
             resume_from = month + 1
-            owed.append(month)
+            if mi not in led._back:
+                owed.append(month)
 
     needs_approval = len(owed) > HIGH_RISK_MONTHS
     if owed:

@@ -40,7 +40,17 @@ def test_lower_case_x_and_fullwidth_digits_and_spaces():
 )
 def test_invalid_numbers_say_why(number, reason):
     r = validate(number)
-    assert not r.valid and r.reason == reason and r.reason_zh
+    assert r.valid is False and r.reason == reason and r.reason_zh
+    assert r.number == normalize(number)  # the import report shows the number the clerk typed, normalised
+
+
+def test_check_char_wants_seventeen_digits():
+    from desktop.domain.idnumber import check_char
+
+    assert check_char("15220219400901224") == "0"
+    for bad in ("1522021940090122", "152202194009012240", "1522021940090122X"):
+        with pytest.raises(ValueError, match="^17 digits expected$"):
+            check_char(bad)
 
 
 def test_future_birth_refused():

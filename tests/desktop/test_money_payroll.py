@@ -668,3 +668,39 @@ def test_rerunning_the_month_of_a_recovery_of_unknown_amount_keeps_it_unknown(db
     set_death(db, n, d(2026, 4, 20))  # April too: a second withdrawal of unknown amount
     (rec,) = run(db, "2026-06").recover
     assert rec["overpaid_amount"] is None
+
+
+# --- the run's own month, settled by an earlier run of it, then contradicted (issue 22) -----------
+
+
+def test_the_run_month_back_paid_then_recovered_then_withdrawn_is_paid_exactly_once(db, roster):
+    """Certified on March's run day: March is back pay (payment resumes in April). A death on 10
+    February then contradicts March's back pay (recover March); the death is withdrawn: the
+    recovery is cancelled and March's first back pay stands — March is not paid a second time.
+    (Found by mutation analysis: the third run used to instruct March's back pay again.)"""
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 1, 10), 1000)
+    roster.load(today=d(2025, 1, 31))
+    for m in ("2026-01", "2026-02", "2026-03"):
+        run(db, m)
+    certify(db, n, d(2026, 3, 1))
+    (res,) = run(db, "2026-03").resume
+    assert (res["resume_from"], res["back_pay_months"], res["back_pay_amount"]) == ("2026-04", ["2026-02", "2026-03"],
+                                                                                   2000.0)
+    set_death(db, n, d(2026, 2, 10))  # alive in February (due), dead before March
+    second = run(db, "2026-03")
+    (rec,) = second.recover
+    assert (rec["overpaid_months"], rec["overpaid_amount"]) == (["2026-03"], 1000.0)
+    assert second.terminate[0]["terminate_from"] == "2026-03"
+    set_death(db, n, None)
+    third = run(db, "2026-03")
+    cancels = [(c["months"], c["amount"]) for c in third.corrections if c["kind"] == "recovery_cancel"]
+    assert cancels == [(["2026-03"], 1000.0)]
+    # the month's answer instructs March's back pay once: the first run's 2,000 for February-March
+    assert [(c["months"], c["amount"]) for c in third.corrections if c["kind"] == "back_pay"] == [
+        (["2026-02", "2026-03"], 2000.0)]
+    # March: one back pay of 1,000 (the first), its recovery withdrawn — paid once, due once
+    rows = q(db, "select kind, detail from entitlement_events where voided_at is null and kind in "
+                 "('back_pay', 'recovery_cancel') order by created_at")
+    assert [(k, json.loads(t)["months"]) for k, t in rows] == [("back_pay", ["2026-02", "2026-03"]),
+                                                                ("recovery_cancel", ["2026-03"])]
+    assert run(db, "2026-03").corrections == third.corrections  # and again: nothing new

@@ -145,3 +145,22 @@ def test_bad_rules_are_refused():
         CycleRule("resident_pension", "calendar_windows", 5)
     with pytest.raises(ValueError):
         RuleTable({"enterprise_retiree": CycleRule("enterprise_retiree", "rolling_months", 12)})
+
+
+def test_a_rule_that_cannot_be_applied_is_refused_with_its_reason():
+    """The rule table is data (the settings page edits it): a bad row is refused at construction,
+    and the reason names what is wrong."""
+    from desktop.domain.rules import COHORTS, CycleRule, RuleTable
+
+    with pytest.raises(ValueError, match=r"^unknown rule kind 'weekly'$"):
+        CycleRule("enterprise_retiree", "weekly", 1)
+    for period in (0, -12):
+        with pytest.raises(ValueError, match=r"^period must be positive$"):
+            CycleRule("enterprise_retiree", "rolling_months", period)
+    with pytest.raises(ValueError, match=r"^calendar windows must divide the year \(1, 2, 3, 4, 6 or 12 months\)$"):
+        CycleRule("enterprise_retiree", "calendar_windows", 5)
+    rules = {r.cohort: r for r in RuleTable.default().rules()}
+    gone = sorted(COHORTS)[0]
+    rules.pop(gone)
+    with pytest.raises(ValueError, match=rf"^rule table lacks cohorts: \['{gone}'\]$"):
+        RuleTable(rules)
