@@ -704,3 +704,61 @@ def test_the_run_month_back_paid_then_recovered_then_withdrawn_is_paid_exactly_o
     assert [(k, json.loads(t)["months"]) for k, t in rows] == [("back_pay", ["2026-02", "2026-03"]),
                                                                 ("recovery_cancel", ["2026-03"])]
     assert run(db, "2026-03").corrections == third.corrections  # and again: nothing new
+
+
+def test_a_second_death_after_a_withdrawn_one_is_recovered_once(db, roster):
+    """Case 1 (March-May) is cancelled when the death is withdrawn; a later death opens case 2
+    (July). The month after, nothing is demanded again: the cancelled case does not hide the
+    open one."""
+    n, case1 = _dead_with_a_case(db, roster)
+    set_death(db, n, None)
+    july = run(db, "2026-07")
+    assert [(c["kind"], c["months"]) for c in july.corrections] == [
+        ("back_pay", ["2026-06"]), ("recovery_cancel", ["2026-03", "2026-04", "2026-05"])]
+    set_death(db, n, d(2026, 6, 10))  # alive in June (paid, due); July paid while dead
+    (rec,) = run(db, "2026-08").recover
+    assert (rec["overpaid_months"], rec["overpaid_amount"]) == (["2026-07"], 1000.0)
+    sep = run(db, "2026-09")
+    assert sep.recover == [] and sep.corrections == []
+    assert q(db, "select opened_month, overpaid_months, status from recovery_cases order by created_at") == [
+        ("2026-06", '["2026-03", "2026-04", "2026-05"]', "cancelled"), ("2026-08", '["2026-07"]', "open")]
+
+
+def test_a_recovery_withdrawn_beside_a_back_pay_awaiting_approval_is_withdrawn_once(db, roster):
+    """A death withdrawn 16 months later: the back pay (16 months) waits for a supervisor and,
+    in the same run, the recovery of February-March 2025 is cancelled. The next run cancels
+    nothing again (the cancellation recorded after the waiting back pay still counts)."""
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 12, 1), 1000)
+    roster.load(today=d(2025, 1, 5))
+    for m in ("2025-01", "2025-02", "2025-03"):
+        run(db, m)
+    set_death(db, n, d(2025, 1, 10))
+    m = Month(2025, 4)
+    while m <= Month(2026, 6):
+        run(db, str(m))
+        m = m + 1
+    set_death(db, n, None)
+    certify(db, n, d(2026, 7, 1))
+    july = run(db, "2026-07")
+    assert [(c["kind"], c["months"]) for c in july.corrections] == [("recovery_cancel", ["2025-02", "2025-03"])]
+    (waiting,) = july.resume
+    assert waiting["needs_approval"] is True and len(waiting["back_pay_months"]) == 16
+    aug = run(db, "2026-08")
+    assert [c for c in aug.corrections if c["kind"] == "recovery_cancel"] == []
+    assert q(db, "select count(*) from entitlement_events where kind = 'recovery_cancel'")[0][0] == 1
+
+
+def test_a_resumption_with_no_certification_on_file_says_so(db, roster):
+    """A pension that started in March with no certification yet (its first cycle runs); a death
+    reported and then withdrawn: payment resumes, May is back pay, certified_on is empty."""
+    n = roster.add(roster.person(), "enterprise_retiree", d(2026, 3, 1), None, 1000)
+    roster.load(today=d(2026, 3, 5))
+    run(db, "2026-04")
+    set_death(db, n, d(2026, 4, 10))
+    (term,) = run(db, "2026-05").terminate
+    assert term["terminate_from"] == "2026-05"
+    set_death(db, n, None)
+    (res,) = run(db, "2026-06").resume
+    assert (res["certified_on"], res["resume_from"], res["back_pay_months"], res["back_pay_amount"]) == (
+        None, "2026-06", ["2026-05"], 1000.0)
+    assert res["suspended_from"] == "2026-05" and res["missed_deadline"] == "2026-04-10"
