@@ -762,3 +762,17 @@ def test_a_resumption_with_no_certification_on_file_says_so(db, roster):
     assert (res["certified_on"], res["resume_from"], res["back_pay_months"], res["back_pay_amount"]) == (
         None, "2026-06", ["2026-05"], 1000.0)
     assert res["suspended_from"] == "2026-05" and res["missed_deadline"] == "2026-04-10"
+
+
+def test_months_paid_while_overdue_after_a_gap_in_runs_for_an_entitlement_with_history(db, roster):
+    """Suspended in January 2026 and resumed by a certification on its run day; the next
+    deadline passes while no run is made (February and March 2027 paid by the core system): the
+    April 2027 suspension reports exactly those months as paid while overdue."""
+    n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 12, 20), 1000)
+    roster.load(today=d(2025, 1, 5))
+    assert [(s["suspend_from"], s["paid_while_overdue"]) for s in run(db, "2026-01").suspend] == [("2026-01", [])]
+    certify(db, n, d(2026, 1, 1))
+    assert [(r["resume_from"], r["back_pay_months"]) for r in run(db, "2026-01").resume] == [("2026-02", ["2026-01"])]
+    (s,) = run(db, "2027-04").suspend
+    assert (s["suspend_from"], s["missed_deadline"], s["paid_while_overdue"]) == (
+        "2027-02", "2027-01-01", ["2027-02", "2027-03"])
