@@ -5,8 +5,11 @@ mutants are run (mutmut has no option for either):
   reached the mutated function) in the order of a set, with ``-x``: a mutant the quickest test
   kills could wait for a 4-second property test first. Here the tests that killed earlier mutants
   of the same function run first (a function's mutants tend to be caught by the same test; each
-  run records its failing test in ``tmp/killers/``), then the rest by the durations mutmut itself
-  measured in its stats phase. A survivor still runs them all; the order changes no result.
+  run records its failing test in ``tmp/killers/``), then the rest by their cost per kill so far —
+  the duration mutmut itself measured in its stats phase divided by one more than the number of
+  mutants the test has killed in this run (``tmp/killers/all``): a quick test first, a test that
+  catches many slips before one as quick that never has. A survivor still runs them all; the
+  order changes no result.
 * **Known equivalent mutants are not run.** A mutant that matches a note of
   ``bench/mutation_equivalent.json`` with status ``equivalent`` (same module, function and changed
   lines — the very test ``bench/mutation.py`` applies to survivors when it reports) would only
@@ -56,9 +59,25 @@ def _known_killers(mutant_name: str) -> list[str]:
         return []
 
 
+_ALL_KILLS = os.path.join(_KILLERS, "all")
+
+
+def _kill_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    try:
+        with open(_ALL_KILLS, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if line:
+                    counts[line] = counts.get(line, 0) + 1
+    except OSError:
+        pass
+    return counts
+
+
 class _KillerRecorder:
     """pytest plugin (in the mutant's process): the test that failed, kept for the function's
-    next mutants."""
+    next mutants and counted for everyone's."""
 
     def __init__(self, mutant_name: str):
         self.path = _killers_file(mutant_name)
@@ -66,8 +85,9 @@ class _KillerRecorder:
     def pytest_runtest_logreport(self, report):
         if report.failed:
             os.makedirs(_KILLERS, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:  # one short line: atomic append
-                fh.write("\n" + report.nodeid)
+            for path in (self.path, _ALL_KILLS):
+                with open(path, "a", encoding="utf-8") as fh:  # one short line: atomic append
+                    fh.write("\n" + report.nodeid)
 
 
 def _run_tests(self, *, mutant_name, tests):
@@ -76,7 +96,8 @@ def _run_tests(self, *, mutant_name, tests):
     plugins = []
     if mutant_name:
         rank = {t: i for i, t in enumerate(dict.fromkeys(_known_killers(mutant_name)))}
-        tests.sort(key=lambda t: (rank.get(t, len(rank)), durations.get(t, 0.0), t))
+        kills = _kill_counts()
+        tests.sort(key=lambda t: (rank.get(t, len(rank)), durations.get(t, 0.0) / (1 + kills.get(t, 0)), t))
         plugins.append(_KillerRecorder(mutant_name))
     else:
         tests.sort(key=lambda t: (durations.get(t, 0.0), t))
