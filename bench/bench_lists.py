@@ -34,6 +34,7 @@ from desktop.domain.idnumber import make_number  # noqa: E402
 from desktop.domain.rules import COHORTS  # noqa: E402
 from desktop.services.database import Database  # noqa: E402
 from desktop.services.outreach import OutreachRow, OutreachService  # noqa: E402
+from desktop.services.settings import SettingsService
 from desktop.services.hub import Services  # noqa: E402
 from desktop.services.payroll_review import MonthReview  # noqa: E402
 from desktop.platform.workstation import Actor  # noqa: E402
@@ -149,7 +150,7 @@ def main() -> None:
     print(f"outreach view XLSX, {view.count:,} rows streamed: {dt:.2f} s (CPU {dc:.2f}; median of {args.repeat})")
     view.close()
 
-    svc = OutreachService(db)
+    svc = OutreachService(db, SettingsService(db))
     for days in (() if args.lists_only else (30, 60)):  # the whole list in Python, the reference
         t = time.perf_counter()
         rows = svc.due_within(days, TODAY)

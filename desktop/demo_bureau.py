@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from desktop.services.database import Database
 from desktop.services.outreach import OutreachService
+from desktop.services.settings import SettingsService
 from desktop.services.persons import PersonService
 from desktop.platform.workstation import Actor
 
@@ -72,7 +73,7 @@ def add_counter_history(db: Database, today: date, *, visits: int = 1400, seed: 
 def add_outreach(db: Database, today: date, *, seed: int = 9) -> int:
     """Phone reminders over the last three weeks; some residents then certify in time."""
     rng = random.Random(seed)
-    out = OutreachService(db)
+    out = OutreachService(db, SettingsService(db))
     persons = PersonService(db)
     start = today - timedelta(days=21)
     rows = out.due_within(60, start, include_overdue=False)

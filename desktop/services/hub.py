@@ -118,7 +118,7 @@ class Services:
     def outreach(self):
         from desktop.services.outreach import OutreachService
 
-        return OutreachService(self.db)
+        return OutreachService(self.db, self.settings)
 
     @cached_property
     def payroll_review(self):

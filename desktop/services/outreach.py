@@ -32,6 +32,7 @@ from desktop.errors import NotFound, UserFacingError
 from desktop.domain.months import Month
 from desktop.domain.rules import COHORTS, RuleTable, deadline_for
 from desktop.services.database import Database
+from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 from desktop.formats.xlsx import Cancelled
 
@@ -131,8 +132,9 @@ def _last_after(rule, deadline: date) -> date:
 
 
 class OutreachService:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, settings: SettingsService):
         self.db = db
+        self.settings = settings  # the bureau's name and address on the reminder letters
 
     # --- the list ------------------------------------------------------------------------------
 
@@ -289,9 +291,8 @@ class OutreachService:
                          cancel=None) -> int:
         """告知书 for every row, one A4 page each, in one PDF. Returns the page count."""
         from desktop.printing.reminder import Letter, render_letters
-        from desktop.services.settings import SettingsService
 
-        s = SettingsService(self.db)
+        s = self.settings
         bureau = {"name": s.get("bureau_name"), "phone": s.get("bureau_phone"), "address": s.get("bureau_address"),
                   "postcode": s.get("bureau_postcode")}
         letters = [Letter(r.name, r.masked_id, r.address or "", r.cohorts_zh, r.deadline, r.suspend_from, r.channel)

@@ -24,8 +24,6 @@ BUILT_HERE = re.compile(r"\bor [A-Z]\w*Service\(|\b[A-Z]\w*Service\((self\.db|op
 LEFT = {
     # the central URL is known only when a laptop is prepared: a SyncService per preparation
     ("desktop/services/visits.py", "SyncService"),
-    # the reminder letters read the bureau's address (outreach: its owner's, issue 18 follow-up)
-    ("desktop/services/outreach.py", "SettingsService"),
 }
 
 

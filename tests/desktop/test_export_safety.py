@@ -51,7 +51,7 @@ def test_the_payroll_sheet_writes_a_formula_name_as_text(db, roster, tmp_path):
 
 def test_the_outreach_list_writes_a_formula_name_as_text(db, roster, tmp_path):
     _evil_person(db, roster, last=date(2025, 12, 20))  # due on 20 December: on the reminder list
-    service = OutreachService(db)
+    service = OutreachService(db, SettingsService(db))
     rows = service.due_within(60, as_of=TODAY)
     assert EVIL in {r.name for r in rows}
     path = service.export_xlsx(rows, tmp_path / "outreach.xlsx", TODAY)

@@ -15,6 +15,7 @@ from test_paged_list import _paged, roster_db  # noqa: F401  (the fixture)
 
 from desktop.services.hub import Services
 from desktop.services.outreach import OutreachService
+from desktop.services.settings import SettingsService
 from desktop.services.paged_lists import ClockOutreachList
 
 
@@ -22,7 +23,7 @@ from desktop.services.paged_lists import ClockOutreachList
 @pytest.mark.parametrize("days", [0, 30, 60])
 @pytest.mark.parametrize("include_overdue", [True, False])
 def test_pages_from_the_clock_are_the_rows_of_the_list(roster_db, as_of, days, include_overdue):  # noqa: F811
-    want = OutreachService(roster_db).due_within(days, as_of, include_overdue=include_overdue)
+    want = OutreachService(roster_db, SettingsService(roster_db)).due_within(days, as_of, include_overdue=include_overdue)
     view = Services(roster_db).lists.outreach(days, as_of, include_overdue=include_overdue)
     try:
         # certifications run to 20 days after TODAY: a list for a later day reads the maintained
@@ -44,7 +45,7 @@ def test_pages_from_the_clock_continue_in_the_whole_list(roster_db, pages):  # n
     background); the next pages follow on without a gap or a repeat; a mark recorded before
     the whole list was made shows in it."""
     as_of = date(2027, 1, 15)
-    want = OutreachService(roster_db).due_within(60, as_of)
+    want = OutreachService(roster_db, SettingsService(roster_db)).due_within(60, as_of)
     view = Services(roster_db).lists.outreach(60, as_of)
     try:
         assert isinstance(view, ClockOutreachList) and len(want) > 30
@@ -75,7 +76,7 @@ def test_pages_from_the_clock_continue_in_the_whole_list(roster_db, pages):  # n
 
 def test_sorting_filters_and_channels_on_the_list_from_the_clock(roster_db):  # noqa: F811
     as_of = date(2027, 1, 15)
-    want = OutreachService(roster_db).due_within(60, as_of)
+    want = OutreachService(roster_db, SettingsService(roster_db)).due_within(60, as_of)
     pos = {r.person_id: i for i, r in enumerate(want)}
     view = Services(roster_db).lists.outreach(60, as_of)
     try:

@@ -21,6 +21,7 @@ from desktop.domain.months import Month
 from desktop.domain.rules import COHORTS
 from desktop.services.dashboards import DashboardService
 from desktop.services.outreach import OutreachService, scan_deadlines
+from desktop.services.settings import SettingsService
 
 TODAY = date(2026, 11, 29)
 
@@ -90,7 +91,7 @@ def test_outreach_list_equals_the_plain_clock(roster_db, as_of, days, include_ov
         if not include_overdue and deadline < as_of.isoformat():
             continue
         expected.setdefault(pid, []).append((deadline, suspend, cohort))
-    rows = OutreachService(roster_db).due_within(days, as_of, include_overdue=include_overdue)
+    rows = OutreachService(roster_db, SettingsService(roster_db)).due_within(days, as_of, include_overdue=include_overdue)
     got = {r.person_id: (r.deadline.isoformat(), r.suspend_from, r.entitlements) for r in rows}
     want = {pid: (min(items)[0], min(items)[1], len(items)) for pid, items in expected.items()}
     assert got == want

@@ -14,6 +14,7 @@ from test_list_sql import TODAY, _every_rule_kind, _populate
 
 from desktop.services.hub import Services
 from desktop.services.outreach import OutreachService
+from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 
 ADMIN = Actor("管理员", "ws-test", "admin")
@@ -24,7 +25,7 @@ def roster_db(db, request):
     _populate(db)
     if request.param == "every rule kind":
         _every_rule_kind(db)
-    svc = OutreachService(db)
+    svc = OutreachService(db, SettingsService(db))
     rows = svc.due_within(60, TODAY)
     for i, r in enumerate(rows[:40]):  # contact marks, a house-bound flag: the list shows them
         svc.mark(r.person_id, ["called", "no_answer", "will_come"][i % 3], ADMIN, as_of=TODAY - timedelta(days=i))
@@ -47,7 +48,7 @@ def _paged(view, page: int) -> list:
 @pytest.mark.parametrize("days", [0, 30, 60])
 @pytest.mark.parametrize("include_overdue", [True, False])
 def test_paged_view_shows_the_rows_of_the_list(roster_db, as_of, days, include_overdue):
-    want = OutreachService(roster_db).due_within(days, as_of, include_overdue=include_overdue)
+    want = OutreachService(roster_db, SettingsService(roster_db)).due_within(days, as_of, include_overdue=include_overdue)
     view = Services(roster_db).lists.outreach(days, as_of, include_overdue=include_overdue)
     try:
         assert view.count == len(want)
@@ -59,7 +60,7 @@ def test_paged_view_shows_the_rows_of_the_list(roster_db, as_of, days, include_o
 
 
 def test_sorting_and_filters_are_the_same_operations_on_the_whole_list(roster_db):
-    want = OutreachService(roster_db).due_within(60, TODAY)
+    want = OutreachService(roster_db, SettingsService(roster_db)).due_within(60, TODAY)
     pos = {r.person_id: i for i, r in enumerate(want)}
     view = Services(roster_db).lists.outreach(60, TODAY)
     try:
