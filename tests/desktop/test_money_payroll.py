@@ -726,14 +726,19 @@ def test_a_second_death_after_a_withdrawn_one_is_recovered_once(db, roster):
 
 def test_a_recovery_withdrawn_beside_a_back_pay_awaiting_approval_is_withdrawn_once(db, roster):
     """A death withdrawn 16 months later: the back pay (16 months) waits for a supervisor and,
-    in the same run, the recovery of February-March 2025 is cancelled. The next run cancels
-    nothing again (the cancellation recorded after the waiting back pay still counts)."""
+    in the same run, the recovery of February-March 2025 (500 of it collected: the case closes as
+    recovered, with a refund) is cancelled. The next run cancels nothing again (the cancellation
+    recorded after the waiting back pay still counts)."""
     n = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2024, 12, 1), 1000)
     roster.load(today=d(2025, 1, 5))
     for m in ("2025-01", "2025-02", "2025-03"):
         run(db, m)
     set_death(db, n, d(2025, 1, 10))
-    m = Month(2025, 4)
+    (rec,) = run(db, "2025-04").recover
+    deaths = Services(db).deaths
+    deaths.set_plan(rec["case_id"], "instalments", ACTOR, instalments=2, first_month="2025-05")
+    deaths.record_payment(rec["case_id"], 500, ACTOR, paid_on=d(2025, 5, 5))  # part collected
+    m = Month(2025, 5)
     while m <= Month(2026, 6):
         run(db, str(m))
         m = m + 1
@@ -776,3 +781,12 @@ def test_months_paid_while_overdue_after_a_gap_in_runs_for_an_entitlement_with_h
     (s,) = run(db, "2027-04").suspend
     assert (s["suspend_from"], s["missed_deadline"], s["paid_while_overdue"]) == (
         "2027-02", "2027-01-01", ["2027-02", "2027-03"])
+
+
+def test_entitlements_with_different_clocks_get_their_own_suspension(db, roster):
+    """Plans are shared between entitlements alike (issue 20) — never between different clocks."""
+    a = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 1, 10), 1000)
+    b = roster.add(roster.person(), "enterprise_retiree", d(2010, 1, 1), d(2025, 2, 20), 1000)
+    roster.load(today=d(2025, 3, 1))
+    got = {s["id_number"]: (s["suspend_from"], s["missed_deadline"]) for s in run(db, "2026-04").suspend}
+    assert got == {a: ("2026-02", "2026-01-10"), b: ("2026-03", "2026-02-20")}
