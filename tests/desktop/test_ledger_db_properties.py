@@ -55,6 +55,10 @@ def _counts(db) -> int:
 # a death reported, corrected earlier, then withdrawn
 @example(cohort="enterprise_retiree", last=300,
          steps=[("run", 2), ("death", -40), ("run", 1), ("death", -120), ("run", 1), ("withdraw", 0), ("run", 1)])
+# certified on the run day (the month is back pay), a death recovers that month, the death is
+# withdrawn: the first back pay stands, the month is not back-paid again (issue 22's bug)
+@example(cohort="enterprise_retiree", last=0,
+         steps=[("run", 0), ("certify", 0), ("run", 0), ("death", -20), ("run", 0), ("withdraw", 0), ("run", 0)])
 def test_recorded_ledger_keeps_paid_equal_to_due(tmp_path_factory, cohort, last, steps):
     tmp = tmp_path_factory.mktemp("ledgerdb")
     db = Database.open(f"sqlite:///{tmp / 'l.sqlite'}")
