@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--entitlements", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--import-only", action="store_true", help="measure the roster import only (skip the payroll)")
     ap.add_argument("--encrypted", action="store_true",
                     help="the database encrypted at rest as installed (SQLCipher; needs CERTDESK_KEYSTORE=memory "
                          "and CERTDESK_MODE=test here); default plaintext, like the bare reference")
@@ -136,6 +137,9 @@ def main() -> None:
     out["import"]["rows_per_s"] = round(n / out["import"]["wall_s"])
 
     # --- go-live payroll month ----------------------------------------------------------------------
+    if args.import_only:
+        _finish(out, args, n)
+        return
     rng = random.Random(7)
     with db.engine.begin() as conn:
         ids = [r[0] for r in conn.execute(text("select id from certifications"))]
@@ -164,12 +168,17 @@ def main() -> None:
                       "wall_s": med([x[0] for x in runs]), "cpu_s": med([x[1] for x in runs]),
                       "bare_wall_s": med([x[0] for x in bares]), "bare_cpu_s": med([x[1] for x in bares])}
     out["payroll"]["ratio_wall"] = round(out["payroll"]["wall_s"] / out["payroll"]["bare_wall_s"], 1)
+    _finish(out, args, n)
+
+
+def _finish(out: dict, args, n: int) -> None:
     out["max_rss_mb"] = round(rss_mb())
     out["load_after"] = [round(x, 1) for x in os.getloadavg()]
     print(json.dumps(out, ensure_ascii=False, indent=1))
     if args.json:
         (ROOT / "bench" / "results").mkdir(exist_ok=True)
-        (ROOT / "bench" / "results" / f"speed-{n}{'-encrypted' if args.encrypted else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+        (ROOT / "bench" / "results" / f"speed-{n}{'-encrypted' if args.encrypted else ''}"
+                                           f"{'-import' if args.import_only else ''}.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
