@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from db import import_repo, journal
+from db import import_bulk, import_repo, journal
 from db import repositories as repo
 from db.bulk import _iso_datetime, insert_rows, update_rows
 from db.certification_queries import certification_results_for_persons
@@ -81,6 +81,10 @@ class _RosterState:
         self.amount_months: dict[str, str] = {}  # entitlement id -> latest from_month of its history
         self.audit: list[tuple] = []
         self.cases: list[dict] = []
+        # the persons this import creates, written through staging tables with the aggregates'
+        # triggers quiet and counted into them once, at the end (db/import_bulk.py); None where the
+        # aggregates are not maintained (then they go the ordinary way)
+        self.fresh: import_bulk.NewPersons | None = None
 
 
 def _check_roster_header(path: Path, mapping: dict[str, str] | None = None) -> None:
@@ -116,8 +120,14 @@ def import_roster(db: Database, path: Path, actor: Actor, *, dry_run: bool = Fal
     batch_id, now = new_id(), utcnow()
     state = _RosterState(actor, batch_id, now, today, Path(path).name)
     with roster_chunks(Path(path), today, mapping) as chunks, unit_of_work(db, dry_run) as conn:
+        if import_bulk.available(conn):
+            state.fresh = import_bulk.NewPersons(conn, {
+                "persons": (PERSON_COLS, state.person_const), "entitlements": (ENT_COLS, state.ent_const),
+                "certifications": (CERT_COLS, state.cert_const)})
         for chunk in chunks:
             apply_roster(conn, chunk, report, state)
+        if state.fresh is not None:
+            state.fresh.finish()
         passed = state.passed
         report.no_last_certified = sum(1 for pid in state.no_cert if pid not in passed)
         outbox: list[tuple] = []
@@ -222,6 +232,10 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
 
     new_persons: list[tuple] = []
     person_updates, new_ents, ent_updates, new_certs, new_amounts = [], [], [], [], []
+    # entitlements and certifications of persons this import creates (see _RosterState.fresh)
+    quiet = st.fresh is not None
+    fresh_ents: list[tuple] = [] if quiet else new_ents
+    fresh_certs: list[tuple] = [] if quiet else new_certs
     audit = st.audit
     # ids queued for the sync, per entity (bulk outbox entries; a dict keeps first-seen order)
     q_person: dict[str, None] = {}
@@ -248,12 +262,12 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             new_persons.append(prec)
             q_person[pid] = None
             erec = r[14]
-            new_ents.append(erec)
+            fresh_ents.append(erec)
             q_ent.append(erec[0])
             crec = r[15]
             if crec is not None:
                 cert_dates.add((pid, crec[2]))
-                new_certs.append(crec)
+                fresh_certs.append(crec)
                 q_cert.append(crec[0])
                 passed.add(pid)
             else:
@@ -267,6 +281,7 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             warning = None
             continue
         pid = person[0]
+        known = person[5] == -1 or not quiet  # in the database before this import
         ent = existing_ents.get((pid, r[3]))
         amount_from = None
         if ent is not None:
@@ -306,7 +321,7 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
         if ent is None:
             eid = r[14][0]
             existing_ents[(pid, r[3])] = {"id": eid, "start_date": r[4], "monthly_amount_fen": r[9]}
-            new_ents.append(ent_record(eid, pid, r))
+            (new_ents if known else fresh_ents).append(ent_record(eid, pid, r))
             q_ent.append(eid)
             outcome = "imported"
         else:
@@ -344,7 +359,7 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
         elif last is not None and (pid, last) not in cert_dates:
             cid = r[15][0]
             cert_dates.add((pid, last))
-            new_certs.append(cert_record(cid, pid, r))
+            (new_certs if known else fresh_certs).append(cert_record(cid, pid, r))
             q_cert.append(cid)
             passed.add(pid)
             if outcome == "unchanged":
@@ -359,12 +374,15 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             report.unchanged += 1
     report.imported += imported
 
-    insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
+    if quiet:  # new persons through the staging tables (db/import_bulk.py)
+        st.fresh.write(new_persons, fresh_certs, fresh_ents)
+    else:
+        insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
     update_rows(conn, repo.persons, "id", ("phone", "address", "residence"), person_updates,
                      st.person_update_const)
-    # certifications before the entitlements: a new person's entitlements then enter the maintained
-    # aggregates (coverage bucket, clock) once, at their certified date, instead of at the start
-    # date first and moved (db/aggregates.py; about 10 us a row less)
+    # certifications before the entitlements: a known person's new entitlements then enter the
+    # maintained aggregates (coverage bucket, clock) once, at their certified date, instead of at
+    # the start date first and moved (db/aggregates.py; about 10 us a row less)
     insert_rows(conn, repo.certifications, CERT_COLS, new_certs, st.cert_const)
     insert_rows(conn, repo.entitlements, ENT_COLS, new_ents, st.ent_const)
     update_rows(conn, repo.entitlements, "id", ("start_date", "monthly_amount_fen"), ent_updates,
