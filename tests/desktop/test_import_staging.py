@@ -1,0 +1,132 @@
+"""The roster import's set-wise path (issue 20, db/import_bulk.py): the persons a file creates go
+through TEMP staging tables and ``INSERT … SELECT``, and their share of the maintained aggregates
+and the clock is added once at the end. The outcome must be exactly the ordinary path's — rows,
+report, audit, sync queue and aggregates — on a file that mixes persons already in the database
+(changed, unchanged, a new entitlement, a certification after a recorded death) with new ones
+(second lines in the same chunk and in later chunks), duplicates and rejected lines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date as d
+
+import pytest
+from scenario import ACTOR, write_csv
+from sqlalchemy import text
+
+import desktop.services.roster_import as roster_import
+from db import aggregates, import_bulk, journal
+from desktop.domain.idnumber import make_number
+from desktop.formats.roster_rows import AMOUNT_FROM
+from desktop.services.database import Database
+from desktop.services.imports import ROSTER_COLUMNS, ImportService
+
+TODAY = d(2026, 11, 29)
+COLUMNS = [*ROSTER_COLUMNS, AMOUNT_FROM]
+NAMES = "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸"
+
+
+def number(i: int) -> str:
+    return make_number("152202", d(1950, 1, 1 + i), i + 1)
+
+
+def first_file() -> list[list]:
+    """Persons 0–5, in the database before the second file."""
+    return [[f"王{NAMES[i]}兰", number(i), "企业离退休人员", "2012-05-01", "2026-03-15", "13900000000",
+             "阿尔山市", "本地", "1500", ""] for i in range(6)]
+
+
+def second_file() -> list[list]:
+    rows = [
+        ["王一兰", number(0), "企业离退休人员", "2012-05-01", "2026-03-15", "13900000000", "阿尔山市", "本地", "1500", ""],  # unchanged
+        ["王二兰", number(1), "企业离退休人员", "2012-05-01", "2026-10-02", "13911111111", "阿尔山市", "本地", "1500", ""],  # new date, phone
+        ["王三兰", number(2), "企业离退休人员", "2012-05-01", "2026-03-15", "", "", "", "1800", "2026-12"],  # amount
+        ["王四兰", number(3), "企业职工遗属", "2016-01-01", "2025-12-01", "", "", "", "900", ""],  # a new entitlement
+        ["王五兰", number(4), "企业离退休人员", "2012-05-01", "2026-08-01", "", "", "", "", ""],  # died: a case
+        ["李某", number(5), "企业离退休人员", "2012-05-01", "", "", "", "", "", ""],  # name mismatch: rejected
+    ]
+    for i in range(6, 20):  # new persons; some have a second line, in the same chunk or later ones
+        rows.append([f"王{NAMES[i]}兰", number(i), ["企业离退休人员", "城乡居民养老保险待遇领取人员"][i % 2],
+                     f"20{10 + i % 8}-0{1 + i % 9}-01", "" if i % 5 == 0 else f"2026-0{1 + i % 9}-1{i % 10}",
+                     "", "", "异地" if i % 3 == 0 else "", str(1000 + i), ""])
+        if i % 4 == 2:
+            rows.append([f"王{NAMES[i]}兰", number(i), "企业职工遗属", "2019-07-01", f"2026-1{i % 2}-20",
+                         "13800000000" if i == 10 else "", "温泉街" if i == 10 else "", "", "", ""])
+    rows.append(list(rows[8]))  # an exact duplicate
+    rows.append(["坏行", "152202195001010019", "企业离退休人员", "2012-05-01", "", "", "", "", "", ""])  # check digit
+    rows.append([f"王{NAMES[7]}兰", number(7), "企业职工遗属", "2020-02-01", "2026-11-01", "", "", "", "", ""])  # far later
+    return rows
+
+
+def natural(conn) -> dict:
+    """Every record the import writes, by natural keys instead of ids (which differ per run)."""
+    key: dict[str, object] = {}
+    for pid, num in conn.execute(text("select id, id_number from persons")):
+        key[pid] = num
+    for eid, pid, cohort in conn.execute(text("select id, person_id, cohort from entitlements")):
+        key[eid] = (key[pid], cohort)
+    for cid, pid, day in conn.execute(text("select id, person_id, cert_date from certifications")):
+        key[cid] = (key[pid], str(day))
+    for aid, eid, month in conn.execute(text("select id, entitlement_id, from_month from entitlement_amounts")):
+        key[aid] = (key[eid], month)
+
+    def rows(sql):
+        return sorted(tuple(key.get(v, v) if isinstance(v, str) else v for v in r) for r in conn.execute(text(sql)))
+
+    maintained = aggregates.maintained(conn)
+    assert maintained == aggregates.from_scratch(conn)
+    return {
+        "persons": rows("select id, name, sex, birth_date, phone, address, residence, death_date, updated_by, "
+                        "workstation from persons"),
+        "entitlements": rows("select id, cohort, start_date, monthly_amount_fen, status, status_since from entitlements"),
+        "certifications": rows("select id, method, result, evidence, operator, workstation from certifications"),
+        "amounts": rows("select id, amount_fen, previous_fen from entitlement_amounts"),
+        "outbox": [(e, key[i]) for e, i in journal.queued(conn) if i in key],  # push order
+        "outbox_other": Counter(e for e, i in journal.queued(conn) if i not in key),
+        "audit": Counter(conn.execute(text("select action from audit_log")).scalars()),
+        "cases": rows("select kind, person_id, status from sync_conflicts"),
+        "aggregates": {k: sorted(tuple(key.get(v, v) for v in r) for r in rs) for k, rs in maintained.items()},
+    }
+
+
+def run(tmp_path, name: str, monkeypatch, *, staged: bool, chunk: int, worker: bool):
+    with monkeypatch.context() as m:
+        m.setattr(roster_import, "PARALLEL_CHUNK", chunk)
+        if worker:
+            m.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+        if not staged:
+            m.setattr(import_bulk, "available", lambda conn: False)
+        db = Database.open(f"sqlite:///{tmp_path / name}.sqlite")
+        svc = ImportService(db)
+        first = write_csv(tmp_path / "first.csv", COLUMNS, first_file())
+        assert svc.import_roster(first, ACTOR, today=d(2026, 6, 1)).imported == 6
+        with db.engine.begin() as conn:  # person 4 died (the trigger moves their buckets)
+            conn.execute(text("update persons set death_date = '2026-05-01' where id_number = :n"), {"n": number(4)})
+        second = write_csv(tmp_path / "second.csv", COLUMNS, second_file())
+        report = svc.import_roster(second, ACTOR, today=TODAY).as_json()
+        with db.engine.connect() as conn:
+            return report, natural(conn)
+
+
+@pytest.mark.parametrize(("chunk", "worker"), [(1000, False), (3, False), (4, True)])
+def test_the_staged_path_writes_what_the_ordinary_path_writes(tmp_path, monkeypatch, chunk, worker):
+    ordinary = run(tmp_path, "ordinary", monkeypatch, staged=False, chunk=chunk, worker=worker)
+    staged = run(tmp_path, "staged", monkeypatch, staged=True, chunk=chunk, worker=worker)
+    report = ordinary[0]
+    assert (report["imported"], report["updated"], report["unchanged"]) == (20, 2, 2)
+    assert [r["line"] for r in report["rejected"]] == [7, 26, 27] and report["warnings"]
+    assert ordinary[1]["cases"] and ordinary[1]["amounts"]
+    assert staged[0] == ordinary[0]
+    for part, value in ordinary[1].items():
+        assert staged[1][part] == value, part
+
+
+def test_staging_tables_are_gone_after_an_import_and_a_dry_run(tmp_path):
+    db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    path = write_csv(tmp_path / "first.csv", COLUMNS, first_file())
+    ImportService(db).import_roster(path, ACTOR, today=TODAY, dry_run=True)
+    ImportService(db).import_roster(path, ACTOR, today=TODAY)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from sqlite_temp_master where name like 'roster_stage%'")).scalar() == 0
+        assert conn.execute(text("select count(*) from persons")).scalar() == 6
+        assert aggregates.maintained(conn) == aggregates.from_scratch(conn)
