@@ -245,15 +245,32 @@ def bulk_insert(conn: Connection, table: str, names, rows, constants: dict, writ
     _quietly(raw, write, (_MOVE, pairs), (_LAST, pairs), (_MONTHS, {"ids": ids}), (clock_agg.UPSERT_PAIRS, pairs))
 
 
-_STATUS_MOVE = (
-    "WITH g AS MATERIALIZED (SELECT e.cohort, e.status AS old, coalesce(p.death_date IS NULL, 1) AS alive, "
-    "       max(e.start_date, coalesce(l.last_passed, e.start_date)) AS eff, count(*) AS n "
-    "       FROM json_each(:ids) i CROSS JOIN entitlements e ON e.id = i.value "
-    "       LEFT JOIN persons p ON p.id = e.person_id LEFT JOIN person_last_passed l ON l.person_id = e.person_id "
-    "       WHERE e.status IS NOT :new GROUP BY 1, 2, 3, 4) "
+# move the buckets of entitlement groups (cohort, old status, alive, eff, n) to status :new
+_STATUS_MOVE_GROUPS = (
+    "WITH g AS MATERIALIZED ({groups}) "
     "INSERT INTO coverage_buckets (cohort, status, alive, eff, n) "
-    "SELECT cohort, old, alive, eff, -n FROM g UNION ALL SELECT cohort, :new, alive, eff, n FROM g WHERE 1 "
+    "SELECT cohort, old, alive, eff, -n FROM g WHERE old IS NOT :new "
+    "UNION ALL SELECT cohort, :new, alive, eff, n FROM g WHERE old IS NOT :new "
     "ON CONFLICT (cohort, status, alive, eff) DO UPDATE SET n = n + excluded.n")
+_STATUS_MOVE = _STATUS_MOVE_GROUPS.format(groups=(
+    "SELECT e.cohort, e.status AS old, coalesce(p.death_date IS NULL, 1) AS alive, "
+    "       max(e.start_date, coalesce(l.last_passed, e.start_date)) AS eff, count(*) AS n "
+    "FROM json_each(:ids) i CROSS JOIN entitlements e ON e.id = i.value "
+    "LEFT JOIN persons p ON p.id = e.person_id LEFT JOIN person_last_passed l ON l.person_id = e.person_id "
+    "GROUP BY 1, 2, 3, 4"))
+
+
+def bulk_set_status_from(conn: Connection, status: str, groups_sql: str, ids_sql: str, n: int, write) -> None:
+    """:func:`bulk_set_status` for ids that never leave the database (a payroll run's set-wise
+    suspensions): ``write()`` sets status ``status`` on the ``n`` entitlements whose ids
+    ``ids_sql`` gives; ``groups_sql`` counts them by their current bucket (columns cohort, old,
+    alive, eff, n). Both are queries without parameters over the run's temporary tables."""
+    if not _applies(conn, "entitlements", n):
+        write()
+        return
+    raw = conn.connection.driver_connection
+    raw.execute(_STATUS_MOVE_GROUPS.format(groups=groups_sql), {"new": status})
+    _quietly(raw, write, (clock_agg.STATUS_FROM.format(ids_sql=ids_sql), {"new": status}))
 
 
 def bulk_set_status(conn: Connection, groups: dict[str, list[str]], write) -> None:

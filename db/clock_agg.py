@@ -86,8 +86,8 @@ UPSERT = (
 # persons by the [person id, date] pairs of the certification path
 UPSERT_IDS = UPSERT.format(where="e.id IN (SELECT value FROM json_each(:ids))")
 UPSERT_PAIRS = UPSERT.format(where="e.person_id IN (SELECT json_extract(value, '$[0]') FROM json_each(:pairs))")
-STATUS_IDS = ("UPDATE entitlement_clock SET status = :new "
-              "WHERE entitlement_id IN (SELECT value FROM json_each(:ids))")
+STATUS_FROM = "UPDATE entitlement_clock SET status = :new WHERE entitlement_id IN ({ids_sql})"
+STATUS_IDS = STATUS_FROM.format(ids_sql="SELECT value FROM json_each(:ids)")
 
 SCRATCH = SELECT.format(where="1")
 

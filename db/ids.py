@@ -69,3 +69,36 @@ def _format_ids(ms: int, first: int, n: int) -> list[str]:
         out += [f"{prefix}{v:012x}" for v in range(c & low, (c & low) + (run_end - c))]
         c = run_end
     return out
+
+
+def reserve_block(n: int) -> tuple[str, int]:
+    """Reserve ``n`` time-ordered keys for SQL to write (a payroll run's ``INSERT … SELECT``):
+    ``(prefix, low)`` such that key ``k`` (0 ≤ k < n) is ``prefix`` followed by ``low + k`` as 12
+    hexadecimal digits — the text :func:`new_ids` would give, later than every key made before.
+    The block never straddles a change of the upper counter bits (the counter skips ahead to
+    the next boundary when it would), so the prefix is shared by all ``n``."""
+    global _last_ms, _counter
+    n = max(n, 1)
+    low_mask = (1 << 48) - 1
+    ms = time.time_ns() // 1_000_000
+    with _id_lock:
+        if ms > _last_ms:
+            _last_ms = ms
+            _counter = int.from_bytes(os.urandom(10), "big") >> 7
+        else:
+            ms = _last_ms
+            _counter += 1
+        if (_counter & low_mask) + n - 1 > low_mask:
+            _counter = (_counter | low_mask) + 1  # start the block at the next boundary
+        first = _counter
+        _counter += n - 1
+    x = f"{((ms << 16) | (0x7 << 12)) | (first >> 62):016x}"
+    y = f"{(0b10 << 62) | (first & ((1 << 62) - 1)):016x}"
+    return f"{x[:8]}-{x[8:12]}-{x[12:]}-{y[:4]}-", first & low_mask
+
+
+def block_key_sql(prefix: str, low: int, k_expr: str) -> str:
+    """The SQL expression of key ``k_expr`` (an integer expression, 0-based) of a reserved block."""
+    if not all(ch in "0123456789abcdef-" for ch in prefix):
+        raise ValueError("not a key prefix")
+    return f"'{prefix}' || printf('%012x', {int(low)} + ({k_expr}))"

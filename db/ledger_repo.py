@@ -168,11 +168,20 @@ def event_details(conn: Connection, event_ids: Sequence[str]) -> dict[str, str |
 # SQLite: the latest passed certification ≤ the day is the person's maintained latest passed date
 # (db/aggregates.py, kept by triggers) when that is ≤ the day — one primary-key probe; only a
 # person certified after the day is looked up in the certifications (the correlated subquery).
-_ENT_COLS = ("SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
-             "CASE WHEN l.last_passed IS NULL THEN NULL WHEN l.last_passed <= :day THEN l.last_passed "
-             "ELSE (SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
-             "AND c.result = 'passed' AND c.cert_date <= :day) END AS last "
-             "FROM entitlements e LEFT JOIN person_last_passed l ON l.person_id = e.person_id")
+_ENT_SELECT = ("SELECT e.id, e.person_id, e.cohort, e.start_date, e.monthly_amount_fen, "
+               "CASE WHEN l.last_passed IS NULL THEN NULL WHEN l.last_passed <= :day THEN l.last_passed "
+               "ELSE (SELECT max(c.cert_date) FROM certifications c WHERE c.person_id = e.person_id "
+               "AND c.result = 'passed' AND c.cert_date <= :day) END AS last{extra} "
+               "FROM entitlements e LEFT JOIN person_last_passed l ON l.person_id = e.person_id")
+_ENT_COLS = _ENT_SELECT.format(extra="")
+
+
+def threshold_case(thresholds: dict[str, str]) -> str:
+    """The SQL expression of each row's lapse threshold by its ``cohort`` (literals: cohort
+    names and ISO dates only)."""
+    case = " ".join(f"WHEN '{c}' THEN '{t}'" for c, t in thresholds.items()
+                    if c.replace("_", "").isalnum() and t[:4].isdigit() and "'" not in t)
+    return f"CASE cohort {case} ELSE '9999-12-31' END"
 
 
 def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, thresholds: dict[str, str],
@@ -180,10 +189,8 @@ def lapsed_entitlements(conn: Connection, last_cert_on_or_before: date, threshol
     """SQLite: the rows of :func:`stream_entitlements` whose effective last date (the later of the
     start and the latest passed certification ≤ the day) is before its cohort's threshold, and
     the rows of the entitlement ids ``also`` — in one scan (the ids go in a temporary table)."""
-    case = " ".join(f"WHEN '{c}' THEN '{t}'" for c, t in thresholds.items()
-                    if c.replace("_", "").isalnum() and t[:4].isdigit())
     raw = conn.connection.driver_connection
-    cond = f"max(start_date, coalesce(last, start_date)) < CASE cohort {case} ELSE '9999-12-31' END"
+    cond = f"max(start_date, coalesce(last, start_date)) < {threshold_case(thresholds)}"
     if also:
         raw.execute("CREATE TEMP TABLE IF NOT EXISTS ledger_want (id TEXT PRIMARY KEY) WITHOUT ROWID")
         raw.execute("DELETE FROM ledger_want")

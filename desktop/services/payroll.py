@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 from datetime import date
+from itertools import chain
 
 from db import bulk, journal
 from db import certification_queries as cq
@@ -29,6 +30,7 @@ from desktop.domain.payroll import PayrollResult
 from desktop.domain.rules import clock
 from desktop.services.database import Database
 from desktop.services.guard import require
+from desktop.services.payroll_fresh import FreshPlans
 from desktop.services.payroll_answer import assemble, back_pay_detail, guard_item, plan_records, result_from_plans
 from desktop.services.payroll_rows import (detail_encoder, fill_missed_deadlines, id_stream, instruction_of_row,
                                           lapse_threshold, month_of, quietly_suspended, reduce_case, to_date)
@@ -56,6 +58,11 @@ class _Entry:
 
 
 class PayrollService:
+    # a whole run on SQLite plans the entitlements with nothing recorded per group and writes
+    # them set-wise (payroll_fresh); False: every entitlement through the ledger (the reference
+    # the tests compare it with)
+    set_wise = True
+
     def __init__(self, db: Database, settings: SettingsService):
         self.db = db
         self.settings = settings
@@ -65,9 +72,12 @@ class PayrollService:
 
     # --- gathering ---------------------------------------------------------------------------------
 
-    def _gather(self, conn, run_day: date, *, person_id: str | None = None):
+    def _gather(self, conn, run_day: date, *, person_id: str | None = None, fresh: FreshPlans | None = None,
+                after: date | None = None):
         """The facts per entitlement as a generator factory, and the run bounds (first and latest
-        recorded run). Instructions stay raw tuples until an entitlement needs its ledger."""
+        recorded run). Instructions stay raw tuples until an entitlement needs its ledger.
+        ``fresh`` (a run on SQLite): the entitlements with nothing recorded are staged there, in
+        SQL, and only the others come out as facts."""
         rules = self.db.rule_table()
         first, last = lrepo.run_months(conn)
         go_live = Month.parse(first) if first else None
@@ -101,6 +111,8 @@ class PayrollService:
             # recorded, a recovery demand or a death — the rest are due and paid: not read at all.
             thresholds = {c: lapse_threshold(r, skip_quiet_before) for c, r in rule_of.items()}
             wanted = set(raw) | set(demands) | lrepo.entitlement_ids_of_persons(conn, list(deaths))
+            if fresh is not None:
+                return fresh.stage(conn, run_day, thresholds, wanted, after)
             return lrepo.lapsed_entitlements(conn, run_day, thresholds, sorted(wanted))
         clocks: dict = {}
         lapses: dict = {}
@@ -149,8 +161,14 @@ class PayrollService:
         return entries, bounds
 
     def _plans(self, conn, month: Month, run_day: date, *, person_id: str | None = None,
-               fast: bool = True) -> tuple[list[_Entry], tuple]:
-        entries, (go_live, last_run) = self._gather(conn, run_day, person_id=person_id)
+               fast: bool = True, fresh: FreshPlans | None = None) -> tuple[list[_Entry], tuple]:
+        """The plans of the run's entitlements (only those with something to instruct when
+        ``fast``). ``fresh`` (a whole run on SQLite): the entitlements with nothing recorded are
+        planned per group there instead (:mod:`desktop.services.payroll_fresh`)."""
+        after = (month + 1).first_day()
+        if fresh is not None and not (fast and person_id is None and conn.dialect.name == "sqlite"):
+            fresh = None
+        entries, (go_live, last_run) = self._gather(conn, run_day, person_id=person_id, fresh=fresh, after=after)
         out: list[_Entry] = []
         mi = month.index
         gl = go_live or month
@@ -161,14 +179,13 @@ class PayrollService:
         # fresh_plan reads only the clock, the flag and whether the entitlement starts after the
         # month: entitlements alike share one (read-only) plan — a go-live month's 100,000s of
         # suspensions are a few thousand distinct plans, in time and in memory
-        after = (month + 1).first_day()
-        fresh: dict[tuple, Plan] = {}
+        shared: dict[tuple, Plan] = {}
         for f, rule, c, no_cert in entries(mi if fast else None):
             if fast and not f.interesting:  # nothing recorded, no demand, no death: at most a suspension
                 key = (id(c), no_cert, f.start >= after)
-                p = fresh.get(key)
+                p = shared.get(key)
                 if p is None:
-                    p = fresh[key] = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
+                    p = shared[key] = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
                 if p:
                     out.append(_Entry(f, None, p, (make, rule, c)))
                 continue
@@ -181,6 +198,8 @@ class PayrollService:
         for e in out:
             e.facts.id_number, e.facts.name = who.get(e.facts.person_id, ("", ""))
         fill_missed_deadlines(conn, out)
+        if fresh is not None:
+            fresh.plan(conn, {r.cohort: r for r in self.db.rule_table().rules()}, month, gl)
         return out, (go_live, last_run)
 
     # --- forecasts (nothing recorded) ---------------------------------------------------------------
@@ -228,17 +247,22 @@ class PayrollService:
                     raise UserFacingError(
                         f"已记录 {last} 的发放指令，不能再运行更早的 {month}；迟到的认证和更正会在下一次运行中补发或追回",
                         code="run_out_of_order")
-                entries, _ = self._plans(conn, month, run_day)
+                fresh = FreshPlans() if self.set_wise else None
+                entries, _ = self._plans(conn, month, run_day, fresh=fresh)
                 guarded = [e for e in entries if e.plan.go_live_guarded]
                 if confirm_go_live:
                     for e in guarded:  # confirmed: suspend them like everyone else
                         e.plan = plan(e.ledger, month, no_cert=True)
                 # the answer: what was recorded for this month before, and what this run adds
                 records, recs, deaths = self._month_records(conn, str(month))
-                cases = self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded))
+                cases = self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded), fresh)
                 new_records, new_recs, new_deaths = plan_records(
                     month, entries, confirm=False, case_ids={c["entitlement_id"]: c["id"] for c in cases})
-                result = assemble(month, run_day, records + new_records, recs + new_recs, {**deaths, **new_deaths})
+                # the set-wise suspensions were instructed after the others: their rows come last
+                result = assemble(month, run_day, chain(records, new_records, fresh.records(conn) if fresh else ()),
+                                  recs + new_recs, {**deaths, **new_deaths})
+                if fresh is not None:
+                    fresh.clear(conn)
                 result.go_live_guard = [] if confirm_go_live else [guard_item(e) for e in guarded]
                 result.go_live_confirmed = confirm_go_live and bool(guarded)
                 result.recorded = record
@@ -252,9 +276,10 @@ class PayrollService:
                 raise
         return result
 
-    def _record(self, conn, month: Month, run_day: date, entries: list[_Entry], actor: Actor, confirmed: bool) -> list:
+    def _record(self, conn, month: Month, run_day: date, entries: list[_Entry], actor: Actor, confirmed: bool,
+                fresh: FreshPlans | None = None) -> list:
         ms = str(month)
-        n_events, cases = self.record_instructions(conn, month, entries, actor, counts=True)
+        n_events, cases = self.record_instructions(conn, month, entries, actor, counts=True, fresh=fresh)
         run_row = {"id": new_id(), "month": ms, "run_day": run_day,
                    "summary": json.dumps({"events": n_events, "recoveries": len(cases)}),
                    "go_live_confirmed_by": actor.operator if confirmed else None,
@@ -265,9 +290,11 @@ class PayrollService:
         journal.enqueue(conn, [("payroll_run", run_row["id"], None)])
         return cases
 
-    def record_instructions(self, conn, month: Month, entries: list[_Entry], actor: Actor, *, counts: bool = False):
-        """Store the plans as instructions of payroll month ``month``; returns the recovery cases
-        opened (and, with ``counts``, the number of events first)."""
+    def record_instructions(self, conn, month: Month, entries: list[_Entry], actor: Actor, *, counts: bool = False,
+                            fresh: FreshPlans | None = None):
+        """Store the plans as instructions of payroll month ``month`` (and ``fresh``'s suspensions,
+        after them); returns the recovery cases opened (and, with ``counts``, the number of
+        events first)."""
         ms = str(month)
         now = utcnow()
         new_events, voids, cases, status_rows, audit, outbox = [], [], [], [], [], []
@@ -317,12 +344,15 @@ class PayrollService:
         lrepo.set_status(conn, status_rows, now)
         journal.enqueue_bulk(conn, "entitlement", [r[2] for r in status_rows], now)
         repo.insert_recoveries(conn, cases)
-        if new_events or voids:
+        n_fresh = fresh.record(conn, month, actor, bulk._iso_datetime(now)) if fresh is not None else 0
+        if n_fresh:
+            kinds["suspend"] = kinds.get("suspend", 0) + n_fresh
+        if new_events or voids or n_fresh:
             audit.insert(0, ("payroll.instructions", "payroll_month", None,
                              {"month": ms, "kinds": kinds, "voided": len(voids)}))
         journal.audit_many(conn, actor.operator, actor.workstation, audit)
         journal.enqueue(conn, outbox)
-        return (len(new_events), cases) if counts else cases
+        return (len(new_events) + n_fresh, cases) if counts else cases
 
     def _month_records(self, conn, ms: str) -> tuple[list, list, dict]:
         """The instructions and recovery demands recorded for payroll month ``ms`` (see assemble)."""
