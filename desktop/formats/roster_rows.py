@@ -6,13 +6,15 @@ be read and validated in a second process while the importer writes (see
 birth_date, sex, amount_from)`` with the dates as ISO text (``last_cert`` may be ``None``;
 ``amount_from`` is the ``YYYY-MM`` of 待遇调整生效月份 or ``None``); a rejected row is
 ``(line, reason)``. :func:`iter_roster_chunks` also rejects duplicates within the file and adds
-to each accepted row the records the importer inserts when the person is new — at positions
-13–15 the ``persons``, ``entitlements`` and ``certifications`` rows (the last ``None`` without a
-last certification date) as tuples in the columns of :data:`PERSON_COLS`, :data:`ENT_COLS` and
-:data:`CERT_COLS`, with fresh time-ordered keys. They are made here, in the reading process, so
-the writing process (the bottleneck of a large import) only decides and inserts. Columns that
-are the same for the whole import (timestamps, operator, workstation …) are not in them: the
-importer writes those once per statement. A row accepted with a warning (a second line of the
+to each accepted row, at position 13, the record the importer writes when the person is new: one
+flat tuple in the columns of ``db.import_bulk.STAGE_COLS`` — the ``persons`` row, its
+``entitlements`` row and its ``certifications`` row (that part ``None`` without a last
+certification date; :func:`records` splits it into rows of :data:`PERSON_COLS`, :data:`ENT_COLS`
+and :data:`CERT_COLS`) — with fresh time-ordered keys. It is made here, in the reading process,
+so the writing process (the bottleneck of a large import) only decides and inserts; text that
+repeats (names, dates, phone numbers, addresses) is one object within a chunk, so the pipe
+carries it once. Columns that are the same for the whole import (timestamps, operator,
+workstation …) are not in it: the importer writes those once per statement. A row accepted with a warning (a second line of the
 same person with other contact details: the later line wins) is preceded by
 ``(line, reason, WARN)``.
 """
@@ -51,13 +53,20 @@ ID_REASON = {
     "region": "公民身份号码的地址码无效",
 }
 
-# tuple positions of a parsed row (iter_roster_chunks adds the three records at 13, 14, 15)
+# tuple positions of a parsed row (iter_roster_chunks adds the new-person record at 13)
 LINE, NUMBER, NAME, COHORT, START, LAST, PHONE, ADDRESS, RESIDENCE_, AMOUNT, BIRTH, SEX, AMOUNT_FROM_ = range(13)
-P_REC, E_REC, C_REC = 13, 14, 15
+REC = 13
 
 PERSON_COLS = ("id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence")
 ENT_COLS = ("id", "person_id", "cohort", "start_date", "monthly_amount_fen")
 CERT_COLS = ("id", "person_id", "cert_date", "evidence")
+# the record of a line (position 13): its person, entitlement and certification in one tuple, as
+# the importer stages it (the same columns as db.import_bulk.STAGE_COLS; the person part empty on
+# a later line of a person the import creates, the certification part without a new one)
+REC_COLS = ("person_id", "id_number", "name", "sex", "birth_date", "phone", "address", "residence",
+            "ent_id", "cohort", "start_date", "monthly_amount_fen", "cert_id", "cert_date", "evidence")
+_NO_CERT = (None, None, None)
+_NO_PERSON = (None,) * 7
 
 
 def person_record(pid: str, r: tuple) -> tuple:
@@ -69,9 +78,35 @@ def ent_record(eid: str, pid: str, r: tuple) -> tuple:
     return (eid, pid, r[3], r[4], r[9])
 
 
+def _evidence(r: tuple) -> str:
+    return f'{{"source":"roster","line":{r[0]}}}'
+
+
 def cert_record(cid: str, pid: str, r: tuple) -> tuple:
     """The legacy certification the roster's 最近认证日期 stands for (CERT_COLS)."""
-    return (cid, pid, r[5], f'{{"source":"roster","line":{r[0]}}}')
+    return (cid, pid, r[5], _evidence(r))
+
+
+def new_record(pid: str, eid: str, cid: str, r: tuple) -> tuple:
+    """The record (REC_COLS) of the line that creates a person: the person, the entitlement and,
+    with a last certification date, the certification."""
+    return (*person_record(pid, r), eid, r[3], r[4], r[9], *(_NO_CERT if r[5] is None else (cid, r[5], _evidence(r))))
+
+
+def line_record(pid: str, eid: str | None, cid: str | None, r: tuple) -> tuple:
+    """The record (REC_COLS) of a later line of a person created by the same import: no person
+    part; the entitlement ``eid`` and the certification ``cid`` when the line adds them (None:
+    not)."""
+    return (pid, *_NO_PERSON, eid, r[3], r[4], r[9], *(_NO_CERT if cid is None else (cid, r[5], _evidence(r))))
+
+
+def records(rec: tuple) -> tuple[tuple | None, tuple | None, tuple | None]:
+    """A record split into its ``persons`` (PERSON_COLS), ``entitlements`` (ENT_COLS) and
+    ``certifications`` (CERT_COLS) rows, None for a part it has not got."""
+    pid = rec[0]
+    return (rec[:8] if rec[1] is not None else None,
+            (rec[8], pid, rec[9], rec[10], rec[11]) if rec[8] is not None else None,
+            (rec[12], pid, rec[13], rec[14]) if rec[12] is not None else None)
 
 
 def check_id(raw: object, today: date) -> idnumber.IdCheck:
@@ -135,36 +170,82 @@ def check_name(raw: object) -> str:
     return name
 
 
+class _Memo(dict):
+    """Raw text cell -> what ``parse`` makes of it, for the values a roster repeats (dates, names,
+    phone numbers, addresses, amounts): each distinct one is parsed once per process, and the
+    rows share one object for it. A cell that raises is not remembered (it raises again, with
+    its own message); cells that are not text are parsed each time."""
+
+    LIMIT = 100_000
+
+    def __init__(self, parse):
+        super().__init__()
+        self.parse = parse
+
+    def __call__(self, raw):
+        if type(raw) is not str:
+            return self.parse(raw)
+        value = self.get(raw, self)
+        if value is self:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            value = self[raw] = self.parse(raw)
+        return value
+
+
+def _phone(raw: object) -> str | None:
+    phone = compact(raw) or None
+    if phone and not phone.isdigit() and not _PHONE.fullmatch(phone):
+        raise CellError(f"联系电话无效：{phone[:20]}")
+    return phone
+
+
+_name = _Memo(check_name)
+_start = _Memo(lambda raw: parse_date(raw, field="待遇开始日期", month_ok=True))
+_last = _Memo(lambda raw: parse_date(raw, field="最近认证日期", month_ok=True))
+_phone_of = _Memo(_phone)
+_address = _Memo(lambda raw: (clean(raw) or "")[:200] or None)
+_amount = _Memo(lambda raw: parse_amount_fen(raw, field="月待遇金额"))
+_ISO: dict[date, str] = {}  # date -> ISO text, one object per date
+
+
+def _iso(d: date) -> str:
+    text = _ISO.get(d)
+    if text is None:
+        if len(_ISO) >= _Memo.LIMIT:
+            _ISO.clear()
+        text = _ISO[d] = d.isoformat()
+    return text
+
+
 def parse_roster_row(values: dict, line: int, today: date) -> tuple:
     """One row as a parsed tuple (see the module docstring); raises CellError."""
-    name = check_name(values.get("姓名"))
+    name = _name(values.get("姓名"))
     check = check_id(values.get("公民身份号码"), today)
     number = check.number
     cohort = cohort_of(values.get("认证对象"))
-    start = parse_date(values.get("待遇开始日期"), field="待遇开始日期", month_ok=True)
+    start = _start(values.get("待遇开始日期"))
     if start is None:
         raise CellError("待遇开始日期为空")
     if start < check.birth_date:
         raise CellError("待遇开始日期早于出生日期")
     if start.year > today.year + 1:
         raise CellError(f"待遇开始日期不合理：{start.isoformat()}")
-    last = parse_date(values.get("最近认证日期"), field="最近认证日期", month_ok=True)
+    last = _last(values.get("最近认证日期"))
     if last is not None:
         if last > today:
             raise CellError(f"最近认证日期晚于今天：{last.isoformat()}")
         if last < check.birth_date:
             raise CellError("最近认证日期早于出生日期")
-    phone = compact(values.get("联系电话")) or None
-    if phone and not phone.isdigit() and not _PHONE.fullmatch(phone):
-        raise CellError(f"联系电话无效：{phone[:20]}")
-    address = clean(values.get("居住地址")) or None
+    phone = _phone_of(values.get("联系电话"))
+    address = _address(values.get("居住地址"))
     res_text = compact(values.get("居住地类型"))
     residence = None
     if res_text:
         residence = RESIDENCE.get(res_text)
         if residence is None:
             raise CellError(f"居住地类型应为“本地”或“异地”：{res_text[:10]}")
-    amount = parse_amount_fen(values.get("月待遇金额"), field="月待遇金额")
+    amount = _amount(values.get("月待遇金额"))
     amount_from = values.get(AMOUNT_FROM)
     if amount_from is not None:
         amount_from = parse_month(amount_from, field=AMOUNT_FROM)
@@ -174,9 +255,8 @@ def parse_roster_row(values: dict, line: int, today: date) -> tuple:
                 raise CellError(f"{AMOUNT_FROM}（{amount_from}）早于待遇开始月份（{start_month}）")
             if int(amount_from[:4]) > today.year + 1:
                 raise CellError(f"{AMOUNT_FROM}不合理：{amount_from}")
-    return (line, number, name, cohort, start.isoformat(), last.isoformat() if last is not None else None,
-            phone, (address or "")[:200] or None, residence, amount, check.birth_date.isoformat(), check.sex,
-            amount_from)
+    return (line, number, name, cohort, _iso(start), _iso(last) if last is not None else None,
+            phone, address, residence, amount, _iso(check.birth_date), check.sex, amount_from)
 
 
 class FileDuplicates:
@@ -226,17 +306,15 @@ class FileDuplicates:
 
 
 def _with_records(rows: list[tuple]) -> list[tuple]:
-    """Accepted rows get their new-person records (positions 13–15); rejections and warnings
-    stay as they are."""
+    """Accepted rows get their new-person record (position 13); rejections and warnings stay as
+    they are."""
     keys = iter(new_ids(3 * sum(1 for r in rows if len(r) > 3)))
     out = []
     for r in rows:
         if len(r) <= 3:
             out.append(r)
             continue
-        pid, eid, cid = next(keys), next(keys), next(keys)
-        out.append((*r, person_record(pid, r), ent_record(eid, pid, r),
-                    None if r[5] is None else cert_record(cid, pid, r)))
+        out.append((*r, new_record(next(keys), next(keys), next(keys), r)))
     return out
 
 

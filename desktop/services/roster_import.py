@@ -34,6 +34,8 @@ from desktop.formats.roster_rows import (
     cert_record,
     ent_record,
     iter_roster_chunks,
+    line_record,
+    records,
     roster_worker,
     same_name,
 )
@@ -122,8 +124,7 @@ def import_roster(db: Database, path: Path, actor: Actor, *, dry_run: bool = Fal
     with roster_chunks(Path(path), today, mapping) as chunks, unit_of_work(db, dry_run) as conn:
         if import_bulk.available(conn):
             state.fresh = import_bulk.NewPersons(conn, {
-                "persons": (PERSON_COLS, state.person_const), "entitlements": (ENT_COLS, state.ent_const),
-                "certifications": (CERT_COLS, state.cert_const)})
+                "persons": state.person_const, "entitlements": state.ent_const, "certifications": state.cert_const})
         for chunk in chunks:
             apply_roster(conn, chunk, report, state)
         if state.fresh is not None:
@@ -230,12 +231,11 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
     st.chunk += 1
     chunk_no = st.chunk
 
-    new_persons: list[tuple] = []
+    # the records (REC_COLS) of the persons this import creates: their first lines, and the new
+    # entitlements and certifications of their later lines (see _RosterState.fresh)
+    staged: list[tuple] = []
     person_updates, new_ents, ent_updates, new_certs, new_amounts = [], [], [], [], []
-    # entitlements and certifications of persons this import creates (see _RosterState.fresh)
     quiet = st.fresh is not None
-    fresh_ents: list[tuple] = [] if quiet else new_ents
-    fresh_certs: list[tuple] = [] if quiet else new_certs
     audit = st.audit
     # ids queued for the sync, per entity (bulk outbox entries; a dict keeps first-seen order)
     q_person: dict[str, None] = {}
@@ -255,20 +255,17 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
         person = person_state.get(number)
         if person is None:
             # A new person (the common case of a large import): the reading process made
-            # its records; there is nothing to compare.
-            prec = r[13]
-            pid = prec[0]
-            person_state[number] = [pid, r[2], prec[5], prec[6], prec[7], chunk_no, len(new_persons), None]
-            new_persons.append(prec)
+            # its record; there is nothing to compare.
+            rec = r[13]
+            pid = rec[0]
+            person_state[number] = [pid, r[2], rec[5], rec[6], rec[7], chunk_no, len(staged), None]
+            staged.append(rec)
             q_person[pid] = None
-            erec = r[14]
-            fresh_ents.append(erec)
-            q_ent.append(erec[0])
-            crec = r[15]
-            if crec is not None:
-                cert_dates.add((pid, crec[2]))
-                fresh_certs.append(crec)
-                q_cert.append(crec[0])
+            q_ent.append(rec[8])
+            cid = rec[12]
+            if cid is not None:
+                cert_dates.add((pid, rec[13]))
+                q_cert.append(cid)
                 passed.add(pid)
             else:
                 no_cert.append(pid)
@@ -310,7 +307,7 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             person[2:5] = upd
             if person[5] == chunk_no:  # created by this chunk, not inserted yet
                 i = person[6]
-                new_persons[i] = (*new_persons[i][:5], *upd)
+                staged[i] = (*staged[i][:5], *upd, *staged[i][8:])
             else:
                 person_updates.append((*upd, pid))
             # the earlier values stay in the history: the event carries both
@@ -318,10 +315,12 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             q_person[pid] = None
             changed = True
 
+        new_eid = new_cid = None
         if ent is None:
-            eid = r[14][0]
+            new_eid = eid = r[13][8]
             existing_ents[(pid, r[3])] = {"id": eid, "start_date": r[4], "monthly_amount_fen": r[9]}
-            (new_ents if known else fresh_ents).append(ent_record(eid, pid, r))
+            if known:
+                new_ents.append(ent_record(eid, pid, r))
             q_ent.append(eid)
             outcome = "imported"
         else:
@@ -357,14 +356,17 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
                 "cert_date": last, "death_date": death, "method": "legacy", "certified_by": operator,
                 "certified_at": ws, "source": st.source, "line": r[0]}, actor, now))
         elif last is not None and (pid, last) not in cert_dates:
-            cid = r[15][0]
+            new_cid = cid = r[13][12]
             cert_dates.add((pid, last))
-            (new_certs if known else fresh_certs).append(cert_record(cid, pid, r))
+            if known:
+                new_certs.append(cert_record(cid, pid, r))
             q_cert.append(cid)
             passed.add(pid)
             if outcome == "unchanged":
                 outcome = "updated"
         no_cert.append(pid)
+        if not known and (new_eid or new_cid):
+            staged.append(line_record(pid, new_eid, new_cid, r))
 
         if outcome == "imported":
             imported += 1
@@ -374,10 +376,13 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
             report.unchanged += 1
     report.imported += imported
 
-    if quiet:  # new persons through the staging tables (db/import_bulk.py)
-        st.fresh.write(new_persons, fresh_certs, fresh_ents)
+    if quiet:  # new persons through the staging table (db/import_bulk.py)
+        st.fresh.write(staged)
     else:
-        insert_rows(conn, repo.persons, PERSON_COLS, new_persons, st.person_const)
+        parts = [records(rec) for rec in staged]
+        insert_rows(conn, repo.persons, PERSON_COLS, [p for p, _, _ in parts], st.person_const)
+        new_ents.extend(e for _, e, _ in parts)  # a first line always has its entitlement
+        new_certs.extend(c for _, _, c in parts if c is not None)
     update_rows(conn, repo.persons, "id", ("phone", "address", "residence"), person_updates,
                      st.person_update_const)
     # certifications before the entitlements: a known person's new entitlements then enter the

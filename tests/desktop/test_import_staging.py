@@ -130,3 +130,9 @@ def test_staging_tables_are_gone_after_an_import_and_a_dry_run(tmp_path):
         assert conn.execute(text("select count(*) from sqlite_temp_master where name like 'roster_stage%'")).scalar() == 0
         assert conn.execute(text("select count(*) from persons")).scalar() == 6
         assert aggregates.maintained(conn) == aggregates.from_scratch(conn)
+
+
+def test_the_reading_process_makes_records_in_the_staging_columns():
+    from desktop.formats.roster_rows import REC_COLS
+
+    assert REC_COLS == import_bulk.STAGE_COLS
