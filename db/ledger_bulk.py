@@ -34,7 +34,7 @@ _TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS run_lapsed (eid TEXT, pid TEXT, cohort TEXT, start_date TEXT, fen INTEGER, "
     "last TEXT, base TEXT, late INTEGER, fresh INTEGER, status TEXT, eff TEXT)",
     "CREATE TEMP TABLE IF NOT EXISTS run_plan (pk INTEGER PRIMARY KEY, cohort TEXT, base TEXT, late INTEGER, "
-    "detail TEXT, UNIQUE (cohort, base, late))",
+    "start_date TEXT, detail TEXT, UNIQUE (cohort, base, late))",
     "CREATE TEMP TABLE IF NOT EXISTS run_fresh (k INTEGER PRIMARY KEY, eid TEXT, pid TEXT, cohort TEXT, "
     "plan INTEGER, status TEXT, eff TEXT)",
     "CREATE TEMP TABLE IF NOT EXISTS ledger_want (id TEXT PRIMARY KEY) WITHOUT ROWID",
@@ -81,17 +81,21 @@ def ledger_rows(conn: Connection) -> list[tuple]:
 
 
 def fresh_groups(conn: Connection) -> list[tuple]:
-    """(cohort, effective last date, starts after the month?, earliest start date) of every group
-    of fresh staged rows."""
-    return _raw(conn).execute("SELECT cohort, base, late, min(start_date) FROM run_lapsed WHERE fresh "
-                              "GROUP BY cohort, base, late").fetchall()
+    """(cohort, effective last date, starts after the month?, a member's start date) of every
+    group of fresh staged rows (each row a probe of ``run_plan``'s small unique index, not a
+    sort of them all); the groups stay in ``run_plan`` without a plan until :func:`set_plans`."""
+    raw = _raw(conn)
+    raw.execute("INSERT OR IGNORE INTO run_plan (cohort, base, late, start_date) "
+                "SELECT cohort, base, late, start_date FROM run_lapsed WHERE fresh")
+    return raw.execute("SELECT cohort, base, late, start_date FROM run_plan").fetchall()
 
 
 def number_fresh(conn: Connection, plans: list[tuple]) -> int:
-    """Store the groups' plans (cohort, base, late, detail JSON) — those with an instruction — and
-    number their entitlements in scan order; returns how many."""
+    """Store the groups' plans (detail JSON, cohort, base, late) — groups without one are dropped —
+    and number their entitlements in scan order; returns how many."""
     raw = _raw(conn)
-    raw.executemany("INSERT INTO run_plan (cohort, base, late, detail) VALUES (?, ?, ?, ?)", plans)
+    raw.executemany("UPDATE run_plan SET detail = ? WHERE cohort = ? AND base = ? AND late = ?", plans)
+    raw.execute("DELETE FROM run_plan WHERE detail IS NULL")
     raw.execute("INSERT INTO run_fresh (eid, pid, cohort, plan, status, eff) "
                 "SELECT l.eid, l.pid, l.cohort, g.pk, l.status, l.eff FROM run_lapsed l "
                 "JOIN run_plan g ON g.cohort = l.cohort AND g.base = l.base AND g.late = l.late "

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import gc
 import json
+from contextlib import nullcontext
 from datetime import date
-from itertools import chain
 
 from db import bulk, journal
 from db import certification_queries as cq
 from db import ledger_repo as lrepo
 from db import repositories as repo
+from db.engine import bulk_write
 from db.models import new_id, utcnow
 from desktop.domain import idnumber
 from desktop.errors import NotFound, UserFacingError
@@ -38,6 +39,7 @@ from desktop.services.settings import SettingsService
 from desktop.platform.workstation import Actor
 
 STATUS_KINDS = ("suspend", "resume", "terminate")
+BULK_RUN = 20_000  # instructions from which a run's commit leaves the WAL checkpoint to a background thread
 ENT_STATUS = {"suspend": "suspended", "terminate": "terminated", "resume": "active"}
 
 
@@ -258,16 +260,18 @@ class PayrollService:
                 cases = self._record(conn, month, run_day, entries, actor, confirm_go_live and bool(guarded), fresh)
                 new_records, new_recs, new_deaths = plan_records(
                     month, entries, confirm=False, case_ids={c["entitlement_id"]: c["id"] for c in cases})
-                # the set-wise suspensions were instructed after the others: their rows come last
-                result = assemble(month, run_day, chain(records, new_records, fresh.records(conn) if fresh else ()),
-                                  recs + new_recs, {**deaths, **new_deaths})
+                # the set-wise suspensions were instructed after the others: they come last
+                result = assemble(month, run_day, records + new_records, recs + new_recs, {**deaths, **new_deaths},
+                                  fresh.suspensions(conn) if fresh is not None else ())
                 if fresh is not None:
                     fresh.clear(conn)
                 result.go_live_guard = [] if confirm_go_live else [guard_item(e) for e in guarded]
                 result.go_live_confirmed = confirm_go_live and bool(guarded)
                 result.recorded = record
                 if record:
-                    tx.commit()
+                    # a big run: the WAL is checkpointed after the commit, on a background thread
+                    with bulk_write(conn) if len(entries) + (fresh.count if fresh else 0) >= BULK_RUN else nullcontext():
+                        tx.commit()
                 else:
                     tx.rollback()
             except BaseException:

@@ -67,17 +67,27 @@ def result_from_plans(month: Month, run_day: date, entries: list[_Entry], *, con
     return assemble(month, run_day, records, recs, deaths)
 
 
-def assemble(month: Month, run_day: date, records: list[tuple], recs: list[tuple], deaths: dict) -> PayrollResult:
+SUSPEND_KEYS = ("suspend_from", "effective_month", "missed_deadline", "last_certified", "paid_while_overdue")
+
+
+def suspend_item(base: dict, detail: dict) -> dict:
+    """A suspension in the answer: who (``base``) and what its instruction's detail says."""
+    return {**base, **{k: detail.get(k) for k in SUSPEND_KEYS}}
+
+
+def assemble(month: Month, run_day: date, records, recs: list[tuple], deaths: dict,
+             suspensions=()) -> PayrollResult:
     """The run's answer from its instructions: records are (entitlement_id, person_id, id_number,
-    name, cohort, kind, detail, pending); recs are recovery demands opened by the run."""
+    name, cohort, kind, detail, pending); recs are recovery demands opened by the run;
+    ``suspensions``: answer items of suspensions instructed after every record (the set-wise
+    ones, :mod:`desktop.services.payroll_fresh`), in instruction order."""
     result = PayrollResult(month, run_day)
     resumes: dict[str, dict] = {}
     back: dict[str, list] = {}
     for eid, pid, number, name, cohort, kind, detail, pending in records:
         base = {"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name, "cohort": cohort}
         if kind == "suspend":
-            result.suspend.append({**base, **{k: detail.get(k) for k in (
-                "suspend_from", "effective_month", "missed_deadline", "last_certified", "paid_while_overdue")}})
+            result.suspend.append(suspend_item(base, detail))
         elif kind == "terminate":
             result.terminate.append({**base, **{k: detail.get(k) for k in (
                 "death_date", "terminate_from", "effective_month", "certified_after_death")}})
@@ -105,6 +115,7 @@ def assemble(month: Month, run_day: date, records: list[tuple], recs: list[tuple
             result.corrections.append({"id_number": number, "cohort": cohort, "kind": "recovery_cancel",
                                        "months": list(detail.get("months", [])), "amount": detail.get("amount"),
                                        "entitlement_id": eid, "person_id": pid, "name": name, "case_id": detail.get("case_id")})
+    result.suspend.extend(suspensions)
     for eid, details in back.items():
         item = resumes.get(eid)
         if item is None:

@@ -20,6 +20,7 @@ from db import ledger_bulk as lb
 from desktop.domain.ledger import Facts, fresh_plan
 from desktop.domain.months import Month
 from desktop.domain.rules import clock
+from desktop.services.payroll_answer import suspend_item
 from desktop.services.payroll_rows import detail_encoder, to_date
 
 
@@ -48,7 +49,7 @@ class FreshPlans:
             if p.status:
                 kind, detail = p.status
                 assert kind == "suspend"
-                plans.append((cohort, base, late, dumps(detail)))
+                plans.append((dumps(detail), cohort, base, late))
                 details[(cohort, base, late)] = detail
         self.count = lb.number_fresh(conn, plans)
         self.details = {pk: details[key] for key, pk in lb.plan_ids(conn).items()}
@@ -66,13 +67,15 @@ class FreshPlans:
         lb.enqueue(conn, "entitlement", "f.eid", n, journal.BULK_ITEMS, now_s)
         return n
 
-    def records(self, conn) -> Iterator[tuple]:
-        """The answer's records (:func:`desktop.services.payroll_answer.assemble`'s shape)."""
+    def suspensions(self, conn) -> Iterator[dict]:
+        """The answer's items of the set-wise suspensions, in instruction order (streamed from the
+        database; each group's part of the item is made once)."""
         if not self.count:
             return
-        details = self.details
+        fields = {pk: suspend_item({}, d) for pk, d in self.details.items()}
         for eid, pid, number, name, cohort, pk in lb.answer_rows(conn):
-            yield eid, pid, number, name, cohort, "suspend", details[pk], False
+            yield {"entitlement_id": eid, "person_id": pid, "id_number": number, "name": name, "cohort": cohort,
+                   **fields[pk]}
 
     def clear(self, conn) -> None:
         if self.staged:

@@ -26,6 +26,7 @@ from desktop.domain.months import Month
 from desktop.errors import UserFacingError
 from desktop.platform.workstation import Actor
 from desktop.services.database import Database
+from desktop.services import payroll as payroll_module
 from desktop.services.payroll import PayrollService
 from desktop.services.persons import PersonService
 from desktop.services.settings import SettingsService
@@ -154,6 +155,7 @@ def test_a_go_live_month_is_written_set_wise_in_scan_order(tmp_path, monkeypatch
     time-ordered in the order of the answer, the re-run answers in the same order, and the sync
     queue holds them in that order (bulk entries of 7 here, so several, the last one short)."""
     monkeypatch.setattr(journal, "BULK_ITEMS", 7)
+    monkeypatch.setattr(payroll_module, "BULK_RUN", 1)  # the commit of a big run (checkpoint after it)
     db = Database.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
     roster = Roster(db, tmp_path)
     for k in range(120):
