@@ -157,6 +157,7 @@ def main() -> None:
                 conn.execute(text(f"delete from {t}"))
             conn.execute(text("update entitlements set status = 'active', status_since = NULL "
                               "where status <> 'active'"))
+        r = None  # one run's answer alive at a time
         w, c, r = timed(lambda: pay.run(month, ACTOR))
         runs.append((w, c))
         suspended = len(r.suspend)
