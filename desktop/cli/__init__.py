@@ -44,6 +44,28 @@ def emit(doc: Any) -> None:
     sys.stdout.flush()
 
 
+def emit_stream(doc: dict, *, out=None) -> None:
+    """Print one JSON document like :func:`emit`, written piece by piece: each element of a
+    top-level list is encoded on its own (one per line, by the C encoder), so an answer of
+    500,000 instructions is never one string in memory (a payroll month at bureau scale)."""
+    out = out or sys.stdout
+    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    out.write("{")
+    for n, (key, value) in enumerate(doc.items()):
+        out.write(f'{"," if n else ""}\n {dumps(key)}: ')
+        if isinstance(value, list) and value:
+            out.write("[\n  ")
+            for k in range(0, len(value), 2000):
+                out.write(",\n  ".join(map(dumps, value[k:k + 2000])))
+                if k + 2000 < len(value):
+                    out.write(",\n  ")
+            out.write("\n ]")
+        else:
+            out.write(dumps(value))
+    out.write("\n}\n")
+    out.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="certdesk", description="社保待遇资格认证柜台系统（命令行）", epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

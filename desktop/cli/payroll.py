@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from desktop.cli import emit
+from desktop.cli import emit_stream
 from desktop.cli._common import add_json, cli_actor, services, signed_in
 
 
@@ -39,7 +39,7 @@ def _payroll(args) -> int:
 
         payroll_xlsx(result, args.xlsx)
     if args.json:
-        emit(result.as_json())
+        emit_stream(result.as_json())  # 100,000s of instructions: streamed
     else:
         print(f"{result.month}：暂停 {len(result.suspend)}，恢复 {len(result.resume)}，终止 {len(result.terminate)}，"
               f"追回 {len(result.recover)}，更正 {len(result.corrections)}")
