@@ -13,6 +13,8 @@ the import finishes, so no thread is left behind to reap it.
 
 from __future__ import annotations
 
+import queue
+import threading
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -172,13 +174,34 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
         raise
 
     finished = []
+    # A thread receives and unpickles the next chunks while this one writes: SQLite lets go of
+    # the GIL while a statement runs, so on a second core the hand-over costs the writer nothing.
+    ready: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
 
-    def chunks():
+    def receive() -> None:
         while True:
             try:
                 part = receiver.recv()
-            except EOFError:
-                raise UserFacingError("读取文件的进程意外退出", code="import_worker") from None
+            except (EOFError, OSError):
+                part = EOFError
+            while not stop.is_set():
+                try:
+                    ready.put(part, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if part is None or part is EOFError or type(part) is tuple or stop.is_set():
+                return
+
+    thread = threading.Thread(target=receive, name="roster-receiver", daemon=True)
+    thread.start()
+
+    def chunks():
+        while True:
+            part = ready.get()
+            if part is EOFError:
+                raise UserFacingError("读取文件的进程意外退出", code="import_worker")
             if part is None:
                 finished.append(True)
                 return
@@ -189,9 +212,14 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
     try:
         yield chunks()
     finally:
-        receiver.close()
+        stop.set()
         if not finished:
             proc.terminate()  # stopped early (an error here): the worker may be blocked sending
+        thread.join(timeout=5)  # the worker gone, its pipe is closed: the thread's receive returns
+        if thread.is_alive():
+            proc.kill()
+            thread.join(timeout=5)
+        receiver.close()
         # Joined here, where the import finishes (after its commit: the transaction's context
         # is left first). A worker that sent everything has been shutting down meanwhile, so
         # this seldom waits, and no thread is left behind to reap it.

@@ -136,3 +136,31 @@ def test_the_reading_process_makes_records_in_the_staging_columns():
     from desktop.formats.roster_rows import REC_COLS
 
     assert REC_COLS == import_bulk.STAGE_COLS
+
+
+def test_a_failure_while_writing_stops_the_worker_and_its_receiving_thread(tmp_path, monkeypatch):
+    """The chunks are received on a thread while the writer writes: an error in the writer stops
+    the worker (which may be blocked sending), ends the thread and leaves nothing written."""
+    import multiprocessing
+    import threading
+
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", 2)
+    apply, calls = roster_import.apply_roster, []
+
+    def failing(conn, rows, report, st):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        apply(conn, rows, report, st)
+
+    monkeypatch.setattr(roster_import, "apply_roster", failing)
+    db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    before = set(threading.enumerate())
+    with pytest.raises(RuntimeError, match="disk full"):
+        ImportService(db).import_roster(write_csv(tmp_path / "s.csv", COLUMNS, second_file()), ACTOR, today=TODAY)
+    assert {t.name for t in set(threading.enumerate()) - before} <= {"sqlite-checkpoint"}
+    assert multiprocessing.active_children() == []
+    with db.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from persons")).scalar() == 0
+        assert aggregates.maintained(conn) == aggregates.from_scratch(conn)
