@@ -124,7 +124,9 @@ def snapshot_page(conn: Connection, table: str, key: str | None, descending: boo
                   limit: int, where: str = "", params: dict | None = None) -> list[tuple]:
     """Rows of a snapshot table after the keyset ``after`` = (key value, rid) (None: from the
     start) in the order (key, rid) — ``key`` None: the list's own order (rid). An index on
-    (key, rid) makes each page one index walk. Returns (rid, *SNAPSHOT_COLUMNS…, key value)."""
+    (key, rid) makes each page one index walk (two when it crosses from the keys to the NULLs,
+    which come first ascending and last descending, as SQLite sorts them). Returns (rid,
+    *SNAPSHOT_COLUMNS…, key value)."""
     if not table.isidentifier() or (key is not None and not key.isidentifier()):
         raise ValueError(table)
     raw = conn.connection.driver_connection
@@ -132,14 +134,24 @@ def snapshot_page(conn: Connection, table: str, key: str | None, descending: boo
     if key is not None:
         raw.execute(f"CREATE INDEX IF NOT EXISTS temp.ix_{table}_{key} ON {table} ({key}, rid)")
     op, direction = ("<", "DESC") if descending else (">", "ASC")
-    conds = [where] if where else []
     p = dict(params or {})
-    if after is not None:
-        conds.append(f"({k}, rid) {op} (:after_k, :after_r)")
+    if after is None:
+        parts = [""]
+    elif after[0] is None:  # among the NULL keys: the rest of them, then (ascending) every key
+        parts = [f"{k} IS NULL AND rid {op} :after_r"] + ([] if descending else [f"{k} IS NOT NULL"])
+        p["after_r"] = after[1]
+    else:  # a row-value comparison leaves the NULL keys out: they follow descending
+        parts = [f"({k}, rid) {op} (:after_k, :after_r)"] + ([f"{k} IS NULL"] if descending else [])
         p["after_k"], p["after_r"] = after
-    sql = (f"SELECT *, {k} FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
-           + f" ORDER BY {k} {direction}, rid {direction} LIMIT {int(limit)}")
-    return raw.execute(sql, p).fetchall()
+    out: list[tuple] = []
+    for part in parts:
+        conds = [c for c in (where, part) if c]
+        sql = (f"SELECT *, {k} FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
+               + f" ORDER BY {k} {direction}, rid {direction} LIMIT {int(limit) - len(out)}")
+        out.extend(raw.execute(sql, p).fetchall())
+        if len(out) >= limit:
+            break
+    return out
 
 
 def snapshot_counts(conn: Connection, table: str, column: str) -> dict[str, int]:
@@ -180,9 +192,9 @@ _LISTED = "{a}.deadline BETWEEN :lo AND :hi AND {a}.suspend > :cur AND {a}.statu
 _SIBLINGS = "FROM entitlements s CROSS JOIN entitlement_clock j ON j.entitlement_id = s.id WHERE s.person_id = {pid}"
 _MARK = ("(SELECT m.outcome || '|' || m.marked_on FROM outreach_marks m WHERE m.person_id = {pid} "
          "AND m.marked_on >= :since ORDER BY m.created_at DESC LIMIT 1)")
-_CHANNEL = ("CASE WHEN {pid} IN (SELECT person_id FROM outreach_flags WHERE housebound) "
-            "OR {pid} IN (SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled')) "
-            "THEN 'home_visit' WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END")
+_HOME = ("({pid} IN (SELECT person_id FROM outreach_flags WHERE housebound) "
+         "OR {pid} IN (SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled')))")
+_CHANNEL = "CASE WHEN " + _HOME + " THEN 'home_visit' WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END"
 
 
 def _card(pid: str) -> str:
@@ -231,18 +243,55 @@ def clock_page(conn: Connection, bounds: dict, after: tuple | None, limit: int) 
 def clock_snapshot(conn: Connection, table: str, bounds: dict) -> int:
     """The whole outreach list from the clock as the temporary table ``table`` (as
     :func:`snapshot_outreach` makes it: rowid = position in the list's order). One range of the
-    clock's deadline index, grouped per person, the persons read in id order. Returns the count."""
+    clock's deadline index grouped per person (the cheapest aggregate: the earliest deadline and a
+    count — a person with several listed entitlements has them read again, through the
+    entitlements' person key), the persons read in id order; the contact marks and home-visit
+    channels (a few people) looked up in a small keyed table made first, not per row. The
+    ``cohorts`` of a person with one listed entitlement is the cohort alone. Returns the count."""
     raw = _new_snapshot(conn, table)
     cols = ", ".join(SNAPSHOT_COLUMNS)
-    raw.execute(
+    extras = _extras(raw, table, bounds["since"])
+    listed = _LISTED.format(a="j")
+    sib = _SIBLINGS.format(pid="g.pid")
+    first = f"(SELECT min(j.deadline || '|' || j.suspend) {sib} AND {listed})"
+    items = f"(SELECT group_concat(j.deadline || '|' || j.suspend || '|' || j.cohort, ';') {sib} AND {listed})"
+    if extras:
+        join, x = f" LEFT JOIN temp.{table}_x x ON x.pid = g.pid", "x.mark"
+        channel = "WHEN x.home THEN 'home_visit' "
+    else:
+        join, x, channel = "", "NULL", ""
+    sql = (
         f"INSERT INTO temp.{table} ({cols}) "
-        "WITH g AS (SELECT k.person_id AS pid, min(k.deadline || '|' || k.suspend) AS ds, "
-        "           group_concat(k.deadline || '|' || k.suspend || '|' || k.cohort, ';') AS cohorts, count(*) AS n "
-        f"           FROM entitlement_clock k WHERE {_LISTED.format(a='k')} GROUP BY k.person_id) "
-        f"SELECT {_card('g.pid')}, substr(g.ds, 1, 10), substr(g.ds, 12), g.cohorts, g.n, {_MARK.format(pid='g.pid')}, NULL "
-        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
-        "ORDER BY substr(g.ds, 1, 10), p.name, g.pid", bounds)
-    return _finish_snapshot(raw, table)
+        "WITH g0 AS (SELECT k.person_id AS pid, min(k.deadline) AS d, k.suspend AS s, k.cohort AS c, count(*) AS n "
+        f"           FROM entitlement_clock k WHERE {_LISTED.format(a='k')} GROUP BY k.person_id), "
+        f"     g1 AS (SELECT g.*, CASE WHEN g.n > 1 THEN {first} END AS m FROM g0 g), "
+        "     g AS (SELECT pid, CASE WHEN n = 1 THEN d ELSE substr(m, 1, 10) END AS d, "
+        "           CASE WHEN n = 1 THEN s ELSE substr(m, 12) END AS s, "
+        f"           CASE WHEN n = 1 THEN c ELSE {items.replace('g.pid', 'g1.pid')} END AS c, n FROM g1) "
+        "SELECT g.pid, p.name, p.id_number, p.phone, p.address, coalesce(p.residence, 'local'), "
+        f"  CASE {channel}WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END, g.d, g.s, g.c, g.n, "
+        f"  substr({x}, 1, instr({x}, '|') - 1), substr({x}, instr({x}, '|') + 1) "
+        f"FROM g CROSS JOIN persons p ON p.id = g.pid{join} WHERE p.death_date IS NULL "
+        "ORDER BY g.d, p.name, g.pid"
+    )
+    n = raw.execute(sql, bounds).rowcount
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}_x")
+    return n
+
+
+def _extras(raw, table: str, since: str) -> bool:
+    """The temporary table ``{table}_x`` (pid, home, mark): the people with a home visit booked,
+    a house-bound flag or a contact mark since ``since`` — home 1 when the list shows them under
+    home visits, mark "outcome|day" of their latest mark (as :data:`_CHANNEL`/:data:`_MARK` say).
+    Whether it has any row."""
+    raw.execute(f"DROP TABLE IF EXISTS temp.{table}_x")
+    raw.execute(f"CREATE TEMP TABLE {table}_x (pid TEXT PRIMARY KEY, home INTEGER, mark TEXT) WITHOUT ROWID")
+    raw.execute(
+        f"INSERT INTO temp.{table}_x (pid, home, mark) SELECT i.pid, {_HOME.format(pid='i.pid')}, "
+        f"{_MARK.format(pid='i.pid')} FROM (SELECT person_id AS pid FROM outreach_flags WHERE housebound "
+        "UNION SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled') "
+        "UNION SELECT person_id FROM outreach_marks WHERE marked_on >= :since) i", {"since": since})
+    return raw.execute(f"SELECT EXISTS (SELECT 1 FROM temp.{table}_x)").fetchone()[0] == 1
 
 
 def snapshot_rid(conn: Connection, table: str, pid: str) -> int | None:

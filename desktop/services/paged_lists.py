@@ -175,8 +175,8 @@ class OutreachList(PagedList):
         if ";" in items:
             entries = sorted(tuple(i.split("|")) for i in items.split(";"))
             zh = "、".join(dict.fromkeys(COHORTS[c].name_zh for _, _, c in entries))
-        else:  # one listed entitlement (most people): "deadline|suspend|cohort"
-            zh = COHORTS[items[19:]].name_zh
+        else:  # one listed entitlement (most people): "deadline|suspend|cohort", or the cohort alone
+            zh = COHORTS[items[19:] if "|" in items else items].name_zh
         return OutreachRow(pid, name, number, phone, address, residence or "local", channel,
                            date.fromisoformat(deadline), suspend, zh, n, outcome, marked)
 
