@@ -182,6 +182,7 @@ class PayrollService:
         # month: entitlements alike share one (read-only) plan — a go-live month's 100,000s of
         # suspensions are a few thousand distinct plans, in time and in memory
         shared: dict[tuple, Plan] = {}
+        plain: list[_Entry] = []
         for f, rule, c, no_cert in entries(mi if fast else None):
             if fast and not f.interesting:  # nothing recorded, no demand, no death: at most a suspension
                 key = (id(c), no_cert, f.start >= after)
@@ -189,12 +190,15 @@ class PayrollService:
                 if p is None:
                     p = shared[key] = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
                 if p:
-                    out.append(_Entry(f, None, p, (make, rule, c)))
+                    (out if no_cert else plain).append(_Entry(f, None, p, (make, rule, c)))
                 continue
             led = EntitlementLedger(f, rule, go_live=gl, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
             if p or not fast:
                 out.append(_Entry(f, led, p))
+        # the plain suspensions (nothing recorded, a certification on file) come after the rest,
+        # as the set-wise path instructs and answers them: one order whichever path computed it
+        out.extend(plain)
         # who they are, only for those with something to say
         who = lrepo.person_names(conn, sorted({e.facts.person_id for e in out}))
         for e in out:
@@ -210,8 +214,15 @@ class PayrollService:
         """What a run for ``month`` would instruct, counting facts up to ``run_day`` (forecasts:
         the due list, the resumption a returned form brings). Nothing is recorded."""
         run_day = run_day or self.run_day(month)
-        entries, _ = self._plans(conn, month, run_day)
-        return result_from_plans(month, run_day, entries, confirm=True)
+        fresh = FreshPlans() if self.set_wise else None
+        entries, _ = self._plans(conn, month, run_day, fresh=fresh)
+        if fresh is None:
+            return result_from_plans(month, run_day, entries, confirm=True)
+        try:
+            records, recs, deaths = plan_records(month, entries, confirm=True)
+            return assemble(month, run_day, records, recs, deaths, list(fresh.suspensions(conn)))
+        finally:
+            fresh.clear(conn)
 
     def forecast_person(self, person_id: str, month: Month, run_day: date) -> PayrollResult:
         with self.db.engine.connect() as conn:
