@@ -48,6 +48,10 @@ def person_import_briefs(conn: Connection, numbers: Sequence[str]) -> dict[str, 
     return {row[1]: dict(zip(cols, row)) for row in _json_in(conn, sql, numbers)}
 
 
+def has_persons(conn: Connection) -> bool:
+    return conn.execute(select(persons.c.id).limit(1)).first() is not None
+
+
 def has_amount_history(conn: Connection) -> bool:
     return conn.execute(select(amounts.c.id).limit(1)).first() is not None
 

@@ -89,6 +89,9 @@ class _RosterState:
         # triggers quiet and counted into them once, at the end (db/import_bulk.py); None where the
         # aggregates are not maintained (then they go the ordinary way)
         self.fresh: import_bulk.NewPersons | None = None
+        # whether the database had any person when the import began: if not (a first import, a
+        # go-live), every person of the file is new and no line needs looking up
+        self.had_persons = True
 
 
 def _check_roster_header(path: Path, mapping: dict[str, str] | None = None) -> None:
@@ -124,6 +127,7 @@ def import_roster(db: Database, path: Path, actor: Actor, *, dry_run: bool = Fal
     batch_id, now = new_id(), utcnow()
     state = _RosterState(actor, batch_id, now, today, Path(path).name)
     with roster_chunks(Path(path), today, mapping) as chunks, unit_of_work(db, dry_run) as conn:
+        state.had_persons = import_repo.has_persons(conn)
         if import_bulk.available(conn):
             state.fresh = import_bulk.NewPersons(conn, {
                 "persons": state.person_const, "entitlements": state.ent_const, "certifications": state.cert_const})
@@ -239,8 +243,10 @@ def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterStat
     person_state, existing_ents, cert_dates = st.person_state, st.ents, st.cert_dates
     passed, no_cert = st.passed, st.no_cert
     reject = report.reject
-    unknown = sorted({r[1] for r in rows if len(r) > 3 and r[1] not in person_state})
-    fresh = import_repo.person_import_briefs(conn, unknown)
+    fresh = {}
+    if st.had_persons:
+        unknown = sorted({r[1] for r in rows if len(r) > 3 and r[1] not in person_state})
+        fresh = import_repo.person_import_briefs(conn, unknown)
     if fresh:
         fresh_ids = [p["id"] for p in fresh.values()]
         ents = repo.entitlements_for_persons(conn, fresh_ids)
