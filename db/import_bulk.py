@@ -103,8 +103,6 @@ class NewPersons:
         if constants["persons"].get("death_date") is not None:
             raise ValueError("new persons are created alive")
         self.staged = 0  # rows staged so far (= the largest rowid of the staging table)
-        self.raw.execute(f"DROP TABLE IF EXISTS {_STAGE}")
-        self.raw.execute(f"CREATE TABLE {_STAGE} ({', '.join(STAGE_COLS)})")
         self.stage_sql = f"INSERT INTO {_STAGE} VALUES ({', '.join('?' * len(STAGE_COLS))})"
         self.move_sql = {}
         for table, (cols, source, key) in _PARTS.items():
@@ -122,6 +120,11 @@ class NewPersons:
             return
 
         def work() -> None:
+            if not self.staged:
+                # made inside the import's transaction (begun by the statement that quiets the
+                # triggers), so a rollback — a dry run, an error — takes it away with the rows
+                self.raw.execute(f"DROP TABLE IF EXISTS {_STAGE}")
+                self.raw.execute(f"CREATE TABLE {_STAGE} ({', '.join(STAGE_COLS)})")
             self.raw.executemany(self.stage_sql, rows)
             for table, sql in self.move_sql.items():
                 self.raw.execute(sql, {**self.consts[table], "_mark": self.staged})
@@ -132,7 +135,9 @@ class NewPersons:
     def finish(self) -> None:
         """Add the staged rows' share to the maintained aggregates (the triggers quiet: a new
         ``person_last_passed`` row would otherwise move buckets and clocks never counted) and
-        drop the staging table."""
+        drop the staging tables (in the transaction: gone whether it commits or not)."""
+        if not self.staged:
+            return
         cert, ent = self.consts["certifications"], self.consts["entitlements"]
         params = {"result": cert["result"], "method": cert["method"], "status": ent["status"], "alive": 1}
         aggregates._quietly(self.raw, lambda: None, *((sql, params) for sql in _FINISH))

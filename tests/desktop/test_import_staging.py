@@ -121,13 +121,20 @@ def test_the_staged_path_writes_what_the_ordinary_path_writes(tmp_path, monkeypa
         assert staged[1][part] == value, part
 
 
-def test_staging_tables_are_gone_after_an_import_and_a_dry_run(tmp_path):
+def test_staging_tables_are_gone_after_a_dry_run_and_an_import(tmp_path):
+    """The staged rows (personal data) do not stay behind in the pooled connection's memory."""
     db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
     path = write_csv(tmp_path / "first.csv", COLUMNS, first_file())
+
+    def temps():
+        with db.engine.connect() as conn:
+            return conn.execute(text("select name from sqlite_temp_master where name like 'roster%'")).fetchall()
+
     ImportService(db).import_roster(path, ACTOR, today=TODAY, dry_run=True)
+    assert temps() == []
     ImportService(db).import_roster(path, ACTOR, today=TODAY)
+    assert temps() == []
     with db.engine.connect() as conn:
-        assert conn.execute(text("select count(*) from sqlite_temp_master where name like 'roster_stage%'")).scalar() == 0
         assert conn.execute(text("select count(*) from persons")).scalar() == 6
         assert aggregates.maintained(conn) == aggregates.from_scratch(conn)
 
