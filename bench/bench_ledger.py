@@ -68,6 +68,8 @@ def main() -> None:
                     help="issue 20's go-live month: last certifications spread over 2025–2026, one recorded run "
                          "of 2026-12 that instructs ~60 %% of the roster")
     ap.add_argument("--encrypted", action="store_true", help="the database encrypted as installed (SQLCipher)")
+    ap.add_argument("--per-entitlement", action="store_true",
+                    help="every entitlement through the ledger (PayrollService.set_wise = False): the comparison")
     args = ap.parse_args()
     if not args.encrypted:  # like the earlier figures (a memory key would die with the process anyway)
         from db import engine as db_engine
@@ -89,6 +91,8 @@ def main() -> None:
             print(f"  imported {done:,}", file=sys.stderr, flush=True)
 
     pay = PayrollService(db, SettingsService(db))
+    pay.set_wise = not args.per_entitlement
+    out["set_wise"] = pay.set_wise
     if args.go_live:
         with db.engine.begin() as conn:  # last certifications spread evenly over 2025-01 … 2026-11
             ids = [r[0] for r in conn.execute(text("select id from certifications"))]
