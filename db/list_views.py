@@ -27,7 +27,8 @@ SNAPSHOT_COLUMNS = ("pid", "name", "id_number", "phone", "address", "residence",
 
 def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[tuple], marks_since: date) -> int:
     """SQLite: the outreach list (desktop.services.outreach.OutreachService.due_within's rows) as
-    the temporary table ``table``, one row per person in the list's order (rowid = position):
+    the temporary table ``table``, one row per person, in the list's order through the index
+    :func:`order_index` makes (the rows themselves in no particular order):
     SNAPSHOT_COLUMNS (``cohorts``: the person's listed entitlements as "deadline|suspend|cohort"
     items joined by ";"). ``due_map``: (cohort, eff_from, eff_to, deadline, suspend month) ISO —
     the effective ``last`` dates whose deadline puts an entitlement on the list (the caller
@@ -87,12 +88,13 @@ def snapshot_outreach(conn: Connection, table: str, as_of: date, due_map: list[t
         "  substr(g.ds, 1, 10), substr(g.ds, 12), g.cohorts, g.n, "
         "  (SELECT k.outcome || '|' || k.marked_on FROM outreach_marks k WHERE k.person_id = g.pid "
         "   AND k.marked_on >= :since ORDER BY k.created_at DESC LIMIT 1), NULL "
-        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL "
-        "ORDER BY substr(g.ds, 1, 10), p.name, g.pid"
+        "FROM g CROSS JOIN persons p ON p.id = g.pid WHERE p.death_date IS NULL"
     )
     params.update({"asof": as_of.isoformat(), "lo": lo, "hi": hi, "since": marks_since.isoformat()})
     raw.execute(sql, params)
-    return _finish_snapshot(raw, table)
+    n = _finish_snapshot(raw, table)
+    order_index(conn, table, None)
+    return n
 
 
 def _new_snapshot(conn: Connection, table: str):
@@ -120,34 +122,65 @@ def _days(due_map):
             d += timedelta(days=1)
 
 
+# a snapshot table's own order, and the tie-break of every other: (deadline, name, person) is
+# unique (a person once) and never NULL
+ORDER = ("deadline", "name", "pid")
+_COL = {c: i + 1 for i, c in enumerate(SNAPSHOT_COLUMNS)}  # position in a row (rid first)
+
+
+def order_columns(key: str | None) -> list[str]:
+    """The columns a page is ordered by: ``key`` (None: the list's own order), then the list's
+    order for its ties."""
+    return list(dict.fromkeys(([key] if key else []) + list(ORDER)))
+
+
+def page_cursor(key: str | None, row: tuple) -> tuple:
+    """The keyset of a row :func:`snapshot_page` returned (what the next page starts after)."""
+    return tuple(row[_COL[c]] for c in order_columns(key))
+
+
+def order_index(conn: Connection, table: str, key: str | None) -> None:
+    """The index a page in the order of ``key`` walks (made once per column, on first use)."""
+    _check(table, *([key] if key else []))
+    cols = order_columns(key)
+    conn.connection.driver_connection.execute(
+        f"CREATE INDEX IF NOT EXISTS temp.ix_{table}_{key or 'order'} ON {table} ({', '.join(cols)})")
+
+
 def snapshot_page(conn: Connection, table: str, key: str | None, descending: bool, after: tuple | None,
                   limit: int, where: str = "", params: dict | None = None) -> list[tuple]:
-    """Rows of a snapshot table after the keyset ``after`` = (key value, rid) (None: from the
-    start) in the order (key, rid) — ``key`` None: the list's own order (rid). An index on
-    (key, rid) makes each page one index walk (two when it crosses from the keys to the NULLs,
-    which come first ascending and last descending, as SQLite sorts them). Returns (rid,
-    *SNAPSHOT_COLUMNS…, key value)."""
-    if not table.isidentifier() or (key is not None and not key.isidentifier()):
-        raise ValueError(table)
-    raw = conn.connection.driver_connection
-    k = key or "rid"
-    if key is not None:
-        raw.execute(f"CREATE INDEX IF NOT EXISTS temp.ix_{table}_{key} ON {table} ({key}, rid)")
+    """Rows of a snapshot table in the order of ``key`` (None: the list's own order, :data:`ORDER`),
+    ties in the list's order — all reversed when ``descending`` — after the keyset ``after``
+    (:func:`page_cursor` of the last row; None: from the start). An index on those columns
+    (:func:`order_index`) makes each page one index walk — two when it crosses from the keys to the
+    NULLs, which come first ascending and last descending, as SQLite sorts them. Returns (rid,
+    *SNAPSHOT_COLUMNS)."""
+    if key is not None and key not in SNAPSHOT_COLUMNS:
+        raise ValueError(key)
+    _check(table)
+    order_index(conn, table, key)
+    cols = order_columns(key)
     op, direction = ("<", "DESC") if descending else (">", "ASC")
     p = dict(params or {})
+    names = [f"after_{i}" for i in range(len(cols))]
+    p.update(zip(names, after or ()))
+
+    def rest(c: list[str], n: list[str]) -> str:
+        return f"({', '.join(c)}) {op} ({', '.join(':' + x for x in n)})"
+
     if after is None:
         parts = [""]
-    elif after[0] is None:  # among the NULL keys: the rest of them, then (ascending) every key
-        parts = [f"{k} IS NULL AND rid {op} :after_r"] + ([] if descending else [f"{k} IS NOT NULL"])
-        p["after_r"] = after[1]
+    elif key is not None and after[0] is None:  # among the NULL keys: the rest of them, then (ascending) every key
+        parts = [f"{key} IS NULL AND " + rest(cols[1:], names[1:])] + ([] if descending else [f"{key} IS NOT NULL"])
     else:  # a row-value comparison leaves the NULL keys out: they follow descending
-        parts = [f"({k}, rid) {op} (:after_k, :after_r)"] + ([f"{k} IS NULL"] if descending else [])
-        p["after_k"], p["after_r"] = after
+        parts = [rest(cols, names)] + ([f"{key} IS NULL"] if descending and key is not None else [])
+    raw = conn.connection.driver_connection
+    order = ", ".join(f"{c} {direction}" for c in cols)
     out: list[tuple] = []
     for part in parts:
         conds = [c for c in (where, part) if c]
-        sql = (f"SELECT *, {k} FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
-               + f" ORDER BY {k} {direction}, rid {direction} LIMIT {int(limit) - len(out)}")
+        sql = (f"SELECT * FROM temp.{table}" + (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else "")
+               + f" ORDER BY {order} LIMIT {int(limit) - len(out)}")
         out.extend(raw.execute(sql, p).fetchall())
         if len(out) >= limit:
             break
@@ -242,7 +275,7 @@ def clock_page(conn: Connection, bounds: dict, after: tuple | None, limit: int) 
 
 def clock_snapshot(conn: Connection, table: str, bounds: dict) -> int:
     """The whole outreach list from the clock as the temporary table ``table`` (as
-    :func:`snapshot_outreach` makes it: rowid = position in the list's order). One range of the
+    :func:`snapshot_outreach` makes it, with the index of the list's order). One range of the
     clock's deadline index grouped per person (the cheapest aggregate: the earliest deadline and a
     count — a person with several listed entitlements has them read again, through the
     entitlements' person key), the persons read in id order; the contact marks and home-visit
@@ -271,11 +304,13 @@ def clock_snapshot(conn: Connection, table: str, bounds: dict) -> int:
         "SELECT g.pid, p.name, p.id_number, p.phone, p.address, coalesce(p.residence, 'local'), "
         f"  CASE {channel}WHEN p.residence = 'remote' THEN 'remote' ELSE 'local' END, g.d, g.s, g.c, g.n, "
         f"  substr({x}, 1, instr({x}, '|') - 1), substr({x}, instr({x}, '|') + 1) "
-        f"FROM g CROSS JOIN persons p ON p.id = g.pid{join} WHERE p.death_date IS NULL "
-        "ORDER BY g.d, p.name, g.pid"
+        f"FROM g CROSS JOIN persons p ON p.id = g.pid{join} WHERE p.death_date IS NULL"
     )
     n = raw.execute(sql, bounds).rowcount
     raw.execute(f"DROP TABLE IF EXISTS temp.{table}_x")
+    # the rows are written in person order as the grouping leaves them; the list's order is an
+    # index of its three narrow columns — sorting those costs less than sorting the wide rows
+    order_index(conn, table, None)
     return n
 
 
@@ -292,13 +327,6 @@ def _extras(raw, table: str, since: str) -> bool:
         "UNION SELECT person_id FROM home_visits WHERE status IN ('booked', 'scheduled') "
         "UNION SELECT person_id FROM outreach_marks WHERE marked_on >= :since) i", {"since": since})
     return raw.execute(f"SELECT EXISTS (SELECT 1 FROM temp.{table}_x)").fetchone()[0] == 1
-
-
-def snapshot_rid(conn: Connection, table: str, pid: str) -> int | None:
-    """The position (rid) of a person in a snapshot table."""
-    _check(table)
-    row = conn.connection.driver_connection.execute(f"SELECT rid FROM temp.{table} WHERE pid = ?", (pid,)).fetchone()
-    return row[0] if row else None
 
 
 def _check(*names: str) -> None:

@@ -29,8 +29,8 @@ _SEQ = itertools.count(1)
 class PagedList:
     """A long list kept by SQLite while it is shown — a temporary table on a connection of its
     own — and read a page at a time in the order asked for (keyset paging: each page is one walk
-    of an index on (sort column, position)); filters are SQL too. Only the rows on screen become
-    Python objects. ``close()`` drops the table and gives the connection back. Thread-safe: the
+    of an index on the sort column, then the list's own order); filters are SQL too. Only the
+    rows on screen become Python objects. ``close()`` drops the table and gives the connection back. Thread-safe: the
     page may read while a worker streams an export."""
 
     SORTS: dict[str, str] = {}
@@ -75,8 +75,8 @@ class PagedList:
             raw = lv.snapshot_page(self._conn, self.table, self._sort, self._desc,
                                    self._cursor if after is not None else None, limit, self._where, self._params)
         if raw:
-            self._cursor = (raw[-1][-1], raw[-1][0])
-        return [self._row(r[1:-1]) for r in raw]
+            self._cursor = lv.page_cursor(self._sort, raw[-1])
+        return [self._row(r[1:]) for r in raw]
 
     def rows(self, page: int = 5_000, channel: str | None = None) -> Iterator:
         """Every row in the current order and filter (and only ``channel``'s, when given),
@@ -92,10 +92,10 @@ class PagedList:
                 if self._conn is None:
                     return
                 raw = lv.snapshot_page(self._conn, self.table, self._sort, self._desc, cursor, page, where, params)
-            yield from (self._row(r[1:-1]) for r in raw)
+            yield from (self._row(r[1:]) for r in raw)
             if len(raw) < page:
                 return
-            cursor = (raw[-1][-1], raw[-1][0])
+            cursor = lv.page_cursor(self._sort, raw[-1])
 
     def matching(self, channel: str | None = None) -> int:
         """Rows that pass the filter (and are ``channel``'s, when given)."""
@@ -230,10 +230,8 @@ class ClockOutreachList(OutreachList):
                 self._fast = (raw[-1][7], raw[-1][1], raw[-1][0])
             return [self._row(r) for r in raw]
         if after is not None and self._cursor is None and self._sort is None and self._fast is not None:
-            self.complete()  # the pages shown so far came from the clock: continue after the same person
-            with self._lock:
-                rid = lv.snapshot_rid(self._conn, self.table, self._fast[2]) if self._conn is not None else None
-            self._cursor = (rid, rid) if rid is not None else None
+            self.complete()  # the pages shown so far came from the clock: continue after the same
+            self._cursor = self._fast  # person — (deadline, name, person) is the list's keyset
         return super().page(after, limit)
 
     def set_mark(self, person_id: str, outcome: str, marked_on: str) -> None:
