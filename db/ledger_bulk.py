@@ -41,14 +41,69 @@ _TABLES = (
 )
 
 
+_CLEAR = (
+    "DELETE FROM temp.run_lapsed",
+    "DELETE FROM temp.run_plan",
+    "DELETE FROM temp.run_fresh",
+    "DELETE FROM temp.ledger_want",
+)
+_WANT = "INSERT OR IGNORE INTO ledger_want VALUES (?)"
+_STAGE = (
+    "INSERT INTO run_lapsed (eid, pid, cohort, start_date, fen, last, base, late, fresh, status, eff) "
+    "SELECT id, person_id, cohort, start_date, monthly_amount_fen, last, "
+    "       substr(max(start_date, coalesce(last, start_date)), 1, 10), start_date >= :after, "
+    "       last IS NOT NULL AND w.id IS NULL, status, max(start_date, coalesce(last_passed, start_date)) "
+    "FROM ({entitlements}) LEFT JOIN ledger_want w USING (id) "
+    "WHERE max(start_date, coalesce(last, start_date)) < {threshold} OR w.id IS NOT NULL"
+)
+_LEDGER_ROWS = (
+    "SELECT eid, pid, cohort, start_date, fen, last FROM run_lapsed WHERE NOT fresh ORDER BY rowid"
+)
+_GROUPS = (
+    "INSERT OR IGNORE INTO run_plan (cohort, base, late, start_date) "
+    "SELECT cohort, base, late, start_date FROM run_lapsed WHERE fresh"
+)
+_GROUP_ROWS = "SELECT cohort, base, late, start_date FROM run_plan"
+_SET_PLAN = "UPDATE run_plan SET detail = ? WHERE cohort = ? AND base = ? AND late = ?"
+_DROP_EMPTY = "DELETE FROM run_plan WHERE detail IS NULL"
+_NUMBER = (
+    "INSERT INTO run_fresh (eid, pid, cohort, plan, status, eff) "
+    "SELECT l.eid, l.pid, l.cohort, g.pk, l.status, l.eff FROM run_lapsed l "
+    "JOIN run_plan g ON g.cohort = l.cohort AND g.base = l.base AND g.late = l.late "
+    "WHERE l.fresh ORDER BY l.rowid"
+)
+_COUNT = "SELECT count(*) FROM run_fresh"
+_PLAN_IDS = "SELECT pk, cohort, base, late FROM run_plan"
+_INSERT = (
+    "INSERT INTO entitlement_events (id, entitlement_id, kind, payroll_month, effective_month, detail, "
+    "needs_approval, approved_by, approved_at, voided_at, void_reason, operator, workstation, created_at) "
+    "SELECT {key}, f.eid, 'suspend', :m, :m, g.detail, 0, NULL, NULL, NULL, NULL, :op, :ws, :now "
+    "FROM run_fresh f JOIN run_plan g ON g.pk = f.plan ORDER BY f.k"
+)
+_ANSWER = (
+    "SELECT f.eid, f.pid, p.id_number, p.name, f.cohort, f.plan FROM run_fresh f "
+    "JOIN persons p ON p.id = f.pid ORDER BY f.k"
+)
+# each entry's ids by a range of k (the rowid: read in order; no ORDER BY inside an aggregate,
+# which the SQLite of Python's own sqlite3 module lacks)
+_ENQUEUE = (
+    "WITH RECURSIVE gs(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM gs WHERE g + 1 < :groups) "
+    "INSERT INTO outbox (id, entity, entity_id, op, payload, created_at, item_count) "
+    "SELECT {key}, :entity, json_extract(a, '$[0]'), 'bulk', a, :now, json_array_length(a) FROM ("
+    "  SELECT g, (SELECT json_group_array(x) FROM (SELECT {ids} AS x FROM run_fresh f "
+    "             WHERE f.k > g * {items} AND f.k <= (g + 1) * {items} ORDER BY f.k)) AS a "
+    "  FROM gs) ORDER BY g"
+)
+
+
 def _raw(conn: Connection):
     return conn.connection.driver_connection
 
 
 def clear(conn: Connection) -> None:
     raw = _raw(conn)
-    for t in ("run_lapsed", "run_plan", "run_fresh", "ledger_want"):
-        raw.execute(f"DELETE FROM temp.{t}")
+    for sql in _CLEAR:
+        raw.execute(sql)
 
 
 def stage(conn: Connection, day: date, thresholds: dict[str, str], also: Sequence[str], after: date) -> None:
@@ -59,23 +114,16 @@ def stage(conn: Connection, day: date, thresholds: dict[str, str], also: Sequenc
     for sql in _TABLES:
         raw.execute(sql)
     clear(conn)
-    raw.executemany("INSERT OR IGNORE INTO ledger_want VALUES (?)", ((i,) for i in also))
-    lapsed = f"max(start_date, coalesce(last, start_date)) < {threshold_case(thresholds)}"
-    raw.execute(
-        "INSERT INTO run_lapsed (eid, pid, cohort, start_date, fen, last, base, late, fresh, status, eff) "
-        "SELECT id, person_id, cohort, start_date, monthly_amount_fen, last, "
-        "       substr(max(start_date, coalesce(last, start_date)), 1, 10), start_date >= :after, "
-        "       last IS NOT NULL AND w.id IS NULL, status, max(start_date, coalesce(last_passed, start_date)) "
-        f"FROM ({_ENT_SELECT.format(extra=', e.status, l.last_passed')}) LEFT JOIN ledger_want w USING (id) "
-        f"WHERE {lapsed} OR w.id IS NOT NULL",
-        {"day": day.isoformat(), "after": after.isoformat()})
+    raw.executemany(_WANT, ((i,) for i in also))
+    sql = _STAGE.format(entitlements=_ENT_SELECT.format(extra=", e.status, l.last_passed"),
+                        threshold=threshold_case(thresholds))
+    raw.execute(sql, {"day": day.isoformat(), "after": after.isoformat()})
 
 
 def ledger_rows(conn: Connection) -> list[tuple]:
     """The staged rows that need the per-entitlement ledger, in scan order: (entitlement_id,
     person_id, cohort, start_date, monthly_fen, latest passed certification ≤ the day)."""
-    cur = _raw(conn).execute("SELECT eid, pid, cohort, start_date, fen, last FROM run_lapsed WHERE NOT fresh "
-                             "ORDER BY rowid")
+    cur = _raw(conn).execute(_LEDGER_ROWS)
     cur.arraysize = 20_000
     return cur.fetchall()
 
@@ -83,35 +131,35 @@ def ledger_rows(conn: Connection) -> list[tuple]:
 def fresh_groups(conn: Connection) -> list[tuple]:
     """(cohort, effective last date, starts after the month?, a member's start date) of every
     group of fresh staged rows (each row a probe of ``run_plan``'s small unique index, not a
-    sort of them all); the groups stay in ``run_plan`` without a plan until :func:`set_plans`."""
+    sort of them all); the groups stay in ``run_plan`` without a plan until :func:`number_fresh`."""
     raw = _raw(conn)
-    raw.execute("INSERT OR IGNORE INTO run_plan (cohort, base, late, start_date) "
-                "SELECT cohort, base, late, start_date FROM run_lapsed WHERE fresh")
-    return raw.execute("SELECT cohort, base, late, start_date FROM run_plan").fetchall()
+    raw.execute(_GROUPS)
+    return raw.execute(_GROUP_ROWS).fetchall()
 
 
 def number_fresh(conn: Connection, plans: list[tuple]) -> int:
     """Store the groups' plans (detail JSON, cohort, base, late) — groups without one are dropped —
     and number their entitlements in scan order; returns how many."""
     raw = _raw(conn)
-    raw.executemany("UPDATE run_plan SET detail = ? WHERE cohort = ? AND base = ? AND late = ?", plans)
-    raw.execute("DELETE FROM run_plan WHERE detail IS NULL")
-    raw.execute("INSERT INTO run_fresh (eid, pid, cohort, plan, status, eff) "
-                "SELECT l.eid, l.pid, l.cohort, g.pk, l.status, l.eff FROM run_lapsed l "
-                "JOIN run_plan g ON g.cohort = l.cohort AND g.base = l.base AND g.late = l.late "
-                "WHERE l.fresh ORDER BY l.rowid")
-    return raw.execute("SELECT count(*) FROM run_fresh").fetchone()[0]
+    raw.executemany(_SET_PLAN, plans)
+    raw.execute(_DROP_EMPTY)
+    raw.execute(_NUMBER)
+    return raw.execute(_COUNT).fetchone()[0]
 
 
 def plan_ids(conn: Connection) -> dict[tuple, int]:
     """(cohort, base, late) → the group's key in ``run_plan``."""
-    return {(c, b, lt): pk for pk, c, b, lt in _raw(conn).execute("SELECT pk, cohort, base, late FROM run_plan")}
+    return {(c, b, lt): pk for pk, c, b, lt in _raw(conn).execute(_PLAN_IDS)}
 
 
 FRESH_IDS = "SELECT eid AS value FROM temp.run_fresh"
 # the coverage buckets the fresh entitlements leave and join (db/aggregates.py's keys: cohort,
 # stored status, living — always: a dead person's entitlements are never fresh —, effective last)
 FRESH_BUCKETS = "SELECT cohort, status AS old, 1 AS alive, eff, count(*) AS n FROM temp.run_fresh GROUP BY 1, 2, 4"
+_SUSPEND = (
+    "UPDATE entitlements SET status = 'suspended', status_since = :m, updated_at = :now "
+    "WHERE id IN (SELECT eid FROM temp.run_fresh)"
+)
 
 
 def insert_suspensions(conn: Connection, n: int, month: str, operator: str | None, workstation: str | None,
@@ -121,47 +169,32 @@ def insert_suspensions(conn: Connection, n: int, month: str, operator: str | Non
     the sync queue)."""
     prefix, low = reserve_block(n)
     key = block_key_sql(prefix, low, "f.k - 1")
-    _raw(conn).execute(
-        "INSERT INTO entitlement_events (id, entitlement_id, kind, payroll_month, effective_month, detail, "
-        "needs_approval, approved_by, approved_at, voided_at, void_reason, operator, workstation, created_at) "
-        f"SELECT {key}, f.eid, 'suspend', :m, :m, g.detail, 0, NULL, NULL, NULL, NULL, :op, :ws, :now "
-        "FROM run_fresh f JOIN run_plan g ON g.pk = f.plan ORDER BY f.k",
-        {"m": month, "op": operator, "ws": workstation, "now": now_s})
+    params = {"m": month, "op": operator, "ws": workstation, "now": now_s}
+    _raw(conn).execute(_INSERT.format(key=key), params)
     return key
 
 
 def set_suspended(conn: Connection, month: str, now_s: str) -> None:
     """The entitlements' status cache: suspended since ``month`` (the caller keeps the aggregates)."""
-    _raw(conn).execute("UPDATE entitlements SET status = 'suspended', status_since = :m, updated_at = :now "
-                       f"WHERE id IN ({FRESH_IDS})", {"m": month, "now": now_s})
+    _raw(conn).execute(_SUSPEND, {"m": month, "now": now_s})
 
 
-def enqueue(conn: Connection, entity: str, id_sql: str, n: int, items: int, now_s: str) -> int:
+def enqueue(conn: Connection, entity: str, id_sql: str, n: int, items: int, now_s: str) -> None:
     """The sync queue's bulk entries (``db.journal.enqueue_bulk``'s shape: up to ``items`` ids a
     row, ``entity_id`` the first, ``payload`` a JSON array in order) for the ids ``id_sql`` gives
-    over ``run_fresh f`` in ``k`` order; returns the number of entries."""
+    over ``run_fresh f`` in ``k`` order."""
     groups = (n + items - 1) // items
     if groups == 0:
-        return 0
+        return
     prefix, low = reserve_block(groups)
     key = block_key_sql(prefix, low, "g")
-    # each entry's ids by a range of k (the rowid: read in order; no ORDER BY inside an aggregate,
-    # which the SQLite of Python's own sqlite3 module lacks)
-    _raw(conn).execute(
-        "WITH RECURSIVE gs(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM gs WHERE g + 1 < :groups) "
-        f"INSERT INTO outbox (id, entity, entity_id, op, payload, created_at, item_count) "
-        f"SELECT {key}, :entity, json_extract(a, '$[0]'), 'bulk', a, :now, json_array_length(a) FROM ("
-        f"  SELECT g, (SELECT json_group_array(x) FROM (SELECT {id_sql} AS x FROM run_fresh f "
-        f"             WHERE f.k > g * {int(items)} AND f.k <= (g + 1) * {int(items)} ORDER BY f.k)) AS a "
-        "  FROM gs) ORDER BY g",
-        {"entity": entity, "now": now_s, "groups": groups})
-    return groups
+    sql = _ENQUEUE.format(key=key, ids=id_sql, items=int(items))
+    _raw(conn).execute(sql, {"entity": entity, "now": now_s, "groups": groups})
 
 
 def answer_rows(conn: Connection) -> Iterator[tuple]:
     """(entitlement_id, person_id, id_number, name, cohort, plan key) of each fresh suspension, in
     instruction order (streamed)."""
-    cur = _raw(conn).execute("SELECT f.eid, f.pid, p.id_number, p.name, f.cohort, f.plan FROM run_fresh f "
-                             "JOIN persons p ON p.id = f.pid ORDER BY f.k")
+    cur = _raw(conn).execute(_ANSWER)
     cur.arraysize = 20_000
     return _iter_cursor(cur)

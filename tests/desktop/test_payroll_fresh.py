@@ -212,3 +212,78 @@ def test_a_reserved_key_block_reads_like_new_ids(tmp_path, monkeypatch):
         counter = (((value >> 64) & 0xFFF) << 62) | (value & ((1 << 62) - 1))
         assert db_ids._format_ids(value >> 80, counter, 5) == got
         assert (counter & ((1 << 48) - 1)) + 4 <= (1 << 48) - 1
+
+
+def _lapsed_roster(db, tmp_path, n: int) -> None:
+    roster = Roster(db, tmp_path)
+    for k in range(n):
+        roster.add(roster.person(), COHORTS[k % 3], date(2015, 1, 1), date(2024, 1, 1) + timedelta(days=k * 3), 1500)
+    roster.load(today=date(2026, 3, 1))
+
+
+def test_a_run_leaves_no_staged_rows_on_the_pooled_connection(tmp_path):
+    """The run's temporary tables hold personal data: emptied when the run and a forecast end (the
+    pool hands the same connection out again)."""
+    db = Database.open(f"sqlite:///{tmp_path / 't.sqlite'}")
+    _lapsed_roster(db, tmp_path, 60)
+    pay = PayrollService(db, SettingsService(db))
+    assert pay.run(Month(2026, 12), SUP).suspend
+    with db.engine.connect() as conn:
+        assert len(pay.compute(Month(2027, 1), conn).suspend) >= 0
+    with db.engine.connect() as conn:
+        left = {t: conn.exec_driver_sql(f"select count(*) from temp.{t}").scalar()
+                for t in ("run_lapsed", "run_plan", "run_fresh", "ledger_want")}
+    assert left == {"run_lapsed": 0, "run_plan": 0, "run_fresh": 0, "ledger_want": 0}
+    db.dispose()
+
+
+def test_another_database_takes_the_per_entitlement_path(tmp_path):
+    """Not SQLite (the dialect renamed, as test_money_queries does): nothing is staged (no
+    temporary table is touched), and the forecast answers the same as on SQLite."""
+    db = Database.open(f"sqlite:///{tmp_path / 'g.sqlite'}")
+    _lapsed_roster(db, tmp_path, 60)
+    pay = PayrollService(db, SettingsService(db))
+    db.engine.dialect.name = "generic"
+    try:
+        with db.engine.connect() as conn:
+            generic = pay.compute(Month(2026, 12), conn).as_json()
+            tables = conn.exec_driver_sql("select name from sqlite_temp_master").scalars().all()
+    finally:
+        db.engine.dialect.name = "sqlite"
+    assert not {"run_lapsed", "run_fresh"} & set(tables)
+    with db.engine.connect() as conn:
+        assert generic == pay.compute(Month(2026, 12), conn).as_json() and generic["suspend"]
+    db.dispose()
+
+
+def test_bulk_entries_of_a_run_are_exactly_full(tmp_path, monkeypatch):
+    """As many sync-queue entries as full groups when the count divides evenly (no empty last one)."""
+    db = Database.open(f"sqlite:///{tmp_path / 'q.sqlite'}")
+    _lapsed_roster(db, tmp_path, 60)
+    pay = PayrollService(db, SettingsService(db))
+    n = len(pay.run(Month(2026, 12), SUP, record=False).suspend)
+    items = next(k for k in range(2, n + 1) if n % k == 0)
+    monkeypatch.setattr(journal, "BULK_ITEMS", items)
+    pay.run(Month(2026, 12), SUP)
+    with db.engine.connect() as conn:
+        sizes = [r[0] for r in conn.execute(text(
+            "select item_count from outbox where entity = 'entitlement_event' order by seq"))]
+    assert sizes == [items] * (n // items)
+    db.dispose()
+
+
+def test_the_answer_merges_back_pay_into_each_resumption():
+    """A back pay with no resumption in the run (an approved one) before another entitlement's
+    resumption with back pay: the later resumption still shows its months and amount."""
+    from desktop.services.payroll_answer import assemble
+
+    month = Month(2026, 12)
+    records = [
+        ("e1", "p1", "1", "甲", "enterprise_retiree", "back_pay", {"months": ["2025-01"], "amount": 100.0}, False),
+        ("e2", "p2", "2", "乙", "enterprise_retiree", "resume", {"resume_from": "2026-12", "back_pay_months": ["2026-10"]}, False),
+        ("e2", "p2", "2", "乙", "enterprise_retiree", "back_pay", {"months": ["2026-10", "2026-11"], "amount": 250.5}, False),
+    ]
+    result = assemble(month, date(2026, 12, 5), records, [], {})
+    assert [(r["entitlement_id"], r["back_pay_months"], r["back_pay_amount"]) for r in result.resume] == [
+        ("e2", ["2026-10", "2026-11"], 250.5)]
+    assert [c["entitlement_id"] for c in result.corrections] == ["e1", "e2"]
