@@ -158,7 +158,7 @@ class PayrollService:
                 c = clocks.get(key)
                 if c is None:
                     c = clocks[key] = clock(rule_of[cohort], base, base)
-                yield f, rule_of[cohort], c, last_cert is None
+                yield f, rule_of[cohort], c, last_cert is None, pid in deaths
 
         return entries, bounds
 
@@ -183,14 +183,15 @@ class PayrollService:
         # suspensions are a few thousand distinct plans, in time and in memory
         shared: dict[tuple, Plan] = {}
         plain: list[_Entry] = []
-        for f, rule, c, no_cert in entries(mi if fast else None):
+        for f, rule, c, no_cert, dead_on_file in entries(mi if fast else None):
             if fast and not f.interesting:  # nothing recorded, no demand, no death: at most a suspension
                 key = (id(c), no_cert, f.start >= after)
                 p = shared.get(key)
                 if p is None:
                     p = shared[key] = fresh_plan(f, c, month, gl, guard_go_live=no_cert)
                 if p:
-                    (out if no_cert else plain).append(_Entry(f, None, p, (make, rule, c)))
+                    # plain: what the set-wise path takes (a certification on file, no death recorded)
+                    (out if no_cert or dead_on_file else plain).append(_Entry(f, None, p, (make, rule, c)))
                 continue
             led = EntitlementLedger(f, rule, go_live=gl, last_run=last_run, clk=c)
             p = plan(led, month, guard_go_live=no_cert)
