@@ -85,7 +85,7 @@ class _RosterState:
         self.amount_months: dict[str, str] = {}  # entitlement id -> latest from_month of its history
         self.audit: list[tuple] = []
         self.cases: list[dict] = []
-        # the persons this import creates, written through staging tables with the aggregates'
+        # the persons this import creates, written through a staging table with the aggregates'
         # triggers quiet and counted into them once, at the end (db/import_bulk.py); None where the
         # aggregates are not maintained (then they go the ordinary way)
         self.fresh: import_bulk.NewPersons | None = None
@@ -189,13 +189,15 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
                 part = receiver.recv()
             except (EOFError, OSError):
                 part = EOFError
+            except BaseException as exc:  # handed to the writer, which raises it
+                part = _Failed(exc)
             while not stop.is_set():
                 try:
                     ready.put(part, timeout=0.2)
                     break
                 except queue.Full:
                     continue
-            if part is None or part is EOFError or type(part) is tuple or stop.is_set():
+            if type(part) is not list or stop.is_set():
                 return
 
     thread = threading.Thread(target=receive, name="roster-receiver", daemon=True)
@@ -206,6 +208,8 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
             part = ready.get()
             if part is EOFError:
                 raise UserFacingError("读取文件的进程意外退出", code="import_worker")
+            if type(part) is _Failed:
+                raise part.exc
             if part is None:
                 finished.append(True)
                 return
@@ -231,6 +235,13 @@ def roster_chunks(path: Path, today: date, mapping: dict[str, str] | None = None
         if proc.is_alive():
             proc.kill()
             proc.join()
+
+
+class _Failed:
+    """An exception of the receiving thread, for the writer to raise."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
 
 
 def apply_roster(conn, rows: list[tuple], report: ImportReport, st: "_RosterState") -> None:

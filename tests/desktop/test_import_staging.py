@@ -171,3 +171,39 @@ def test_a_failure_while_writing_stops_the_worker_and_its_receiving_thread(tmp_p
     with db.engine.connect() as conn:
         assert conn.execute(text("select count(*) from persons")).scalar() == 0
         assert aggregates.maintained(conn) == aggregates.from_scratch(conn)
+
+
+def test_a_failure_receiving_a_chunk_reaches_the_writer(tmp_path, monkeypatch):
+    """The receiving thread hands any failure (here: a chunk that cannot be unpickled) to the
+    writer, which raises it instead of waiting for a chunk that never comes."""
+    import multiprocessing
+    import multiprocessing.connection
+    import threading
+
+    monkeypatch.setattr(roster_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(roster_import, "PARALLEL_CHUNK", 2)
+    recv, calls = multiprocessing.connection.Connection.recv, []
+
+    def broken(self):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("no room for the chunk")
+        return recv(self)
+
+    monkeypatch.setattr(multiprocessing.connection.Connection, "recv", broken)
+    db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    path, raised = write_csv(tmp_path / "s.csv", COLUMNS, second_file()), []
+
+    def run_import():  # on a thread, so that waiting forever fails the test instead of hanging it
+        try:
+            ImportService(db).import_roster(path, ACTOR, today=TODAY)
+        except MemoryError as exc:
+            raised.append(exc)
+
+    runner = threading.Thread(target=run_import, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive() and raised
+    assert multiprocessing.active_children() == []
+    with db.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from persons")).scalar() == 0
