@@ -102,3 +102,8 @@ def block_key_sql(prefix: str, low: int, k_expr: str) -> str:
     if not all(ch in "0123456789abcdef-" for ch in prefix):
         raise ValueError("not a key prefix")
     return f"'{prefix}' || printf('%012x', {int(low)} + ({k_expr}))"
+
+
+def block_keys(prefix: str, low: int, n: int) -> list[str]:
+    """The text of keys 0 … n - 1 of a reserved block (what :func:`block_key_sql` writes)."""
+    return [f"{prefix}{v:012x}" for v in range(low, low + n)]

@@ -27,7 +27,7 @@ from typing import Iterator, Sequence
 
 from sqlalchemy import Connection
 
-from db.ids import block_key_sql, reserve_block
+from db.ids import block_key_sql, block_keys, reserve_block
 from db.ledger_repo import _ENT_SELECT, _iter_cursor, threshold_case
 
 _TABLES = (
@@ -84,16 +84,7 @@ _ANSWER = (
     "SELECT f.eid, f.pid, p.id_number, p.name, f.cohort, f.plan FROM run_fresh f "
     "JOIN persons p ON p.id = f.pid ORDER BY f.k"
 )
-# each entry's ids by a range of k (the rowid: read in order; no ORDER BY inside an aggregate,
-# which the SQLite of Python's own sqlite3 module lacks)
-_ENQUEUE = (
-    "WITH RECURSIVE gs(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM gs WHERE g + 1 < :groups) "
-    "INSERT INTO outbox (id, entity, entity_id, op, payload, created_at, item_count) "
-    "SELECT {key}, :entity, json_extract(a, '$[0]'), 'bulk', a, :now, json_array_length(a) FROM ("
-    "  SELECT g, (SELECT json_group_array(x) FROM (SELECT {ids} AS x FROM run_fresh f "
-    "             WHERE f.k > g * {items} AND f.k <= (g + 1) * {items} ORDER BY f.k)) AS a "
-    "  FROM gs) ORDER BY g"
-)
+_FRESH_EIDS = "SELECT eid FROM run_fresh ORDER BY k"
 
 
 def _raw(conn: Connection):
@@ -163,15 +154,14 @@ _SUSPEND = (
 
 
 def insert_suspensions(conn: Connection, n: int, month: str, operator: str | None, workstation: str | None,
-                       now_s: str) -> str:
+                       now_s: str) -> list[str]:
     """One ``suspend`` instruction of payroll month ``month`` per numbered fresh entitlement, in
-    one ``INSERT … SELECT``; returns the SQL expression of their keys over ``run_fresh f`` (for
-    the sync queue)."""
+    one ``INSERT … SELECT``; returns their keys in order (for the sync queue)."""
     prefix, low = reserve_block(n)
     key = block_key_sql(prefix, low, "f.k - 1")
     params = {"m": month, "op": operator, "ws": workstation, "now": now_s}
     _raw(conn).execute(_INSERT.format(key=key), params)
-    return key
+    return block_keys(prefix, low, n)
 
 
 def set_suspended(conn: Connection, month: str, now_s: str) -> None:
@@ -179,17 +169,9 @@ def set_suspended(conn: Connection, month: str, now_s: str) -> None:
     _raw(conn).execute(_SUSPEND, {"m": month, "now": now_s})
 
 
-def enqueue(conn: Connection, entity: str, id_sql: str, n: int, items: int, now_s: str) -> None:
-    """The sync queue's bulk entries (``db.journal.enqueue_bulk``'s shape: up to ``items`` ids a
-    row, ``entity_id`` the first, ``payload`` a JSON array in order) for the ids ``id_sql`` gives
-    over ``run_fresh f`` in ``k`` order."""
-    groups = (n + items - 1) // items
-    if groups == 0:
-        return
-    prefix, low = reserve_block(groups)
-    key = block_key_sql(prefix, low, "g")
-    sql = _ENQUEUE.format(key=key, ids=id_sql, items=int(items))
-    _raw(conn).execute(sql, {"entity": entity, "now": now_s, "groups": groups})
+def fresh_entitlement_ids(conn: Connection) -> list[str]:
+    """The numbered fresh entitlements' ids in ``k`` order (the sync queue's order)."""
+    return [r[0] for r in _raw(conn).execute(_FRESH_EIDS)]
 
 
 def answer_rows(conn: Connection) -> Iterator[tuple]:

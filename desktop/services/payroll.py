@@ -360,7 +360,7 @@ class PayrollService:
         lrepo.set_status(conn, status_rows, now)
         journal.enqueue_bulk(conn, "entitlement", [r[2] for r in status_rows], now)
         repo.insert_recoveries(conn, cases)
-        n_fresh = fresh.record(conn, month, actor, bulk._iso_datetime(now)) if fresh is not None else 0
+        n_fresh = fresh.record(conn, month, actor, now) if fresh is not None else 0
         if n_fresh:
             kinds["suspend"] = kinds.get("suspend", 0) + n_fresh
         if new_events or voids or n_fresh:

@@ -12,10 +12,11 @@ queue and reads the answer's rows, in the order the per-entitlement path would h
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Iterator
 
 from db import aggregates, journal
+from db.bulk import _iso_datetime
 from db import ledger_bulk as lb
 from desktop.domain.ledger import Facts, fresh_plan
 from desktop.domain.months import Month
@@ -54,17 +55,17 @@ class FreshPlans:
         self.count = lb.number_fresh(conn, plans)
         self.details = {pk: details[key] for key, pk in lb.plan_ids(conn).items()}
 
-    def record(self, conn, month: Month, actor, now_s: str) -> int:
+    def record(self, conn, month: Month, actor, now: datetime) -> int:
         """Write the suspensions, the status cache (aggregates kept set-wise) and the sync queue."""
         n = self.count
         if not n:
             return 0
-        ms = str(month)
-        key = lb.insert_suspensions(conn, n, ms, actor.operator, actor.workstation, now_s)
-        lb.enqueue(conn, "entitlement_event", key, n, journal.BULK_ITEMS, now_s)
+        ms, now_s = str(month), _iso_datetime(now)
+        journal.enqueue_bulk(conn, "entitlement_event",
+                             lb.insert_suspensions(conn, n, ms, actor.operator, actor.workstation, now_s), now)
         aggregates.bulk_set_status_from(conn, "suspended", lb.FRESH_BUCKETS, lb.FRESH_IDS, n,
                                         lambda: lb.set_suspended(conn, ms, now_s))
-        lb.enqueue(conn, "entitlement", "f.eid", n, journal.BULK_ITEMS, now_s)
+        journal.enqueue_bulk(conn, "entitlement", lb.fresh_entitlement_ids(conn), now)
         return n
 
     def suspensions(self, conn) -> Iterator[dict]:
