@@ -16,8 +16,8 @@ from datetime import date, datetime
 from typing import Iterator
 
 from db import aggregates, journal
-from db.bulk import _iso_datetime
 from db import ledger_bulk as lb
+from db.bulk import _iso_datetime
 from desktop.domain.ledger import Facts, fresh_plan
 from desktop.domain.months import Month
 from desktop.domain.rules import clock
@@ -40,6 +40,8 @@ class FreshPlans:
         return lb.ledger_rows(conn)
 
     def plan(self, conn, rule_of: dict, month: Month, go_live: Month) -> None:
+        """Plan each group of the staged fresh rows once and number the rows with something to
+        instruct (``count``); ``rule_of``: cohort → its rule."""
         dumps = detail_encoder()
         plans, details = [], {}
         for cohort, base, late, first_start in lb.fresh_groups(conn):
