@@ -35,9 +35,17 @@ def new_id() -> str:
 def new_ids(n: int) -> list[str]:
     """``n`` time-ordered UUIDs in one call (bulk imports): the same layout and ordering as
     :func:`new_id`, the counter advanced under one lock acquisition."""
-    global _last_ms, _counter
     if n <= 0:
         return []
+    ms, first = _take(n)
+    return _format_ids(ms, first, n)
+
+
+def _take(n: int, *, aligned: bool = False) -> tuple[int, int]:
+    """Advance the counter by ``n`` under one lock acquisition: (millisecond, first counter).
+    ``aligned``: the ``n`` counters share their upper bits (the counter skips ahead to the next
+    boundary of the low 48 bits when they would not)."""
+    global _last_ms, _counter
     ms = time.time_ns() // 1_000_000
     with _id_lock:
         if ms > _last_ms:
@@ -46,9 +54,12 @@ def new_ids(n: int) -> list[str]:
         else:
             ms = _last_ms
             _counter += 1
+        low_mask = (1 << 48) - 1
+        if aligned and (_counter & low_mask) + n - 1 > low_mask:
+            _counter = (_counter | low_mask) + 1  # start the block at the next boundary
         first = _counter
         _counter += n - 1
-    return _format_ids(ms, first, n)
+    return ms, first
 
 
 def _format_ids(ms: int, first: int, n: int) -> list[str]:
@@ -77,24 +88,10 @@ def reserve_block(n: int) -> tuple[str, int]:
     hexadecimal digits — the text :func:`new_ids` would give, later than every key made before.
     The block never straddles a change of the upper counter bits (the counter skips ahead to
     the next boundary when it would), so the prefix is shared by all ``n``."""
-    global _last_ms, _counter
-    n = max(n, 1)
-    low_mask = (1 << 48) - 1
-    ms = time.time_ns() // 1_000_000
-    with _id_lock:
-        if ms > _last_ms:
-            _last_ms = ms
-            _counter = int.from_bytes(os.urandom(10), "big") >> 7
-        else:
-            ms = _last_ms
-            _counter += 1
-        if (_counter & low_mask) + n - 1 > low_mask:
-            _counter = (_counter | low_mask) + 1  # start the block at the next boundary
-        first = _counter
-        _counter += n - 1
+    ms, first = _take(max(n, 1), aligned=True)
     x = f"{((ms << 16) | (0x7 << 12)) | (first >> 62):016x}"
     y = f"{(0b10 << 62) | (first & ((1 << 62) - 1)):016x}"
-    return f"{x[:8]}-{x[8:12]}-{x[12:]}-{y[:4]}-", first & low_mask
+    return f"{x[:8]}-{x[8:12]}-{x[12:]}-{y[:4]}-", first & ((1 << 48) - 1)
 
 
 def block_key_sql(prefix: str, low: int, k_expr: str) -> str:
