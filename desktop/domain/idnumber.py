@@ -27,7 +27,7 @@ SPECIAL_REGIONS = {
 
 # Full-width digits and letters typed by IMEs, mapped to ASCII.
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＩＹＪ"}
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII digits only (٣ and ३ are digits to \d)
 
 
 def normalize(raw: str) -> str:
@@ -39,16 +39,22 @@ def normalize(raw: str) -> str:
     return s.upper()
 
 
-_DIGIT_OFFSET = ord("0") * sum(WEIGHTS)
-
-
 def check_char(first17: str) -> str:
     """The check character of 17 ASCII digits (weights of GB 11643, modulo 11)."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("17 digits expected")
-    # byte values are the digits plus ord("0"): one subtraction instead of 17 int() calls
-    total = sum(map(mul, first17.encode("ascii"), WEIGHTS)) - _DIGIT_OFFSET
-    return CHECK_CHARS[total % 11]
+    # The weights are 2**17 … 2**1 modulo 11 (7, 9, 10, 5 …). Read as a base-13 number the digits
+    # carry 13**16 … 13**0, and 13 ≡ 2 (mod 11), so twice that number is the weighted sum modulo
+    # 11: one int() in C instead of 17 multiplications (a roster checks every line's number).
+    return CHECK_CHARS[2 * int(first17, 13) % 11]
+
+
+def weighted_check_char(first17: str) -> str:
+    """:func:`check_char` the way GB 11643 writes it (the weights one by one): the reference
+    the tests hold the fast one to."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("17 digits expected")
+    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 _LOOKS_LIKE_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
@@ -135,6 +141,24 @@ REASONS = {
 }
 
 
+_BIRTHS: dict[str, date | None] = {}  # YYYYMMDD -> the date (None: no such date); a roster repeats them
+
+
+def _birth(text: str) -> date | None:
+    birth = _BIRTHS.get(text, _BIRTHS)
+    if birth is _BIRTHS:
+        try:
+            birth = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            birth = None
+        if birth is not None and birth.year < 1880:
+            birth = None
+        if len(_BIRTHS) >= 100_000:
+            _BIRTHS.clear()
+        _BIRTHS[text] = birth
+    return birth
+
+
 def validate(raw: str, today: date | None = None) -> IdCheck:
     """Validate an 18-character GB 11643 number. Returns a result, never raises."""
     number = normalize(raw or "")
@@ -144,15 +168,12 @@ def validate(raw: str, today: date | None = None) -> IdCheck:
         return IdCheck(number, False, "length")
     if not _SHAPE.match(number):
         return IdCheck(number, False, "format")
-    try:
-        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return IdCheck(number, False, "birth_date")
-    if birth.year < 1880:
+    birth = _birth(number[6:14])
+    if birth is None:
         return IdCheck(number, False, "birth_date")
     if birth > (today or date.today()):
         return IdCheck(number, False, "future_birth", birth)
-    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    sex = "M" if number[16] in "13579" else "F"
     region = region_name(number[:6])
     if region is None:
         return IdCheck(number, False, "region", birth, sex)

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from itertools import chain, zip_longest
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
@@ -217,15 +218,24 @@ def open_table(path: Path, required: list[str], optional: list[str] = (), explic
 
 def _rows(m: Mapping, rest: Iterator[tuple[int, list]]) -> Iterator[Row]:
     index = list(m.columns.items())
+    names = [name for name, _ in index]
+    # a row with every mapped column (the usual case) is taken in one C call
+    take = itemgetter(*(i for _, i in index)) if len(index) > 1 else None
+    width = max((i for _, i in index), default=-1) + 1
     id_col = m.columns.get("公民身份号码")
     for line, cells in rest:
-        if not any(clean(c) for c in cells):
-            continue  # blank row
         n = len(cells)
         number = cells[id_col] if id_col is not None and id_col < n else None
+        # a cell beginning with a letter or digit is not blank (clean() only removes spaces): the
+        # ID number's cell answers "blank row?" for almost every line without cleaning them all
+        if not (type(number) is str and number[:1].isalnum()) and not any(clean(c) for c in cells):
+            continue  # blank row
         if not (type(number) is str and len(number) >= 15) and is_footer(cells, id_col):
             continue  # 合计 / 制表人: not a person (a row with an ID number never is)
-        yield Row(line, {name: (cells[i] if i < n else None) for name, i in index})
+        if take is not None and n >= width:
+            yield Row(line, dict(zip(names, take(cells))))
+        else:
+            yield Row(line, {name: (cells[i] if i < n else None) for name, i in index})
 
 
 def read_table(path: Path, required: list[str], optional: list[str] = (), explicit: dict[str, str] | None = None,

@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from desktop.domain.idnumber import make_number, mask, mask_if_id, normalize, validate
 
@@ -77,3 +79,36 @@ def test_a_preview_masks_what_looks_like_an_id_number_and_nothing_else():
     for text in ("张三", " 1000.00 ", "1522021940090122", "1522021940090122400", "15220219400901224Y",
                  "1522021940090122X0", "2026-12-04", ""):
         assert mask_if_id(text) == text
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_fast_check_character_is_the_standards_weighted_sum(first17):
+    """check_char reads the digits as one base-13 number (13 ≡ 2 mod 11); the reference
+    multiplies each digit by its weight of GB 11643 as the standard writes it."""
+    from desktop.domain.idnumber import check_char, weighted_check_char
+
+    assert check_char(first17) == weighted_check_char(first17)
+
+
+def test_digits_of_other_scripts_are_not_id_digits():
+    """Arabic-Indic or Devanagari digits are digits to Python (and to \\d): refused as the wrong
+    characters, not taken for ASCII digits (nor a crash in the check character)."""
+    from desktop.domain.idnumber import check_char
+
+    good = make_number("152202", date(1940, 9, 1), 22)
+    for i in (0, 8, 16, 17):
+        for digit in ("\u0663", "\u0969", "\u06f3"):  # ٣ ३ ۳
+            bad = good[:i] + digit + good[i + 1:]
+            assert validate(bad).reason == "format", (i, digit)
+    with pytest.raises(ValueError, match="^17 digits expected$"):
+        check_char("1522021940090122\u0663")
+
+
+def test_birth_dates_are_remembered_per_text_but_judged_against_each_today():
+    n = make_number("152202", date(2026, 12, 1), 1)
+    assert validate(n, today=date(2026, 11, 30)).reason == "future_birth"
+    assert validate(n, today=date(2026, 12, 5)).valid  # the same birth text, another day
+    bad = "152202" + "19400230" + "0012"  # no 30 February (any check character: the date fails first)
+    assert validate(bad).reason == "birth_date" and validate(bad).reason == "birth_date"
+    old = make_number("152202", date(1879, 12, 31), 1)
+    assert validate(old).reason == "birth_date" and validate(old).reason == "birth_date"
