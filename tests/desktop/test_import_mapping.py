@@ -308,3 +308,34 @@ def test_a_death_list_whose_date_column_the_clerk_maps(db, tmp_path):
     with db.engine.connect() as conn:
         deaths = conn.execute(text("select id_number, death_date from persons where death_date is not null")).fetchall()
     assert [(n, str(d)[:10]) for n, d in deaths] == [(A, "2026-09-09")]
+
+
+def test_rows_blank_short_and_spaced_lines_read_as_cleaning_every_cell_would(tmp_path):
+    """read_table skips a blank line (every cell empty once cleaned — also full-width spaces,
+    NBSP, BOM, zero-width spaces), reads a short line with its missing cells as None, and keeps a
+    line whose ID cell is empty or only spaces but another cell has text; the quick test on the
+    ID cell must never skip a line that has text."""
+    from desktop.formats.import_mapping import read_table
+    from desktop.formats.tabular import clean
+
+    header = ["姓名", "公民身份号码", "认证对象", "待遇开始日期"]
+    lines = [
+        ["王一", "152202194009012240", "企业离退休人员", "2012-05-01"],
+        ["", "", "", ""],                                   # blank
+        ["\u3000", "\u00a0 ", "\ufeff", "\u200b"],          # blank once cleaned
+        ["王二", "", "企业离退休人员"],                      # no ID, short
+        ["  ", "\u3000", "企业职工遗属", ""],                  # text beyond a spaced ID cell
+        ["王三", " 152202194009012240", "", ""],             # an ID cell beginning with a space
+        ["王四"],                                            # one cell
+    ]
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *lines])
+    rows = list(read_table(path, header, []))
+    expected = []
+    for n, cells in enumerate(lines, 2):
+        if not any(clean(c) for c in cells):
+            continue
+        expected.append((n, {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(header)}))
+    assert [(r.line, r.values) for r in rows] == expected
+    assert [n for n, _ in expected] == [2, 5, 6, 7, 8]
