@@ -289,3 +289,18 @@ def test_random_files_are_written_the_same_both_ways():
             assert staged[1][part] == value, part
 
     check()
+
+
+def test_new_persons_are_created_alive(tmp_path):
+    """The staged path counts every person it creates as alive (the buckets' ``alive`` = 1):
+    constants with a death date are refused before anything is staged."""
+    db = Database.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with db.engine.connect() as conn:
+        for death in ("2026-05-01", d(2026, 5, 1)):
+            consts = {"persons": {"death_date": death}, "entitlements": {"status": "active"},
+                      "certifications": {"method": "legacy", "result": "passed"}}
+            with pytest.raises(ValueError, match="^new persons are created alive$"):
+                import_bulk.NewPersons(conn, consts)
+        alive = {"persons": {"death_date": None}, "entitlements": {"status": "active"},
+                 "certifications": {"method": "legacy", "result": "passed"}}
+        assert import_bulk.NewPersons(conn, alive).staged == 0
