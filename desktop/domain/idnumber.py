@@ -13,7 +13,6 @@ import re
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from operator import mul
 from typing import NamedTuple
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -48,13 +47,6 @@ def check_char(first17: str) -> str:
     # 11: one int() in C instead of 17 multiplications (a roster checks every line's number).
     return CHECK_CHARS[2 * int(first17, 13) % 11]
 
-
-def weighted_check_char(first17: str) -> str:
-    """:func:`check_char` the way GB 11643 writes it (the weights one by one): the reference
-    the tests hold the fast one to."""
-    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
-        raise ValueError("17 digits expected")
-    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 _LOOKS_LIKE_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
